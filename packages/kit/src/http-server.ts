@@ -1,0 +1,109 @@
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  LogController,
+} from 'fastify';
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import { AppError, isAppError } from './app-error.ts';
+import { fail, ok } from './envelope.ts';
+import type { Metrics } from './metrics.ts';
+
+export interface HttpServerOptions {
+  logger: Logger;
+  metrics: Metrics;
+  /** Largest accepted request body (DESIGN.md §8: 64 KiB by default, 16 KiB on auth RPCs). */
+  bodyLimitBytes?: number;
+  /** `GET /readyz` answers 200 only while this returns true. */
+  isReady?: () => boolean;
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
+}
+
+/**
+ * A fastify instance with the conventions every Plexus process shares: the `{data, error}`
+ * envelope for every failure (including malformed JSON, oversize bodies and unknown routes),
+ * request metrics, and `GET /healthz`, `/readyz`, `/metrics`.
+ */
+export function createHttpServer(options: HttpServerOptions): FastifyInstance {
+  const { logger, metrics } = options;
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    // Per-request lines are replaced by the onResponse hook below (metrics + warnings on 5xx).
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: options.bodyLimitBytes ?? 64 * 1024,
+    requestTimeout: options.requestTimeoutMs ?? 30_000,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  app.server.headersTimeout = options.headersTimeoutMs ?? 10_000;
+  // JSON only: anything else is a 415 rather than a string body reaching the handlers.
+  app.removeContentTypeParser('text/plain');
+
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    metrics.httpRequests.inc({ method: req.method, route, status: reply.statusCode });
+    metrics.httpDuration.observe({ method: req.method, route }, reply.elapsedTime / 1000);
+    if (reply.statusCode >= 500) req.log.warn({ route, status: reply.statusCode }, 'request failed');
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    const appError = toAppError(err);
+    if (appError.status >= 500) req.log.error({ err }, 'unhandled error');
+    else req.log.debug({ code: appError.code, msg: appError.message }, 'request refused');
+    return sendError(reply, appError);
+  });
+  app.setNotFoundHandler((req, reply) =>
+    sendError(reply, new AppError('COMMON_NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}`)),
+  );
+
+  app.get('/healthz', async () => ok({ status: 'alive' }));
+  app.get('/readyz', async (_req, reply) => {
+    if (options.isReady && !options.isReady()) return sendError(reply, new AppError('COMMON_UNAVAILABLE'));
+    return ok({ status: 'ready' });
+  });
+  app.get('/metrics', async (_req, reply) => {
+    reply.header('content-type', metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+  return app;
+}
+
+/** Renders an AppError as the failure envelope with its HTTP status. */
+export function sendError(reply: FastifyReply, err: AppError): FastifyReply {
+  return reply.code(err.status).send(fail(err));
+}
+
+/** Parses a request body (or any input) with a schema; failure is a 400 naming the bad fields. */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const result = schema.safeParse(input ?? {});
+  if (result.success) return result.data;
+  const detail = result.error.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.length ? i.path.join('.') : 'body'}: ${i.message}`)
+    .join('; ');
+  throw new AppError('COMMON_BAD_REQUEST', `Invalid request: ${detail}`);
+}
+
+function toAppError(err: unknown): AppError {
+  if (isAppError(err)) return err;
+  const e = err as { code?: string; statusCode?: number; message?: string };
+  switch (e.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new AppError('COMMON_MALFORMED_JSON', undefined, { cause: err });
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new AppError('COMMON_PAYLOAD_TOO_LARGE', undefined, { cause: err });
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new AppError('COMMON_UNSUPPORTED_MEDIA_TYPE', undefined, { cause: err });
+  }
+  if (err instanceof SyntaxError && e.statusCode === 400) {
+    return new AppError('COMMON_MALFORMED_JSON', undefined, { cause: err });
+  }
+  if (e.statusCode === 429) return new AppError('COMMON_RATE_LIMITED', undefined, { cause: err });
+  if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
+    return new AppError('COMMON_BAD_REQUEST', e.message, { cause: err });
+  }
+  return new AppError('COMMON_INTERNAL', undefined, { cause: err });
+}

@@ -1,0 +1,79 @@
+const textDecoder = new TextDecoder('utf-8', { fatal: true });
+
+/** Thrown for any frame that cannot be decoded; edges turn it into PROTOCOL_MALFORMED_FRAME. */
+export class DecodeError extends Error {
+  override name = 'DecodeError';
+}
+
+/** Bounds-checked little-endian reader; every read past the end throws DecodeError. */
+export class ByteReader {
+  private readonly buf: Uint8Array;
+  private readonly view: DataView;
+  private pos = 0;
+
+  constructor(buf: Uint8Array) {
+    this.buf = buf;
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  get remaining(): number {
+    return this.buf.length - this.pos;
+  }
+
+  private need(n: number): void {
+    if (this.pos + n > this.buf.length) throw new DecodeError('frame truncated');
+  }
+
+  u8(): number {
+    this.need(1);
+    return this.buf[this.pos++] as number;
+  }
+
+  varuint(): number {
+    let result = 0;
+    let scale = 1;
+    for (let i = 0; i < 5; i++) {
+      const byte = this.u8();
+      result += (byte & 0x7f) * scale;
+      if ((byte & 0x80) === 0) {
+        if (result > 0xffffffff) throw new DecodeError('varuint overflow');
+        return result;
+      }
+      scale *= 128;
+    }
+    throw new DecodeError('varuint too long');
+  }
+
+  f32(): number {
+    this.need(4);
+    const v = this.view.getFloat32(this.pos, true);
+    this.pos += 4;
+    return v;
+  }
+
+  f64(): number {
+    this.need(8);
+    const v = this.view.getFloat64(this.pos, true);
+    this.pos += 8;
+    return v;
+  }
+
+  /** A varuint-length-prefixed UTF-8 string of at most `maxBytes` bytes. */
+  string(maxBytes: number): string {
+    const len = this.varuint();
+    if (len > maxBytes) throw new DecodeError(`string longer than ${maxBytes} bytes`);
+    this.need(len);
+    const start = this.pos;
+    this.pos += len;
+    try {
+      return textDecoder.decode(this.buf.subarray(start, this.pos));
+    } catch {
+      throw new DecodeError('invalid UTF-8');
+    }
+  }
+
+  /** Fails when bytes are left over: frames have no trailing data. */
+  end(): void {
+    if (this.pos !== this.buf.length) throw new DecodeError('trailing bytes after frame');
+  }
+}

@@ -1,0 +1,234 @@
+import { ClientOp, ServerOp, StateFlags, UpdateFields } from '../opcodes.ts';
+import type { EntityState, Props, Quat, Vec3, Welcome } from '../types.ts';
+import { ByteReader, DecodeError } from './byte-reader.ts';
+import { ByteWriter } from './byte-writer.ts';
+
+/** Byte limits of variable-length fields; a frame exceeding one is malformed. */
+export const WireLimits = {
+  ticketBytes: 4096,
+  kindBytes: 64,
+  propsBytes: 16 * 1024,
+  welcomeBytes: 4096,
+  errorNameBytes: 64,
+  errorMessageBytes: 1024,
+} as const;
+
+export type ClientFrame =
+  | { op: typeof ClientOp.HELLO; protocolVersion: number; ticket: string }
+  | { op: typeof ClientOp.MOVE; entityId: number; position: Vec3; rotation: Quat }
+  | { op: typeof ClientOp.PING; clientTimeMs: number }
+  | { op: typeof ClientOp.LEAVE };
+
+/** A changed entity in a STATE frame: only the fields present changed. */
+export interface EntityUpdate {
+  id: number;
+  position?: Vec3;
+  rotation?: Quat;
+  props?: Props;
+}
+
+export interface StateFrame {
+  tick: number;
+  keyframe: boolean;
+  spawns: EntityState[];
+  updates: EntityUpdate[];
+  removes: number[];
+}
+
+export type ServerFrame =
+  | { op: typeof ServerOp.WELCOME; welcome: Welcome }
+  | ({ op: typeof ServerOp.STATE } & StateFrame)
+  | { op: typeof ServerOp.PONG; clientTimeMs: number; serverTimeMs: number }
+  | { op: typeof ServerOp.ERROR; code: number; name: string; message: string };
+
+// ---------------------------------------------------------------- client → server
+
+export function encodeHello(protocolVersion: number, ticket: string): Uint8Array {
+  return new ByteWriter(64 + ticket.length)
+    .u8(ClientOp.HELLO)
+    .varuint(protocolVersion)
+    .string(ticket)
+    .finish();
+}
+
+export function encodeMove(entityId: number, position: Vec3, rotation: Quat): Uint8Array {
+  const w = new ByteWriter(40).u8(ClientOp.MOVE).varuint(entityId);
+  writeVec3(w, position);
+  writeQuat(w, rotation);
+  return w.finish();
+}
+
+export function encodePing(clientTimeMs: number): Uint8Array {
+  return new ByteWriter(9).u8(ClientOp.PING).f64(clientTimeMs).finish();
+}
+
+export function encodeLeave(): Uint8Array {
+  return Uint8Array.of(ClientOp.LEAVE);
+}
+
+/** Decodes a client frame; throws DecodeError for anything malformed or unknown. */
+export function decodeClientFrame(bytes: Uint8Array): ClientFrame {
+  const r = new ByteReader(bytes);
+  const op = r.u8();
+  let frame: ClientFrame;
+  switch (op) {
+    case ClientOp.HELLO:
+      frame = { op, protocolVersion: r.varuint(), ticket: r.string(WireLimits.ticketBytes) };
+      break;
+    case ClientOp.MOVE:
+      frame = { op, entityId: r.varuint(), position: readVec3(r), rotation: readQuat(r) };
+      break;
+    case ClientOp.PING:
+      frame = { op, clientTimeMs: r.f64() };
+      break;
+    case ClientOp.LEAVE:
+      frame = { op };
+      break;
+    default:
+      throw new DecodeError(`unknown client opcode 0x${op.toString(16)}`);
+  }
+  r.end();
+  return frame;
+}
+
+// ---------------------------------------------------------------- server → client
+
+export function encodeWelcome(welcome: Welcome): Uint8Array {
+  return new ByteWriter(256).u8(ServerOp.WELCOME).string(JSON.stringify(welcome)).finish();
+}
+
+/** Encodes a STATE frame. Pass a writer to reuse its buffer across ticks. */
+export function encodeState(frame: StateFrame, w: ByteWriter = new ByteWriter(1024)): Uint8Array {
+  w.reset()
+    .u8(ServerOp.STATE)
+    .varuint(frame.tick)
+    .u8(frame.keyframe ? StateFlags.KEYFRAME : 0);
+  w.varuint(frame.spawns.length);
+  for (const e of frame.spawns) {
+    w.varuint(e.id).varuint(e.owner).string(e.kind);
+    writeVec3(w, e.position);
+    writeQuat(w, e.rotation);
+    w.string(JSON.stringify(e.props));
+  }
+  w.varuint(frame.updates.length);
+  for (const u of frame.updates) {
+    const mask =
+      (u.position ? UpdateFields.POSITION : 0) |
+      (u.rotation ? UpdateFields.ROTATION : 0) |
+      (u.props ? UpdateFields.PROPS : 0);
+    w.varuint(u.id).u8(mask);
+    if (u.position) writeVec3(w, u.position);
+    if (u.rotation) writeQuat(w, u.rotation);
+    if (u.props) w.string(JSON.stringify(u.props));
+  }
+  w.varuint(frame.removes.length);
+  for (const id of frame.removes) w.varuint(id);
+  return w.finish();
+}
+
+export function encodePong(clientTimeMs: number, serverTimeMs: number): Uint8Array {
+  return new ByteWriter(17).u8(ServerOp.PONG).f64(clientTimeMs).f64(serverTimeMs).finish();
+}
+
+export function encodeError(code: number, name: string, message: string): Uint8Array {
+  return new ByteWriter(64 + message.length)
+    .u8(ServerOp.ERROR)
+    .varuint(code)
+    .string(name)
+    .string(message)
+    .finish();
+}
+
+/** Decodes a server frame; throws DecodeError for anything malformed or unknown. */
+export function decodeServerFrame(bytes: Uint8Array): ServerFrame {
+  const r = new ByteReader(bytes);
+  const op = r.u8();
+  let frame: ServerFrame;
+  switch (op) {
+    case ServerOp.WELCOME:
+      frame = { op, welcome: parseJsonObject(r.string(WireLimits.welcomeBytes)) as unknown as Welcome };
+      break;
+    case ServerOp.STATE:
+      frame = { op, ...readState(r) };
+      break;
+    case ServerOp.PONG:
+      frame = { op, clientTimeMs: r.f64(), serverTimeMs: r.f64() };
+      break;
+    case ServerOp.ERROR:
+      frame = {
+        op,
+        code: r.varuint(),
+        name: r.string(WireLimits.errorNameBytes),
+        message: r.string(WireLimits.errorMessageBytes),
+      };
+      break;
+    default:
+      throw new DecodeError(`unknown server opcode 0x${op.toString(16)}`);
+  }
+  r.end();
+  return frame;
+}
+
+function readState(r: ByteReader): StateFrame {
+  const tick = r.varuint();
+  const flags = r.u8();
+  const spawns: EntityState[] = [];
+  for (let n = r.varuint(); n > 0; n--) {
+    const id = r.varuint();
+    const owner = r.varuint();
+    const kind = r.string(WireLimits.kindBytes);
+    const position = readVec3(r);
+    const rotation = readQuat(r);
+    spawns.push({ id, owner, kind, position, rotation, props: readProps(r) });
+  }
+  const updates: EntityUpdate[] = [];
+  for (let n = r.varuint(); n > 0; n--) {
+    const u: EntityUpdate = { id: r.varuint() };
+    const mask = r.u8();
+    if (mask & ~(UpdateFields.POSITION | UpdateFields.ROTATION | UpdateFields.PROPS)) {
+      throw new DecodeError('unknown update field bits');
+    }
+    if (mask & UpdateFields.POSITION) u.position = readVec3(r);
+    if (mask & UpdateFields.ROTATION) u.rotation = readQuat(r);
+    if (mask & UpdateFields.PROPS) u.props = readProps(r);
+    updates.push(u);
+  }
+  const removes: number[] = [];
+  for (let n = r.varuint(); n > 0; n--) removes.push(r.varuint());
+  return { tick, keyframe: (flags & StateFlags.KEYFRAME) !== 0, spawns, updates, removes };
+}
+
+// ---------------------------------------------------------------- shared pieces
+
+function writeVec3(w: ByteWriter, v: Vec3): void {
+  w.f32(v.x).f32(v.y).f32(v.z);
+}
+
+function writeQuat(w: ByteWriter, q: Quat): void {
+  w.f32(q.x).f32(q.y).f32(q.z).f32(q.w);
+}
+
+function readVec3(r: ByteReader): Vec3 {
+  return { x: r.f32(), y: r.f32(), z: r.f32() };
+}
+
+function readQuat(r: ByteReader): Quat {
+  return { x: r.f32(), y: r.f32(), z: r.f32(), w: r.f32() };
+}
+
+function readProps(r: ByteReader): Props {
+  return parseJsonObject(r.string(WireLimits.propsBytes)) as Props;
+}
+
+function parseJsonObject(text: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new DecodeError('invalid JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new DecodeError('expected a JSON object');
+  }
+  return value as Record<string, unknown>;
+}

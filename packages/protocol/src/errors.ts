@@ -1,0 +1,79 @@
+/**
+ * The one registry of error codes. Every code is unique and never reused: a removed error keeps its
+ * number retired. HTTP edges render them in the `{data, error}` envelope with `status`; socket edges
+ * send an ERROR frame carrying `code` and close with the matching close code (see close-codes.ts).
+ *
+ * Numbering by domain: 1xxx common, 2xxx backend identity/profile, 3xxx backend matchmaking,
+ * 4xxx load balancer, 5xxx dedicated-server wire protocol.
+ */
+export const ErrorCodes = {
+  COMMON_BAD_REQUEST: { code: 1000, status: 400, message: 'The request is invalid' },
+  COMMON_MALFORMED_JSON: { code: 1001, status: 400, message: 'The request body is not valid JSON' },
+  COMMON_NOT_FOUND: { code: 1002, status: 404, message: 'No such route' },
+  COMMON_PAYLOAD_TOO_LARGE: { code: 1003, status: 413, message: 'The request body is too large' },
+  COMMON_RATE_LIMITED: { code: 1004, status: 429, message: 'Too many requests' },
+  COMMON_INTERNAL: { code: 1005, status: 500, message: 'Internal error' },
+  COMMON_UNSUPPORTED_MEDIA_TYPE: { code: 1006, status: 415, message: 'Send application/json' },
+  COMMON_UNAVAILABLE: { code: 1007, status: 503, message: 'The service is not ready' },
+
+  AUTH_INVALID_SESSION: { code: 2001, status: 401, message: 'The session is unknown, expired or revoked' },
+  AUTH_INVALID_CREDENTIALS: { code: 2002, status: 401, message: 'Wrong email or password' },
+  AUTH_EMAIL_TAKEN: { code: 2003, status: 409, message: 'An account with this email already exists' },
+  AUTH_PARTNER_KEY_REQUIRED: { code: 2004, status: 401, message: 'A valid partner key is required' },
+  AUTH_SESSION_REQUIRED: {
+    code: 2005,
+    status: 401,
+    message: 'Authorization: Bearer <sessionId> is required',
+  },
+
+  MATCH_NO_PLAYGROUND: { code: 3001, status: 503, message: 'No playground could be allocated' },
+
+  LB_NO_CAPACITY: { code: 4001, status: 503, message: 'No dedicated server has room' },
+  LB_BACKEND_UNAVAILABLE: { code: 4002, status: 503, message: 'The backend could not be reached' },
+  LB_SESSION_REQUIRED: { code: 4003, status: 401, message: 'A sessionId is required' },
+
+  PROTOCOL_MALFORMED_FRAME: { code: 5001, status: 400, message: 'The frame could not be decoded' },
+  PROTOCOL_UNSUPPORTED_VERSION: { code: 5002, status: 400, message: 'Unsupported protocol version' },
+  PROTOCOL_HANDSHAKE_TIMEOUT: { code: 5003, status: 408, message: 'No HELLO within the handshake deadline' },
+  PROTOCOL_TICKET_INVALID: { code: 5004, status: 401, message: 'The join ticket is invalid or expired' },
+  PROTOCOL_TICKET_REPLAYED: { code: 5005, status: 401, message: 'The join ticket was already used' },
+  PROTOCOL_TICKET_WRONG_TARGET: {
+    code: 5006,
+    status: 403,
+    message: 'The join ticket is for another server or playground',
+  },
+  PROTOCOL_UNEXPECTED_FRAME: { code: 5007, status: 400, message: 'This frame is not allowed now' },
+  PROTOCOL_RATE_LIMITED: { code: 5008, status: 429, message: 'Too many frames' },
+  PROTOCOL_NOT_OWNER: { code: 5009, status: 403, message: 'The client has no authority over this entity' },
+  PROTOCOL_SERVER_FULL: { code: 5010, status: 503, message: 'The server or playground is full' },
+  PROTOCOL_SLOW_CONSUMER: { code: 5011, status: 503, message: 'The client did not keep up with the stream' },
+  PROTOCOL_SHUTTING_DOWN: { code: 5012, status: 503, message: 'The server is shutting down' },
+  PROTOCOL_DUPLICATE_LOGIN: {
+    code: 5013,
+    status: 409,
+    message: 'The same user joined from another connection',
+  },
+  PROTOCOL_IDLE_TIMEOUT: { code: 5014, status: 408, message: 'No frame within the idle deadline' },
+  PROTOCOL_INVALID_TRANSFORM: {
+    code: 5015,
+    status: 400,
+    message: 'The transform is out of bounds or too fast',
+  },
+  PROTOCOL_TOO_MANY_CONNECTIONS: {
+    code: 5016,
+    status: 429,
+    message: 'Too many connections from this address',
+  },
+} as const;
+
+export type ErrorName = keyof typeof ErrorCodes;
+export type ErrorSpec = (typeof ErrorCodes)[ErrorName];
+
+const byCode = new Map<number, ErrorName>(
+  (Object.keys(ErrorCodes) as ErrorName[]).map((name) => [ErrorCodes[name].code, name]),
+);
+
+/** Looks up the registry name of a numeric error code (undefined for unknown codes). */
+export function errorNameOf(code: number): ErrorName | undefined {
+  return byCode.get(code);
+}

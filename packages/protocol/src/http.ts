@@ -1,0 +1,11 @@
+/** Paths of the JSON APIs, shared by servers and clients. */
+export const HttpPaths = {
+  getEndpoint: '/lb/api/v0/getEndpoint',
+  getEndpointPlaygroundId: '/lb/api/v0/getEndpointPlaygroundId',
+  authCheck: '/api/v0/partnerRpc/authCheck.getUserBySessionId',
+  matchmakingFind: '/api/v0/partnerRpc/matchmaking.findPlayground',
+  rpcPrefix: '/api/v0/rpc/',
+} as const;
+
+/** Playground ids: 1–64 characters of letters, digits, `-`, `_`, `.`, `#`. */
+export const PLAYGROUND_ID_PATTERN = /^[A-Za-z0-9_.#-]{1,64}$/;

@@ -1,0 +1,11 @@
+export * from './close-codes.ts';
+export { ByteReader, DecodeError } from './codec/byte-reader.ts';
+export { ByteWriter } from './codec/byte-writer.ts';
+export * from './codec/frames.ts';
+export * from './control.ts';
+export * from './errors.ts';
+export * from './http.ts';
+export * from './opcodes.ts';
+export * from './ticket.ts';
+export * from './types.ts';
+export * from './version.ts';
