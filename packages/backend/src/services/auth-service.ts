@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import { AppError } from '@plexus/kit';
+import type { UserSimple } from '@plexus/protocol';
+import { EmailTakenError, type Repository, type UserRecord } from '../storage/repository.ts';
+import { hashPassword, verifyPassword } from './password.ts';
+import { hashSessionId, newSessionId } from './tokens.ts';
+import { toUserSimple } from './user-simple.ts';
+
+export interface AuthServiceOptions {
+  repo: Repository;
+  sessionTtlMs: number;
+  clock: () => number;
+  /** Called once per session created, with how it was created (metrics). */
+  onSessionCreated?: (kind: 'register' | 'login' | 'guest') => void;
+}
+
+/** What register, login and guest return. */
+export interface SessionGrant {
+  sessionId: string;
+  expiresAt: string;
+  user: UserSimple;
+}
+
+export interface RegisterInput {
+  email: string;
+  password: string;
+  firstName: string;
+  lastName: string;
+}
+
+export interface GuestInput {
+  firstName: string;
+  lastName: string;
+}
+
+/** Identity: accounts, guests and sessions. Session ids are returned once and stored only hashed. */
+export class AuthService {
+  private readonly repo: Repository;
+  private readonly sessionTtlMs: number;
+  private readonly clock: () => number;
+  private readonly onSessionCreated: (kind: 'register' | 'login' | 'guest') => void;
+  /** A real hash to verify against when the email is unknown, so both failures cost the same. */
+  private dummyHash: Promise<string> | undefined;
+
+  constructor(options: AuthServiceOptions) {
+    this.repo = options.repo;
+    this.sessionTtlMs = options.sessionTtlMs;
+    this.clock = options.clock;
+    this.onSessionCreated = options.onSessionCreated ?? (() => {});
+  }
+
+  async register(input: RegisterInput): Promise<SessionGrant> {
+    const passwordHash = await hashPassword(input.password);
+    let user: UserRecord;
+    try {
+      user = await this.repo.createUser({
+        id: randomUUID(),
+        email: input.email,
+        passwordHash,
+        isGuest: false,
+        firstName: input.firstName,
+        lastName: input.lastName,
+        createdAt: this.clock(),
+      });
+    } catch (err) {
+      if (err instanceof EmailTakenError) throw new AppError('AUTH_EMAIL_TAKEN', undefined, { cause: err });
+      throw err;
+    }
+    return this.openSession(user, 'register');
+  }
+
+  async login(email: string, password: string): Promise<SessionGrant> {
+    const user = await this.repo.findUserByEmail(email);
+    const hash = user?.passwordHash ?? (await this.getDummyHash());
+    const valid = await verifyPassword(password, hash);
+    if (!user?.passwordHash || !valid) throw new AppError('AUTH_INVALID_CREDENTIALS');
+    return this.openSession(user, 'login');
+  }
+
+  async guest(input: GuestInput): Promise<SessionGrant> {
+    const user = await this.repo.createUser({
+      id: randomUUID(),
+      email: null,
+      passwordHash: null,
+      isGuest: true,
+      firstName: input.firstName,
+      lastName: input.lastName,
+      createdAt: this.clock(),
+    });
+    return this.openSession(user, 'guest');
+  }
+
+  /** Revokes the session; an already invalid one is AUTH_INVALID_SESSION. */
+  async logout(sessionId: string): Promise<void> {
+    await this.authenticate(sessionId);
+    await this.repo.revokeSession(hashSessionId(sessionId), this.clock());
+  }
+
+  /** The user of a live session; unknown, expired or revoked sessions are AUTH_INVALID_SESSION. */
+  async authenticate(sessionId: string): Promise<UserRecord> {
+    const session = await this.repo.findSession(hashSessionId(sessionId));
+    if (!session || session.revokedAt !== null || session.expiresAt <= this.clock()) {
+      throw new AppError('AUTH_INVALID_SESSION');
+    }
+    const user = await this.repo.findUserById(session.userId);
+    if (!user) throw new AppError('AUTH_INVALID_SESSION');
+    return user;
+  }
+
+  private async openSession(user: UserRecord, kind: 'register' | 'login' | 'guest'): Promise<SessionGrant> {
+    const sessionId = newSessionId();
+    const now = this.clock();
+    const expiresAt = now + this.sessionTtlMs;
+    await this.repo.createSession({
+      tokenHash: hashSessionId(sessionId),
+      userId: user.id,
+      createdAt: now,
+      expiresAt,
+    });
+    this.onSessionCreated(kind);
+    return { sessionId, expiresAt: new Date(expiresAt).toISOString(), user: toUserSimple(user) };
+  }
+
+  private getDummyHash(): Promise<string> {
+    this.dummyHash ??= hashPassword(newSessionId());
+    return this.dummyHash;
+  }
+}

@@ -1,0 +1,4 @@
+DROP TABLE IF EXISTS playground_seats;
+DROP TABLE IF EXISTS playgrounds;
+DROP TABLE IF EXISTS sessions;
+DROP TABLE IF EXISTS users;

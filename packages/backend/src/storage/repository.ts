@@ -1,0 +1,111 @@
+import type { Avatar3D } from '@plexus/protocol';
+
+/**
+ * The storage contract of the backend: the only thing services see. Engine-neutral (SQLite today,
+ * PostgreSQL later): async methods, plain records, times as epoch milliseconds. An acknowledged
+ * write is committed (durable) when its promise resolves.
+ */
+export interface Repository {
+  /** True once `migrate()` has brought the schema up to date; drives `/readyz`. */
+  readonly migrated: boolean;
+  /** Applies pending migrations in order, in one transaction; returns the versions applied. */
+  migrate(): Promise<number[]>;
+  /** Reverts applied migrations above `targetVersion`, newest first; returns the versions reverted. */
+  migrateDown(targetVersion: number): Promise<number[]>;
+
+  /** Inserts a user; rejects with EmailTakenError when the email is already registered. */
+  createUser(user: NewUser): Promise<UserRecord>;
+  findUserById(id: string): Promise<UserRecord | undefined>;
+  /** Looks up by normalised (lower-case) email. */
+  findUserByEmail(email: string): Promise<UserRecord | undefined>;
+  /** Applies the fields present in `patch`; undefined when the user does not exist. */
+  updateProfile(id: string, patch: ProfilePatch, now: number): Promise<UserRecord | undefined>;
+
+  createSession(session: NewSession): Promise<void>;
+  /** The session with this token hash, whatever its state (callers check expiry and revocation). */
+  findSession(tokenHash: string): Promise<SessionRecord | undefined>;
+  /** Marks the session revoked; false when it does not exist or was already revoked. */
+  revokeSession(tokenHash: string, now: number): Promise<boolean>;
+  /** Deletes sessions that expired before `before`; returns how many. */
+  deleteExpiredSessions(before: number): Promise<number>;
+
+  /**
+   * Gives `userId` a seat in a public playground of `playgroundType`, atomically: the user's fresh
+   * seat if any, else the lowest-numbered playground whose fresh seats are below its capacity,
+   * else a new playground. Seats assigned at or before `now - seatTtlMs` no longer count.
+   */
+  assignSeat(request: SeatRequest): Promise<SeatAssignment>;
+
+  close(): Promise<void>;
+}
+
+export interface UserRecord {
+  id: string;
+  /** Lower-case email; null for guests. */
+  email: string | null;
+  /** Encoded scrypt hash (see password.ts); null for guests. */
+  passwordHash: string | null;
+  isGuest: boolean;
+  firstName: string;
+  lastName: string;
+  privacyMode: number;
+  avatar: string;
+  avatar3D: Avatar3D | null;
+  companyName: string;
+  companyTitle: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface NewUser {
+  id: string;
+  email: string | null;
+  passwordHash: string | null;
+  isGuest: boolean;
+  firstName: string;
+  lastName: string;
+  createdAt: number;
+}
+
+export type ProfilePatch = Partial<
+  Pick<
+    UserRecord,
+    'firstName' | 'lastName' | 'privacyMode' | 'avatar' | 'avatar3D' | 'companyName' | 'companyTitle'
+  >
+>;
+
+export interface SessionRecord {
+  /** SHA-256 (hex) of the session id; the id itself is never stored. */
+  tokenHash: string;
+  userId: string;
+  createdAt: number;
+  expiresAt: number;
+  revokedAt: number | null;
+}
+
+export type NewSession = Omit<SessionRecord, 'revokedAt'>;
+
+export interface SeatRequest {
+  userId: string;
+  playgroundType: string;
+  /** Capacity given to a playground opened by this call (existing ones keep theirs). */
+  capacity: number;
+  seatTtlMs: number;
+  now: number;
+}
+
+export interface SeatAssignment {
+  playgroundId: string;
+  /** 'kept': the user's fresh seat; 'joined': a seat in an open playground; 'opened': a new playground. */
+  outcome: 'kept' | 'joined' | 'opened';
+}
+
+/** Raised by createUser for a duplicate email, whatever the engine. */
+export class EmailTakenError extends Error {
+  override name = 'EmailTakenError';
+}
+
+/** Raised by assignSeat when the user does not exist. */
+export class UnknownUserError extends Error {
+  override name = 'UnknownUserError';
+}
