@@ -1,1 +1,82 @@
 #!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { ConfigError } from '@plexus/kit';
+import { type ComponentName, runComponent } from './components.ts';
+import { runDevCluster } from './dev-cluster.ts';
+
+const USAGE = `Usage: plexus <command> [options]
+
+Commands:
+  dev        run backend, balancer and PLEXUS_DS_COUNT dedicated servers locally (plus the demo)
+  backend    run the Backend Server
+  balancer   run the Load Balancer
+  server     run one Dedicated Server
+
+Options (components):
+  --host <addr>     bind address
+  --port <n>        listen port
+  --config <file>   JSON config file (same keys as docs/config.md)
+  -h, --help        this text
+
+Every option can also come from the environment: see docs/config.md.`;
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      config: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const command = positionals[0];
+  if (values.help || !command) {
+    console.log(USAGE);
+    return command || values.help ? 0 : 2;
+  }
+  const env = { ...process.env };
+  if (values.config) env.PLEXUS_CONFIG_FILE = values.config;
+  const flags: Record<string, unknown> = {};
+  if (values.host !== undefined) flags.host = values.host;
+  if (values.port !== undefined) flags.port = values.port;
+
+  switch (command) {
+    case 'dev': {
+      const serverCount = Number(env.PLEXUS_DS_COUNT ?? 2);
+      const serverPortBase = Number(env.PLEXUS_DS_PORT_BASE ?? 8100);
+      if (!Number.isInteger(serverCount) || serverCount < 1 || serverCount > 64) {
+        throw new ConfigError('PLEXUS_DS_COUNT: expected an integer from 1 to 64');
+      }
+      if (!Number.isInteger(serverPortBase) || serverPortBase < 0 || serverPortBase > 65535) {
+        throw new ConfigError('PLEXUS_DS_PORT_BASE: expected a port number');
+      }
+      await runDevCluster({ env, serverCount, serverPortBase });
+      return -1;
+    }
+    case 'backend':
+    case 'balancer':
+    case 'server':
+      await runComponent(command as ComponentName, env, flags);
+      return -1;
+    default:
+      console.error(`plexus: unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    // -1: a long-running command; its own signal handlers decide when the process ends.
+    if (code >= 0) process.exit(code);
+  },
+  (err: unknown) => {
+    if (err instanceof ConfigError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      console.error(`plexus: ${(err as Error).message}`);
+      process.exit(2);
+    }
+    console.error('plexus: failed to start:', err);
+    process.exit(1);
+  },
+);

@@ -22,6 +22,7 @@ export const CloseCodes = {
   IDLE_TIMEOUT: 4009,
   SHUTTING_DOWN: 4010,
   TOO_MANY_CONNECTIONS: 4011,
+  NOT_READY: 4012,
 } as const;
 
 export type CloseCode = (typeof CloseCodes)[keyof typeof CloseCodes];
@@ -45,4 +46,5 @@ export const closeCodeFor: Partial<Record<ErrorName, CloseCode>> = {
   PROTOCOL_DUPLICATE_LOGIN: CloseCodes.DUPLICATE_LOGIN,
   PROTOCOL_IDLE_TIMEOUT: CloseCodes.IDLE_TIMEOUT,
   PROTOCOL_TOO_MANY_CONNECTIONS: CloseCodes.TOO_MANY_CONNECTIONS,
+  PROTOCOL_NOT_READY: CloseCodes.NOT_READY,
 };

@@ -4,7 +4,7 @@
  * send an ERROR frame carrying `code` and close with the matching close code (see close-codes.ts).
  *
  * Numbering by domain: 1xxx common, 2xxx backend identity/profile, 3xxx backend matchmaking,
- * 4xxx load balancer, 5xxx dedicated-server wire protocol.
+ * 4xxx load balancer, 5xxx dedicated-server wire protocol, 6xxx client SDK (local failures).
  */
 export const ErrorCodes = {
   COMMON_BAD_REQUEST: { code: 1000, status: 400, message: 'The request is invalid' },
@@ -64,6 +64,18 @@ export const ErrorCodes = {
     status: 429,
     message: 'Too many connections from this address',
   },
+  PROTOCOL_NOT_READY: {
+    code: 5017,
+    status: 503,
+    message: 'The server is not ready to admit players yet',
+  },
+
+  // 6xxx: raised by the client SDK itself (never sent by a server); `status` is the HTTP status that
+  // best describes the failure.
+  CLIENT_NETWORK_ERROR: { code: 6001, status: 503, message: 'The server could not be reached' },
+  CLIENT_TIMEOUT: { code: 6002, status: 504, message: 'The server did not answer in time' },
+  CLIENT_BAD_RESPONSE: { code: 6003, status: 502, message: 'The server sent an unexpected response' },
+  CLIENT_CONNECTION_CLOSED: { code: 6004, status: 503, message: 'The connection closed' },
 } as const;
 
 export type ErrorName = keyof typeof ErrorCodes;

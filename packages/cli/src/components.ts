@@ -1,0 +1,51 @@
+import { loadBackendConfig, startBackend } from '@plexus/backend';
+import { loadBalancerConfig, startBalancer } from '@plexus/balancer';
+import { createLogger, installShutdown } from '@plexus/kit';
+import { loadServerConfig, startServer } from '@plexus/server';
+
+export type ComponentName = 'backend' | 'balancer' | 'server';
+
+type Env = Record<string, string | undefined>;
+
+interface Handle {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Runs one component in this process, as production does: config from file/env/flags, one root
+ * logger, graceful shutdown on SIGINT/SIGTERM. A bad config is thrown as ConfigError by the loader.
+ */
+export async function runComponent(name: ComponentName, env: Env, flags: Record<string, unknown>): Promise<void> {
+  let handle: Handle;
+  let logger: ReturnType<typeof createLogger>;
+  switch (name) {
+    case 'backend': {
+      const config = loadBackendConfig(env, flags);
+      logger = createLogger({ component: 'backend', level: config.logLevel });
+      handle = await startBackend(config, { logger });
+      break;
+    }
+    case 'balancer': {
+      const config = loadBalancerConfig(env, flags);
+      logger = createLogger({ component: 'balancer', level: config.logLevel });
+      handle = await startBalancer(config, { logger });
+      break;
+    }
+    case 'server': {
+      const config = loadServerConfig(env, flags);
+      logger = createLogger({ component: 'server', level: config.logLevel });
+      const l = logger;
+      handle = await startServer(config, {
+        logger,
+        // The balancer's `shutdown` command: close gracefully, then leave.
+        onShutdownCommand: () => {
+          l.info('shutdown requested by the balancer');
+          process.kill(process.pid, 'SIGTERM');
+        },
+      });
+      break;
+    }
+  }
+  installShutdown({ logger, close: () => handle.close() });
+}

@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ClientOp, ServerOp } from '../opcodes.ts';
+import { DecodeError } from './byte-reader.ts';
+import {
+  decodeClientFrame,
+  decodeServerFrame,
+  encodeError,
+  encodeHello,
+  encodeLeave,
+  encodeMove,
+  encodePing,
+  encodePong,
+  encodeState,
+  encodeWelcome,
+  type StateFrame,
+} from './frames.ts';
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+const bytes = (h: string) => new Uint8Array(Buffer.from(h.replace(/\s+/g, ''), 'hex'));
+
+// Golden fixtures: these bytes are the wire format of docs/protocol.md; a change here is a protocol change.
+test('HELLO encodes as opcode, varuint version, length-prefixed ticket', () => {
+  assert.equal(hex(encodeHello(1, 'abc')), '0101' + '03616263');
+  assert.deepEqual(decodeClientFrame(bytes('0101 03616263')), { op: ClientOp.HELLO, protocolVersion: 1, ticket: 'abc' });
+});
+
+test('MOVE encodes entity id and float32 little-endian transform', () => {
+  const frame = encodeMove(300, { x: 1, y: 0, z: -2 }, { x: 0, y: 0, z: 0, w: 1 });
+  assert.equal(
+    hex(frame),
+    '02' + 'ac02' + '0000803f' + '00000000' + '000000c0' + '00000000'.repeat(3) + '0000803f',
+  );
+  assert.deepEqual(decodeClientFrame(frame), {
+    op: ClientOp.MOVE,
+    entityId: 300,
+    position: { x: 1, y: 0, z: -2 },
+    rotation: { x: 0, y: 0, z: 0, w: 1 },
+  });
+});
+
+test('PING, LEAVE and PONG round-trip', () => {
+  assert.deepEqual(decodeClientFrame(encodePing(1234.5)), { op: ClientOp.PING, clientTimeMs: 1234.5 });
+  assert.equal(hex(encodeLeave()), '04');
+  assert.deepEqual(decodeServerFrame(encodePong(1, 2)), { op: ServerOp.PONG, clientTimeMs: 1, serverTimeMs: 2 });
+});
+
+test('STATE keyframe and delta round-trip with only changed fields', () => {
+  const state: StateFrame = {
+    tick: 7,
+    keyframe: false,
+    spawns: [
+      {
+        id: 1,
+        owner: 2,
+        kind: 'avatar',
+        position: { x: 0.5, y: 0, z: 1.5 },
+        rotation: { x: 0, y: 0, z: 0, w: 1 },
+        props: { displayName: 'Ada' },
+      },
+    ],
+    updates: [{ id: 3, position: { x: 1, y: 2, z: 3 } }, { id: 4, props: { anim: 'walk' } }],
+    removes: [9],
+  };
+  const encoded = encodeState(state);
+  assert.deepEqual(decodeServerFrame(encoded), { op: ServerOp.STATE, ...state });
+  // An update carrying only a position: id, mask 0x01, three floats.
+  const posOnly = encodeState({ tick: 1, keyframe: true, spawns: [], updates: [{ id: 3, position: { x: 1, y: 2, z: 3 } }], removes: [] });
+  assert.equal(hex(posOnly), '82' + '01' + '01' + '00' + '01' + '03' + '01' + '0000803f00000040' + '00004040' + '00');
+});
+
+test('WELCOME and ERROR round-trip', () => {
+  const welcome = {
+    protocolVersion: 1,
+    clientId: 5,
+    selfId: 12,
+    playgroundId: 'lobby',
+    serverId: 'ds-1',
+    tickRateHz: 20,
+    serverTimeMs: 1000,
+  };
+  assert.deepEqual(decodeServerFrame(encodeWelcome(welcome)), { op: ServerOp.WELCOME, welcome });
+  assert.deepEqual(decodeServerFrame(encodeError(5004, 'PROTOCOL_TICKET_INVALID', 'bad')), {
+    op: ServerOp.ERROR,
+    code: 5004,
+    name: 'PROTOCOL_TICKET_INVALID',
+    message: 'bad',
+  });
+});
+
+test('malformed frames throw DecodeError, never anything else', () => {
+  const cases = [
+    '', // empty
+    '7f', // unknown opcode
+    '01', // HELLO without version
+    '0101 05616263', // ticket shorter than its length
+    '0101 03616263 00', // trailing byte
+    '02 01 0000803f', // MOVE truncated
+    '01 ffffffffff7f 00', // varuint too long
+    '0101 02c328', // invalid UTF-8
+  ];
+  for (const c of cases) assert.throws(() => decodeClientFrame(bytes(c)), DecodeError, c);
+  assert.throws(() => decodeServerFrame(bytes('82 01 00 00 01 03 08 00')), DecodeError, 'unknown update bits');
+  assert.throws(() => decodeServerFrame(bytes('81 02 5b5d')), DecodeError, 'welcome not an object');
+});
+
+test('decoding random bytes never throws anything but DecodeError', () => {
+  let seed = 42;
+  const rand = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed;
+  };
+  for (let i = 0; i < 2000; i++) {
+    const b = new Uint8Array(rand() % 40);
+    for (let j = 0; j < b.length; j++) b[j] = rand() & 0xff;
+    if (b.length > 0) b[0] = [0x01, 0x02, 0x03, 0x04, 0x82][rand() % 5] as number;
+    for (const decode of [decodeClientFrame, decodeServerFrame]) {
+      try {
+        decode(b);
+      } catch (err) {
+        assert.ok(err instanceof DecodeError, String(err));
+      }
+    }
+  }
+});

@@ -1,0 +1,3 @@
+export { type ComponentProcess, startComponent } from './process.ts';
+export { registeredServerIds, type Stack, type StackOptions, startStack } from './stack.ts';
+export { waitFor } from './wait.ts';

@@ -1,0 +1,109 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type ComponentProcess, startComponent } from './process.ts';
+import { waitFor } from './wait.ts';
+
+export interface StackOptions {
+  /** Number of dedicated servers (default 2). */
+  servers?: number;
+  /** Extra environment for every process. */
+  env?: Record<string, string>;
+  /** Extra environment per dedicated server, by index. */
+  serverEnv?: (index: number) => Record<string, string>;
+  /** Directory served at / by the balancer. */
+  webRoot?: string;
+}
+
+export interface Stack {
+  backend: ComponentProcess;
+  balancer: ComponentProcess;
+  servers: ComponentProcess[];
+  backendUrl: string;
+  balancerUrl: string;
+  partnerKey: string;
+  dataDir: string;
+  /** Starts one more dedicated server and waits for it to register. */
+  addServer(env?: Record<string, string>): Promise<ComponentProcess>;
+  /** Stops every process and removes the data directory. */
+  stop(): Promise<void>;
+}
+
+const PARTNER_KEY = 'testkit-partner-key';
+const CLUSTER_SECRET = 'testkit-cluster-secret';
+
+/**
+ * Boots the whole system as real processes on 127.0.0.1 with ephemeral ports and a temporary
+ * SQLite data directory: backend, then balancer, then the dedicated servers (registered).
+ */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'plexus-test-'));
+  const started: ComponentProcess[] = [];
+  const common = {
+    PLEXUS_PARTNER_KEY: PARTNER_KEY,
+    PLEXUS_CLUSTER_SECRET: CLUSTER_SECRET,
+    NODE_ENV: 'test',
+    ...options.env,
+  };
+  const stopAll = async () => {
+    await Promise.all([...started].reverse().map((p) => p.stop()));
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    const backend = await startComponent('backend', 'backend', {
+      ...common,
+      PLEXUS_BACKEND_PORT: '0',
+      PLEXUS_DATA_DIR: dataDir,
+    });
+    started.push(backend);
+    const balancer = await startComponent('balancer', 'balancer', {
+      ...common,
+      PLEXUS_LB_PORT: '0',
+      PLEXUS_BACKEND_URL: backend.url,
+      ...(options.webRoot ? { PLEXUS_WEB_ROOT: options.webRoot } : {}),
+    });
+    started.push(balancer);
+    const servers: ComponentProcess[] = [];
+    const addServer = async (env: Record<string, string> = {}) => {
+      const index = servers.length;
+      const server = await startComponent(`ds-${index + 1}`, 'server', {
+        ...common,
+        PLEXUS_DS_PORT: '0',
+        PLEXUS_DS_ID: `ds-${index + 1}`,
+        PLEXUS_BALANCER_URL: balancer.url,
+        ...options.serverEnv?.(index),
+        ...env,
+      });
+      started.push(server);
+      servers.push(server);
+      const id = env.PLEXUS_DS_ID ?? options.serverEnv?.(index).PLEXUS_DS_ID ?? `ds-${index + 1}`;
+      await waitFor(async () => (await registeredServerIds(balancer.url)).includes(id), {
+        timeoutMs: 15_000,
+        what: `${id} registered with the balancer`,
+      });
+      return server;
+    };
+    for (let i = 0; i < (options.servers ?? 2); i++) await addServer();
+    return {
+      backend,
+      balancer,
+      servers,
+      backendUrl: backend.url,
+      balancerUrl: balancer.url,
+      partnerKey: PARTNER_KEY,
+      dataDir,
+      addServer,
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+/** Ids of the servers the balancer currently has in its registry. */
+export async function registeredServerIds(balancerUrl: string): Promise<string[]> {
+  const res = await fetch(`${balancerUrl}/lb/api/v0/servers`);
+  const body = (await res.json()) as { data: { servers: { serverId: string }[] } | null };
+  return body.data?.servers.map((s) => s.serverId) ?? [];
+}

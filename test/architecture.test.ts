@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const PACKAGES = fileURLToPath(new URL('../packages/', import.meta.url));
+
+// Dependencies point one way (CONVENTIONS.md): which workspace packages each one may import.
+const ALLOWED: Record<string, string[]> = {
+  protocol: [],
+  kit: ['protocol'],
+  backend: ['protocol', 'kit'],
+  balancer: ['protocol', 'kit'],
+  server: ['protocol', 'kit'],
+  client: ['protocol'],
+  web: ['client', 'protocol'],
+  testkit: ['protocol', 'client'],
+  cli: ['protocol', 'kit', 'backend', 'balancer', 'server'],
+};
+// Packages that run in browsers: no Node built-ins.
+const BROWSER_SAFE = new Set(['protocol', 'client', 'web']);
+const NODE_BUILTINS = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.ts') && !e.name.endsWith('.test.ts'))
+    .map((e) => join(e.parentPath, e.name));
+}
+
+function importsOf(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  return [...text.matchAll(/(?:^|\s)(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/g)].map((m) => m[1] as string);
+}
+
+test('workspace packages import only the packages below them', () => {
+  for (const pkg of Object.keys(ALLOWED)) {
+    for (const file of sourceFiles(join(PACKAGES, pkg, 'src'))) {
+      for (const spec of importsOf(file)) {
+        const m = /^@plexus\/([a-z]+)/.exec(spec);
+        if (m) assert.ok(ALLOWED[pkg]?.includes(m[1] as string), `${file} imports ${spec}`);
+        if (BROWSER_SAFE.has(pkg)) assert.ok(!NODE_BUILTINS.has(spec), `${file} imports Node built-in ${spec}`);
+        if (pkg === 'protocol') assert.ok(spec.startsWith('.'), `protocol has no dependencies: ${file} imports ${spec}`);
+      }
+    }
+  }
+});

@@ -1,0 +1,173 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { PlexusClient } from '@plexus/client';
+import {
+  CloseCodes,
+  encodeHello,
+  encodeMove,
+  ErrorCodes,
+  type ErrorName,
+  PROTOCOL_VERSION,
+  type ServerFrame,
+  ServerOp,
+  TICKET_ISSUER,
+} from '@plexus/protocol';
+import { type Stack, startStack } from '@plexus/testkit';
+import { generateKeyPair, SignJWT } from 'jose';
+import { post } from './helpers.ts';
+import { helloAndClose, rawConnect, withTimeout } from './raw-socket.ts';
+
+function errorOf(frames: ServerFrame[]): ErrorName | undefined {
+  const f = frames.find((x) => x.op === ServerOp.ERROR);
+  return f && f.op === ServerOp.ERROR ? (f.name as ErrorName) : undefined;
+}
+
+// Every door gets garbage; each answers with its documented error and nothing falls over.
+describe('bad input at every door', () => {
+  let stack: Stack;
+  let sessionId: string;
+  before(async () => {
+    // Short tickets so one can be seen expiring.
+    stack = await startStack({ servers: 2, env: { PLEXUS_TICKET_TTL_MS: '1000' } });
+    const client = new PlexusClient({ balancerUrl: stack.balancerUrl, backendUrl: stack.backendUrl });
+    await client.loginAsGuest({ firstName: 'Tester' });
+    sessionId = client.sessionId as string;
+  });
+  after(async () => {
+    await stack?.stop();
+  });
+
+  const expectError = (res: { status: number; body: { data: unknown; error: { status: boolean; code: number } } }, name: ErrorName) => {
+    assert.equal(res.body.error.status, true);
+    assert.equal(res.body.data, null);
+    assert.equal(res.body.error.code, ErrorCodes[name].code, `expected ${name}, got code ${res.body.error.code}`);
+    assert.equal(res.status, ErrorCodes[name].status);
+  };
+
+  test('backend RPCs: malformed JSON, missing fields, wrong types, bad session', async () => {
+    const rpc = (m: string) => `${stack.backendUrl}/api/v0/rpc/${m}`;
+    expectError(await post(rpc('auth.guest'), '{"firstName":'), 'COMMON_MALFORMED_JSON');
+    expectError(await post(rpc('auth.guest'), {}), 'COMMON_BAD_REQUEST');
+    expectError(await post(rpc('auth.guest'), { firstName: 42 }), 'COMMON_BAD_REQUEST');
+    expectError(await post(rpc('auth.login'), { email: 'nobody@example.com', password: 'wrong-password' }), 'AUTH_INVALID_CREDENTIALS');
+    expectError(await post(rpc('profile.get'), {}, { authorization: 'Bearer not-a-session' }), 'AUTH_INVALID_SESSION');
+    expectError(await post(rpc('profile.get'), {}), 'AUTH_SESSION_REQUIRED');
+    expectError(await post(rpc('nope.nothing'), {}), 'COMMON_NOT_FOUND');
+  });
+
+  test('partner RPC: missing or wrong partner key, unknown session', async () => {
+    const url = `${stack.backendUrl}/api/v0/partnerRpc/authCheck.getUserBySessionId`;
+    expectError(await post(url, { sessionId }), 'AUTH_PARTNER_KEY_REQUIRED');
+    expectError(await post(url, { sessionId }, { authorization: 'Bearer wrong' }), 'AUTH_PARTNER_KEY_REQUIRED');
+    const auth = { authorization: `Bearer ${stack.partnerKey}` };
+    expectError(await post(url, { sessionId: 'unknown-session-id' }, auth), 'AUTH_INVALID_SESSION');
+    expectError(await post(url, { sessionId: 7 }, auth), 'COMMON_BAD_REQUEST');
+  });
+
+  test('balancer: malformed JSON, missing session, bad session, bad playground id', async () => {
+    const url = `${stack.balancerUrl}/lb/api/v0/getEndpointPlaygroundId`;
+    expectError(await post(url, 'not json'), 'COMMON_MALFORMED_JSON');
+    expectError(await post(url, { playgroundId: 'x' }), 'LB_SESSION_REQUIRED');
+    expectError(await post(url, { sessionId: 'forged', playgroundId: 'x' }), 'AUTH_INVALID_SESSION');
+    expectError(await post(url, { sessionId, playgroundId: 'no spaces/allowed' }), 'COMMON_BAD_REQUEST');
+    expectError(await post(url, { sessionId, playgroundId: ['x'] }), 'COMMON_BAD_REQUEST');
+    expectError(await post(`${stack.balancerUrl}/lb/api/v0/getEndpoint`, { sessionId, criteria: 'fast' }), 'COMMON_BAD_REQUEST');
+  });
+
+  const grant = async (playgroundId: string) => {
+    const res = await post(`${stack.balancerUrl}/lb/api/v0/getEndpointPlaygroundId`, { sessionId, playgroundId });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    return res.body.data as { endpoint: string; ticket: string; serverId: string };
+  };
+
+  test('dedicated server: forged, replayed, wrong-target and wrong-version handshakes are refused', async () => {
+    // Forged: a well-formed ticket signed with a key that is not the balancer's.
+    const g = await grant('forgery');
+    const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+    const forged = await new SignJWT({ pg: 'forgery', prof: { firstName: 'Mallory', lastName: '', privacyMode: 0, avatar: '', companyName: '', companyTitle: '' } })
+      .setProtectedHeader({ alg: 'EdDSA' })
+      .setIssuer(TICKET_ISSUER)
+      .setAudience(g.serverId)
+      .setSubject('mallory')
+      .setJti('forged-ticket-id-0000000000')
+      .setIssuedAt()
+      .setExpirationTime('30s')
+      .sign(privateKey);
+    let r = await helloAndClose(g.endpoint, forged);
+    assert.equal(errorOf(r.frames), 'PROTOCOL_TICKET_INVALID');
+    assert.equal(r.code, CloseCodes.TICKET_INVALID);
+
+    // Wrong version, then the same (unused) ticket still works once, then is replayed.
+    r = await helloAndClose(g.endpoint, g.ticket, PROTOCOL_VERSION + 41);
+    assert.equal(errorOf(r.frames), 'PROTOCOL_UNSUPPORTED_VERSION');
+    assert.equal(r.code, CloseCodes.UNSUPPORTED_VERSION);
+
+    const ok = rawConnect(g.endpoint);
+    await ok.opened;
+    ok.send(encodeHello(PROTOCOL_VERSION, g.ticket));
+    await withTimeout(
+      new Promise<void>((resolve) => {
+        const check = setInterval(() => {
+          if (ok.frames.some((f) => f.op === ServerOp.STATE)) {
+            clearInterval(check);
+            resolve();
+          }
+        }, 10);
+      }),
+      5000,
+      'welcome snapshot',
+    );
+    r = await helloAndClose(g.endpoint, g.ticket);
+    assert.equal(errorOf(r.frames), 'PROTOCOL_TICKET_REPLAYED');
+    assert.equal(r.code, CloseCodes.TICKET_REPLAYED);
+    ok.ws.close();
+
+    // Wrong target: a ticket for one server presented to the other.
+    const g2 = await grant('elsewhere');
+    const servers = (await (await fetch(`${stack.balancerUrl}/lb/api/v0/servers`)).json()) as {
+      data: { servers: { serverId: string; endpoint: string }[] };
+    };
+    const other = servers.data.servers.find((s) => s.serverId !== g2.serverId);
+    assert.ok(other, 'a second server is registered');
+    r = await helloAndClose(other.endpoint, g2.ticket);
+    assert.equal(errorOf(r.frames), 'PROTOCOL_TICKET_WRONG_TARGET');
+    assert.equal(r.code, CloseCodes.TICKET_WRONG_TARGET);
+  });
+
+  test('dedicated server: an expired ticket is refused', async () => {
+    const g = await grant('too-late');
+    // The ticket TTL of this stack is 1 s (JWT exp has 1 s resolution): wait it out.
+    await new Promise((r) => setTimeout(r, 2100));
+    const r = await helloAndClose(g.endpoint, g.ticket);
+    assert.equal(errorOf(r.frames), 'PROTOCOL_TICKET_INVALID');
+    assert.equal(r.code, CloseCodes.TICKET_INVALID);
+  });
+
+  test('dedicated server: garbage, text and out-of-order frames close only that socket', async () => {
+    const { endpoint } = await grant('garbage');
+    const cases: [Uint8Array | string, ErrorName, number][] = [
+      [Uint8Array.of(0xde, 0xad, 0xbe, 0xef), 'PROTOCOL_MALFORMED_FRAME', CloseCodes.PROTOCOL_ERROR],
+      ['hello?', 'PROTOCOL_MALFORMED_FRAME', CloseCodes.PROTOCOL_ERROR],
+      [encodeMove(1, { x: 0, y: 0, z: 0 }, { x: 0, y: 0, z: 0, w: 1 }), 'PROTOCOL_UNEXPECTED_FRAME', CloseCodes.PROTOCOL_ERROR],
+    ];
+    for (const [bytes, name, code] of cases) {
+      const sock = rawConnect(endpoint);
+      await sock.opened;
+      sock.send(bytes);
+      const closed = await withTimeout(sock.closed, 5000, `close after ${name}`);
+      assert.equal(errorOf(sock.frames), name);
+      assert.equal(closed.code, code);
+    }
+  });
+
+  test('after all of that every process is alive and a normal join still works', async () => {
+    for (const url of [stack.backendUrl, stack.balancerUrl, ...stack.servers.map((s) => s.url)]) {
+      assert.equal((await fetch(`${url}/healthz`)).status, 200, url);
+    }
+    const client = new PlexusClient({ balancerUrl: stack.balancerUrl, backendUrl: stack.backendUrl });
+    await client.loginAsGuest({ firstName: 'Survivor' });
+    const pg = await client.join({ playgroundId: 'garbage' });
+    assert.ok(pg.entities.has(pg.selfId));
+    await pg.leave();
+  });
+});

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import { PlexusClient } from '@plexus/client';
+import { type Stack, startStack } from '@plexus/testkit';
+import { type Browser, chromium } from 'playwright-core';
+
+const CHROMIUM = process.env.PLEXUS_CHROMIUM_PATH ?? '/usr/bin/chromium';
+const WEB_ROOT = fileURLToPath(new URL('../packages/web/dist', import.meta.url));
+// On a developer machine without Debian's chromium the test is skipped; CI installs it, so there it runs.
+const skip = !existsSync(CHROMIUM) && !process.env.CI ? `no Chromium at ${CHROMIUM}` : false;
+
+describe('browser demo', { skip }, () => {
+  let stack: Stack;
+  let browser: Browser;
+  before(async () => {
+    assert.ok(existsSync(`${WEB_ROOT}/index.html`), 'the demo is built (npm run build:web)');
+    stack = await startStack({ servers: 1, webRoot: WEB_ROOT });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+  });
+  after(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  test('a guest joins from the page and sees another client move', async () => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+    await page.goto(`${stack.balancerUrl}/`);
+    await page.fill('#name', 'Browser Ada');
+    await page.fill('#playground', 'demo-hall');
+    await page.click('#join');
+    await page.waitForSelector('body[data-state="joined"]', { timeout: 15_000 });
+
+    const bot = new PlexusClient({ balancerUrl: stack.balancerUrl });
+    await bot.loginAsGuest({ firstName: 'Bot', lastName: 'Bob' });
+    const pg = await bot.join({ playgroundId: 'demo-hall' });
+    // The page sees the bot arrive with its name…
+    await page.waitForFunction(
+      () => {
+        const demo = (window as unknown as { plexusDemo?: { playground: { entities: Map<number, { props: { displayName?: string } }> } } }).plexusDemo;
+        return [...(demo?.playground.entities.values() ?? [])].some((e) => e.props.displayName === 'Bot Bob');
+      },
+      undefined,
+      { timeout: 10_000 },
+    );
+    // …and move.
+    pg.move({ position: { x: 2.5, y: 0, z: 1.25 }, rotation: { x: 0, y: 0, z: 0, w: 1 } });
+    await page.waitForFunction(
+      (id) => {
+        const demo = (window as unknown as { plexusDemo: { playground: { entities: Map<number, { position: { x: number; z: number } }> } } }).plexusDemo;
+        const e = demo.playground.entities.get(id);
+        return !!e && Math.abs(e.position.x - 2.5) < 0.01 && Math.abs(e.position.z - 1.25) < 0.01;
+      },
+      pg.selfId,
+      { timeout: 10_000 },
+    );
+    // The page itself moves its avatar with the keyboard; the bot sees it.
+    const pageSelf = await page.evaluate(() => (window as unknown as { plexusDemo: { playground: { selfId: number } } }).plexusDemo.playground.selfId);
+    const startX = pg.entities.get(pageSelf)?.position.x ?? 0;
+    await page.keyboard.down('ArrowRight');
+    const deadline = Date.now() + 10_000;
+    while ((pg.entities.get(pageSelf)?.position.x ?? startX) < startX + 0.5 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await page.keyboard.up('ArrowRight');
+    assert.ok((pg.entities.get(pageSelf)?.position.x ?? startX) >= startX + 0.5, 'the bot saw the page avatar move');
+    await page.screenshot({ path: `${stack.dataDir}/demo.png` });
+    assert.deepEqual(errors, []);
+    await pg.leave();
+  });
+});
