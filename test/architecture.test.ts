@@ -31,7 +31,9 @@ function sourceFiles(dir: string): string[] {
 
 function importsOf(file: string): string[] {
   const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(/(?:^|\s)(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/g)].map((m) => m[1] as string);
+  return [...text.matchAll(/(?:^|\s)(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/g)].map(
+    (m) => m[1] as string,
+  );
 }
 
 test('workspace packages import only the packages below them', () => {
@@ -40,8 +42,10 @@ test('workspace packages import only the packages below them', () => {
       for (const spec of importsOf(file)) {
         const m = /^@plexus\/([a-z]+)/.exec(spec);
         if (m) assert.ok(ALLOWED[pkg]?.includes(m[1] as string), `${file} imports ${spec}`);
-        if (BROWSER_SAFE.has(pkg)) assert.ok(!NODE_BUILTINS.has(spec), `${file} imports Node built-in ${spec}`);
-        if (pkg === 'protocol') assert.ok(spec.startsWith('.'), `protocol has no dependencies: ${file} imports ${spec}`);
+        if (BROWSER_SAFE.has(pkg))
+          assert.ok(!NODE_BUILTINS.has(spec), `${file} imports Node built-in ${spec}`);
+        if (pkg === 'protocol')
+          assert.ok(spec.startsWith('.'), `protocol has no dependencies: ${file} imports ${spec}`);
       }
     }
   }

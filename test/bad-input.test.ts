@@ -3,10 +3,10 @@ import { after, before, describe, test } from 'node:test';
 import { PlexusClient } from '@plexus/client';
 import {
   CloseCodes,
-  encodeHello,
-  encodeMove,
   ErrorCodes,
   type ErrorName,
+  encodeHello,
+  encodeMove,
   PROTOCOL_VERSION,
   type ServerFrame,
   ServerOp,
@@ -37,10 +37,17 @@ describe('bad input at every door', () => {
     await stack?.stop();
   });
 
-  const expectError = (res: { status: number; body: { data: unknown; error: { status: boolean; code: number } } }, name: ErrorName) => {
+  const expectError = (
+    res: { status: number; body: { data: unknown; error: { status: boolean; code: number } } },
+    name: ErrorName,
+  ) => {
     assert.equal(res.body.error.status, true);
     assert.equal(res.body.data, null);
-    assert.equal(res.body.error.code, ErrorCodes[name].code, `expected ${name}, got code ${res.body.error.code}`);
+    assert.equal(
+      res.body.error.code,
+      ErrorCodes[name].code,
+      `expected ${name}, got code ${res.body.error.code}`,
+    );
     assert.equal(res.status, ErrorCodes[name].status);
   };
 
@@ -49,8 +56,14 @@ describe('bad input at every door', () => {
     expectError(await post(rpc('auth.guest'), '{"firstName":'), 'COMMON_MALFORMED_JSON');
     expectError(await post(rpc('auth.guest'), {}), 'COMMON_BAD_REQUEST');
     expectError(await post(rpc('auth.guest'), { firstName: 42 }), 'COMMON_BAD_REQUEST');
-    expectError(await post(rpc('auth.login'), { email: 'nobody@example.com', password: 'wrong-password' }), 'AUTH_INVALID_CREDENTIALS');
-    expectError(await post(rpc('profile.get'), {}, { authorization: 'Bearer not-a-session' }), 'AUTH_INVALID_SESSION');
+    expectError(
+      await post(rpc('auth.login'), { email: 'nobody@example.com', password: 'wrong-password' }),
+      'AUTH_INVALID_CREDENTIALS',
+    );
+    expectError(
+      await post(rpc('profile.get'), {}, { authorization: 'Bearer not-a-session' }),
+      'AUTH_INVALID_SESSION',
+    );
     expectError(await post(rpc('profile.get'), {}), 'AUTH_SESSION_REQUIRED');
     expectError(await post(rpc('nope.nothing'), {}), 'COMMON_NOT_FOUND');
   });
@@ -58,7 +71,10 @@ describe('bad input at every door', () => {
   test('partner RPC: missing or wrong partner key, unknown session', async () => {
     const url = `${stack.backendUrl}/api/v0/partnerRpc/authCheck.getUserBySessionId`;
     expectError(await post(url, { sessionId }), 'AUTH_PARTNER_KEY_REQUIRED');
-    expectError(await post(url, { sessionId }, { authorization: 'Bearer wrong' }), 'AUTH_PARTNER_KEY_REQUIRED');
+    expectError(
+      await post(url, { sessionId }, { authorization: 'Bearer wrong' }),
+      'AUTH_PARTNER_KEY_REQUIRED',
+    );
     const auth = { authorization: `Bearer ${stack.partnerKey}` };
     expectError(await post(url, { sessionId: 'unknown-session-id' }, auth), 'AUTH_INVALID_SESSION');
     expectError(await post(url, { sessionId: 7 }, auth), 'COMMON_BAD_REQUEST');
@@ -71,11 +87,17 @@ describe('bad input at every door', () => {
     expectError(await post(url, { sessionId: 'forged', playgroundId: 'x' }), 'AUTH_INVALID_SESSION');
     expectError(await post(url, { sessionId, playgroundId: 'no spaces/allowed' }), 'COMMON_BAD_REQUEST');
     expectError(await post(url, { sessionId, playgroundId: ['x'] }), 'COMMON_BAD_REQUEST');
-    expectError(await post(`${stack.balancerUrl}/lb/api/v0/getEndpoint`, { sessionId, criteria: 'fast' }), 'COMMON_BAD_REQUEST');
+    expectError(
+      await post(`${stack.balancerUrl}/lb/api/v0/getEndpoint`, { sessionId, criteria: 'fast' }),
+      'COMMON_BAD_REQUEST',
+    );
   });
 
   const grant = async (playgroundId: string) => {
-    const res = await post(`${stack.balancerUrl}/lb/api/v0/getEndpointPlaygroundId`, { sessionId, playgroundId });
+    const res = await post(`${stack.balancerUrl}/lb/api/v0/getEndpointPlaygroundId`, {
+      sessionId,
+      playgroundId,
+    });
     assert.equal(res.status, 200, JSON.stringify(res.body));
     return res.body.data as { endpoint: string; ticket: string; serverId: string };
   };
@@ -84,7 +106,17 @@ describe('bad input at every door', () => {
     // Forged: a well-formed ticket signed with a key that is not the balancer's.
     const g = await grant('forgery');
     const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
-    const forged = await new SignJWT({ pg: 'forgery', prof: { firstName: 'Mallory', lastName: '', privacyMode: 0, avatar: '', companyName: '', companyTitle: '' } })
+    const forged = await new SignJWT({
+      pg: 'forgery',
+      prof: {
+        firstName: 'Mallory',
+        lastName: '',
+        privacyMode: 0,
+        avatar: '',
+        companyName: '',
+        companyTitle: '',
+      },
+    })
       .setProtectedHeader({ alg: 'EdDSA' })
       .setIssuer(TICKET_ISSUER)
       .setAudience(g.serverId)
@@ -148,7 +180,11 @@ describe('bad input at every door', () => {
     const cases: [Uint8Array | string, ErrorName, number][] = [
       [Uint8Array.of(0xde, 0xad, 0xbe, 0xef), 'PROTOCOL_MALFORMED_FRAME', CloseCodes.PROTOCOL_ERROR],
       ['hello?', 'PROTOCOL_MALFORMED_FRAME', CloseCodes.PROTOCOL_ERROR],
-      [encodeMove(1, { x: 0, y: 0, z: 0 }, { x: 0, y: 0, z: 0, w: 1 }), 'PROTOCOL_UNEXPECTED_FRAME', CloseCodes.PROTOCOL_ERROR],
+      [
+        encodeMove(1, { x: 0, y: 0, z: 0 }, { x: 0, y: 0, z: 0, w: 1 }),
+        'PROTOCOL_UNEXPECTED_FRAME',
+        CloseCodes.PROTOCOL_ERROR,
+      ],
     ];
     for (const [bytes, name, code] of cases) {
       const sock = rawConnect(endpoint);

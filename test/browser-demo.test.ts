@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { PlexusClient } from '@plexus/client';
 import { type Stack, startStack } from '@plexus/testkit';
 import { type Browser, chromium } from 'playwright-core';
@@ -51,7 +51,11 @@ describe('browser demo', { skip }, () => {
     // The page sees the bot arrive with its name…
     await page.waitForFunction(
       () => {
-        const demo = (window as unknown as { plexusDemo?: { playground: { entities: Map<number, { props: { displayName?: string } }> } } }).plexusDemo;
+        const demo = (
+          window as unknown as {
+            plexusDemo?: { playground: { entities: Map<number, { props: { displayName?: string } }> } };
+          }
+        ).plexusDemo;
         return [...(demo?.playground.entities.values() ?? [])].some((e) => e.props.displayName === 'Bot Bob');
       },
       undefined,
@@ -61,7 +65,11 @@ describe('browser demo', { skip }, () => {
     pg.move({ position: { x: 2.5, y: 0, z: 1.25 }, rotation: { x: 0, y: 0, z: 0, w: 1 } });
     await page.waitForFunction(
       (id) => {
-        const demo = (window as unknown as { plexusDemo: { playground: { entities: Map<number, { position: { x: number; z: number } }> } } }).plexusDemo;
+        const demo = (
+          window as unknown as {
+            plexusDemo: { playground: { entities: Map<number, { position: { x: number; z: number } }> } };
+          }
+        ).plexusDemo;
         const e = demo.playground.entities.get(id);
         return !!e && Math.abs(e.position.x - 2.5) < 0.01 && Math.abs(e.position.z - 1.25) < 0.01;
       },
@@ -69,7 +77,11 @@ describe('browser demo', { skip }, () => {
       { timeout: 10_000 },
     );
     // The page itself moves its avatar with the keyboard; the bot sees it.
-    const pageSelf = await page.evaluate(() => (window as unknown as { plexusDemo: { playground: { selfId: number } } }).plexusDemo.playground.selfId);
+    const pageSelf = await page.evaluate(
+      () =>
+        (window as unknown as { plexusDemo: { playground: { selfId: number } } }).plexusDemo.playground
+          .selfId,
+    );
     const startX = pg.entities.get(pageSelf)?.position.x ?? 0;
     await page.keyboard.down('ArrowRight');
     const deadline = Date.now() + 10_000;
@@ -77,7 +89,10 @@ describe('browser demo', { skip }, () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     await page.keyboard.up('ArrowRight');
-    assert.ok((pg.entities.get(pageSelf)?.position.x ?? startX) >= startX + 0.5, 'the bot saw the page avatar move');
+    assert.ok(
+      (pg.entities.get(pageSelf)?.position.x ?? startX) >= startX + 0.5,
+      'the bot saw the page avatar move',
+    );
     await page.screenshot({ path: `${stack.dataDir}/demo.png` });
     assert.deepEqual(errors, []);
     await pg.leave();

@@ -51,7 +51,13 @@ describe('connection sequence', () => {
     });
     assert.equal(grantA.status, 200, JSON.stringify(grantA.body));
     const data = grantA.body.data;
-    assert.deepEqual(Object.keys(data).sort(), ['endpoint', 'expiresAt', 'playgroundId', 'serverId', 'ticket']);
+    assert.deepEqual(Object.keys(data).sort(), [
+      'endpoint',
+      'expiresAt',
+      'playgroundId',
+      'serverId',
+      'ticket',
+    ]);
     assert.match(data.endpoint, /^ws:\/\/127\.0\.0\.1:\d+\//);
     assert.equal(data.playgroundId, 'sticky-hall');
     assert.ok(Date.parse(data.expiresAt) > Date.now());
@@ -90,17 +96,26 @@ describe('connection sequence', () => {
     assert.equal(self.kind, 'avatar');
     assert.equal(self.props.displayName, 'Ada Lovelace');
 
-    const bobSeen = nextEvent(pgA, 'entityAdded', (e: { props: { displayName?: string } }) => e.props.displayName === 'Bob');
+    const bobSeen = nextEvent(
+      pgA,
+      'entityAdded',
+      (e: { props: { displayName?: string } }) => e.props.displayName === 'Bob',
+    );
     const pgB = await bob.join({ playgroundId: 'expo-hall' });
     assert.equal(pgB.serverId, pgA.serverId);
     assert.ok(pgB.entities.has(pgA.selfId), "Bob's snapshot holds Ada");
     await bobSeen;
 
     const target = { x: 3.25, y: 0, z: -1.5 };
-    const moved = nextEvent(pgB, 'entityChanged', (e: { id: number; position: typeof target }) =>
-      e.id === pgA.selfId && Math.abs(e.position.x - target.x) < 1e-3 && Math.abs(e.position.z - target.z) < 1e-3,
+    const moved = nextEvent(
+      pgB,
+      'entityChanged',
+      (e: { id: number; position: typeof target }) =>
+        e.id === pgA.selfId &&
+        Math.abs(e.position.x - target.x) < 1e-3 &&
+        Math.abs(e.position.z - target.z) < 1e-3,
     );
-    pgA.move({ position: target, rotation: { x: 0, y: 0.7071, z: 0, w: 0.7071 } });
+    pgA.move({ position: target, rotation: { x: 0, y: Math.SQRT1_2, z: 0, w: Math.SQRT1_2 } });
     await moved;
 
     const gone = nextEvent(pgB, 'entityRemoved', (e: { id: number }) => e.id === pgA.selfId);
@@ -117,7 +132,11 @@ describe('connection sequence', () => {
     await ghost.updateProfile({ privacyMode: 1, companyName: 'Navy', companyTitle: 'Rear Admiral' });
     await watcher.loginAsGuest({ firstName: 'Watcher' });
     const pgW = await watcher.join({ playgroundId: 'masquerade' });
-    const added = nextEvent(pgW, 'entityAdded', (e: { kind: string; id: number }) => e.kind === 'avatar' && e.id !== pgW.selfId);
+    const added = nextEvent(
+      pgW,
+      'entityAdded',
+      (e: { kind: string; id: number }) => e.kind === 'avatar' && e.id !== pgW.selfId,
+    );
     const pgG = await ghost.join({ playgroundId: 'masquerade' });
     const [entity] = (await added) as [{ props: Record<string, unknown> }];
     const seen = JSON.stringify(entity.props);

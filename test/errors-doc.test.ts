@@ -18,7 +18,10 @@ test('every error code is documented in docs/errors.md with its number and HTTP 
 test('every close code is documented in docs/protocol.md', () => {
   const text = doc('protocol.md');
   for (const [name, code] of Object.entries(CloseCodes)) {
-    assert.ok(new RegExp(`\\| ${code} \\| \`${name}\``).test(text), `close code ${name} (${code}) missing from docs/protocol.md`);
+    assert.ok(
+      new RegExp(`\\| ${code} \\| \`${name}\``).test(text),
+      `close code ${name} (${code}) missing from docs/protocol.md`,
+    );
   }
 });
 
