@@ -1,0 +1,50 @@
+/**
+ * @plexus/client — the Plexus SDK for browsers and Node 24: log in, join a playground through the
+ * load balancer, mirror its entities, move the own avatar.
+ */
+export type {
+  EndpointGrant,
+  EntityState,
+  JsonValue,
+  Props,
+  Quat,
+  UserSimple,
+  Vec3,
+} from '@plexus/protocol';
+export { type JoinOptions, PlexusClient, type PlexusClientOptions } from './client.ts';
+export {
+  FrameSocket,
+  type FrameSocketHandlers,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from './connection/socket.ts';
+export { Emitter, type EventMap, type Listener } from './emitter.ts';
+export { PlexusError, type PlexusErrorOptions } from './errors.ts';
+export {
+  type AuthResult,
+  BackendApi,
+  type GuestInput,
+  type ProfileResult,
+  type ProfileUpdate,
+  type RegisterInput,
+} from './http/backend-api.ts';
+export { BalancerApi, type MatchCriteria } from './http/balancer-api.ts';
+export { type FetchFn, type HttpOptions, parseEnvelope } from './http/request.ts';
+export {
+  connectPlayground,
+  type DisconnectInfo,
+  type MoveInput,
+  Playground,
+  type PlaygroundEvents,
+  type PlaygroundOptions,
+} from './playground.ts';
+export { type Entity, type EntityField, EntityMirror, type MirrorObserver } from './state/entity-mirror.ts';
+export {
+  Interpolator,
+  type InterpolatorOptions,
+  lerpVec3,
+  nlerpQuat,
+  TickClock,
+  type Transform,
+  TransformBuffer,
+} from './state/interpolation.ts';

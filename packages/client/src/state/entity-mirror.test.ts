@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  decodeServerFrame,
+  type EntityState,
+  encodeState,
+  ServerOp,
+  type StateFrame,
+} from '@plexus/protocol';
+import { type Entity, type EntityField, EntityMirror } from './entity-mirror.ts';
+
+const Q = { x: 0, y: 0, z: 0, w: 1 };
+
+function avatar(id: number, x: number, name = `p${id}`): EntityState {
+  return {
+    id,
+    owner: id,
+    kind: 'avatar',
+    position: { x, y: 0, z: 0 },
+    rotation: Q,
+    props: { displayName: name },
+  };
+}
+
+/** Encodes then decodes, so the mirror sees exactly what the wire carries. */
+function wire(frame: Partial<StateFrame> & { tick: number }): StateFrame {
+  const decoded = decodeServerFrame(
+    encodeState({ keyframe: false, spawns: [], updates: [], removes: [], ...frame }),
+  );
+  assert.equal(decoded.op, ServerOp.STATE);
+  return decoded as StateFrame;
+}
+
+function recorder() {
+  const events: string[] = [];
+  const changes: { entity: Entity; fields: readonly EntityField[] }[] = [];
+  const mirror = new EntityMirror({
+    entityAdded: (e) => events.push(`added:${e.id}`),
+    entityChanged: (e, fields) => {
+      events.push(`changed:${e.id}:${fields.join(',')}`);
+      changes.push({ entity: e, fields });
+    },
+    entityRemoved: (e) => events.push(`removed:${e.id}`),
+  });
+  return { mirror, events, changes };
+}
+
+test('a keyframe adds every listed entity as a plain object', () => {
+  const { mirror, events } = recorder();
+  mirror.apply(wire({ tick: 1, keyframe: true, spawns: [avatar(1, 0), avatar(2, 3)] }));
+  assert.deepEqual(events, ['added:1', 'added:2']);
+  assert.deepEqual(mirror.entities.get(2), avatar(2, 3));
+  assert.equal(mirror.lastTick, 1);
+});
+
+test('a keyframe replaces everything: gone entities removed, new added, changed ones reported', () => {
+  const { mirror, events } = recorder();
+  mirror.apply(wire({ tick: 1, keyframe: true, spawns: [avatar(1, 0), avatar(2, 3)] }));
+  events.length = 0;
+  mirror.apply(wire({ tick: 9, keyframe: true, spawns: [avatar(2, 4), avatar(3, 1)] }));
+  assert.deepEqual(events, ['removed:1', 'changed:2:position', 'added:3']);
+  assert.deepEqual([...mirror.entities.keys()].sort(), [2, 3]);
+  assert.equal(mirror.entities.get(2)?.position.x, 4);
+});
+
+test('a delta spawns, merges updated fields and removes', () => {
+  const { mirror, events, changes } = recorder();
+  mirror.apply(wire({ tick: 1, keyframe: true, spawns: [avatar(1, 0), avatar(2, 3)] }));
+  events.length = 0;
+  const rotation = { x: 0, y: Math.SQRT1_2, z: 0, w: Math.SQRT1_2 };
+  mirror.apply(
+    wire({
+      tick: 2,
+      spawns: [avatar(5, 7)],
+      updates: [
+        { id: 1, position: { x: 1, y: 0, z: 2 } },
+        { id: 2, rotation, props: { displayName: 'Bob' } },
+        { id: 99, position: { x: 1, y: 1, z: 1 } },
+      ],
+      removes: [1, 42],
+    }),
+  );
+  assert.deepEqual(events, ['added:5', 'changed:1:position', 'changed:2:rotation,props', 'removed:1']);
+  const two = mirror.entities.get(2);
+  assert.deepEqual(two?.position, { x: 3, y: 0, z: 0 });
+  assert.ok(Math.abs((two?.rotation.y ?? 0) - Math.SQRT1_2) < 1e-6);
+  assert.deepEqual(two?.props, { displayName: 'Bob' });
+  assert.equal(changes[1]?.entity, two);
+  assert.equal(mirror.entities.has(1), false);
+  assert.equal(mirror.entities.has(5), true);
+});
+
+test('clear removes every entity with events', () => {
+  const { mirror, events } = recorder();
+  mirror.apply(wire({ tick: 1, keyframe: true, spawns: [avatar(1, 0), avatar(2, 3)] }));
+  mirror.clear();
+  assert.deepEqual(events.slice(2), ['removed:1', 'removed:2']);
+  assert.equal(mirror.entities.size, 0);
+});
+
+test('a predicted entity keeps its local transform, remembers the server one, and reconciles to it', () => {
+  const { mirror, events } = recorder();
+  mirror.apply(wire({ tick: 1, keyframe: true, spawns: [avatar(1, 0)] }));
+  mirror.predict(1);
+  mirror.setLocalTransform(1, { x: 5, y: 0, z: 0 }, Q);
+  mirror.apply(
+    wire({ tick: 2, updates: [{ id: 1, position: { x: 2, y: 0, z: 0 }, props: { displayName: 'Z' } }] }),
+  );
+  assert.equal(mirror.entities.get(1)?.position.x, 5);
+  assert.deepEqual(mirror.entities.get(1)?.props, { displayName: 'Z' });
+  assert.equal(mirror.serverTransformOf()?.position.x, 2);
+  mirror.reconcile();
+  assert.equal(mirror.entities.get(1)?.position.x, 2);
+  assert.deepEqual(events, ['added:1', 'changed:1:position', 'changed:1:props', 'changed:1:position']);
+});
