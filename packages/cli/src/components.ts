@@ -16,7 +16,11 @@ interface Handle {
  * Runs one component in this process, as production does: config from file/env/flags, one root
  * logger, graceful shutdown on SIGINT/SIGTERM. A bad config is thrown as ConfigError by the loader.
  */
-export async function runComponent(name: ComponentName, env: Env, flags: Record<string, unknown>): Promise<void> {
+export async function runComponent(
+  name: ComponentName,
+  env: Env,
+  flags: Record<string, unknown>,
+): Promise<void> {
   let handle: Handle;
   let logger: ReturnType<typeof createLogger>;
   switch (name) {

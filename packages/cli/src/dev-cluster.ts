@@ -94,12 +94,14 @@ export async function runDevCluster(options: DevClusterOptions): Promise<void> {
     if (!options.env.PLEXUS_WEB_ROOT && existsSync(WEB_ROOT)) balancerEnv.PLEXUS_WEB_ROOT = WEB_ROOT;
     const balancerUrl = await start('balancer', 'balancer', balancerEnv).url;
     const serverUrls = await Promise.all(
-      Array.from({ length: options.serverCount }, (_, i) =>
-        start(`ds-${i + 1}`, 'server', {
-          PLEXUS_DS_PORT: String(options.serverPortBase === 0 ? 0 : options.serverPortBase + i),
-          PLEXUS_DS_ID: options.env.PLEXUS_DS_ID ? `${options.env.PLEXUS_DS_ID}-${i + 1}` : `ds-${i + 1}`,
-          PLEXUS_BALANCER_URL: balancerUrl,
-        }).url,
+      Array.from(
+        { length: options.serverCount },
+        (_, i) =>
+          start(`ds-${i + 1}`, 'server', {
+            PLEXUS_DS_PORT: String(options.serverPortBase === 0 ? 0 : options.serverPortBase + i),
+            PLEXUS_DS_ID: options.env.PLEXUS_DS_ID ? `${options.env.PLEXUS_DS_ID}-${i + 1}` : `ds-${i + 1}`,
+            PLEXUS_BALANCER_URL: balancerUrl,
+          }).url,
       ),
     );
     console.log(

@@ -1,7 +1,11 @@
 /** Polls `check` until it returns true; rejects after `timeoutMs` naming what was awaited. */
 export async function waitFor(
   check: () => boolean | Promise<boolean>,
-  { timeoutMs = 5000, intervalMs = 20, what = 'condition' }: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+  {
+    timeoutMs = 5000,
+    intervalMs = 20,
+    what = 'condition',
+  }: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -22,7 +22,11 @@ const bytes = (h: string) => new Uint8Array(Buffer.from(h.replace(/\s+/g, ''), '
 // Golden fixtures: these bytes are the wire format of docs/protocol.md; a change here is a protocol change.
 test('HELLO encodes as opcode, varuint version, length-prefixed ticket', () => {
   assert.equal(hex(encodeHello(1, 'abc')), '0101' + '03616263');
-  assert.deepEqual(decodeClientFrame(bytes('0101 03616263')), { op: ClientOp.HELLO, protocolVersion: 1, ticket: 'abc' });
+  assert.deepEqual(decodeClientFrame(bytes('0101 03616263')), {
+    op: ClientOp.HELLO,
+    protocolVersion: 1,
+    ticket: 'abc',
+  });
 });
 
 test('MOVE encodes entity id and float32 little-endian transform', () => {
@@ -42,7 +46,11 @@ test('MOVE encodes entity id and float32 little-endian transform', () => {
 test('PING, LEAVE and PONG round-trip', () => {
   assert.deepEqual(decodeClientFrame(encodePing(1234.5)), { op: ClientOp.PING, clientTimeMs: 1234.5 });
   assert.equal(hex(encodeLeave()), '04');
-  assert.deepEqual(decodeServerFrame(encodePong(1, 2)), { op: ServerOp.PONG, clientTimeMs: 1, serverTimeMs: 2 });
+  assert.deepEqual(decodeServerFrame(encodePong(1, 2)), {
+    op: ServerOp.PONG,
+    clientTimeMs: 1,
+    serverTimeMs: 2,
+  });
 });
 
 test('STATE keyframe and delta round-trip with only changed fields', () => {
@@ -59,14 +67,26 @@ test('STATE keyframe and delta round-trip with only changed fields', () => {
         props: { displayName: 'Ada' },
       },
     ],
-    updates: [{ id: 3, position: { x: 1, y: 2, z: 3 } }, { id: 4, props: { anim: 'walk' } }],
+    updates: [
+      { id: 3, position: { x: 1, y: 2, z: 3 } },
+      { id: 4, props: { anim: 'walk' } },
+    ],
     removes: [9],
   };
   const encoded = encodeState(state);
   assert.deepEqual(decodeServerFrame(encoded), { op: ServerOp.STATE, ...state });
   // An update carrying only a position: id, mask 0x01, three floats.
-  const posOnly = encodeState({ tick: 1, keyframe: true, spawns: [], updates: [{ id: 3, position: { x: 1, y: 2, z: 3 } }], removes: [] });
-  assert.equal(hex(posOnly), '82' + '01' + '01' + '00' + '01' + '03' + '01' + '0000803f00000040' + '00004040' + '00');
+  const posOnly = encodeState({
+    tick: 1,
+    keyframe: true,
+    spawns: [],
+    updates: [{ id: 3, position: { x: 1, y: 2, z: 3 } }],
+    removes: [],
+  });
+  assert.equal(
+    hex(posOnly),
+    '82' + '01' + '01' + '00' + '01' + '03' + '01' + '0000803f00000040' + '00004040' + '00',
+  );
 });
 
 test('WELCOME and ERROR round-trip', () => {
@@ -100,7 +120,11 @@ test('malformed frames throw DecodeError, never anything else', () => {
     '0101 02c328', // invalid UTF-8
   ];
   for (const c of cases) assert.throws(() => decodeClientFrame(bytes(c)), DecodeError, c);
-  assert.throws(() => decodeServerFrame(bytes('82 01 00 00 01 03 08 00')), DecodeError, 'unknown update bits');
+  assert.throws(
+    () => decodeServerFrame(bytes('82 01 00 00 01 03 08 00')),
+    DecodeError,
+    'unknown update bits',
+  );
   assert.throws(() => decodeServerFrame(bytes('81 02 5b5d')), DecodeError, 'welcome not an object');
 });
 
