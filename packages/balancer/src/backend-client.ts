@@ -1,0 +1,176 @@
+import { AppError, z } from '@plexus/kit';
+import {
+  type ErrorName,
+  errorNameOf,
+  HttpPaths,
+  PLAYGROUND_ID_PATTERN,
+  type UserSimple,
+} from '@plexus/protocol';
+import type { Logger } from 'pino';
+
+/** What the balancer needs from the backend server. */
+export interface BackendClient {
+  /** authCheck.getUserBySessionId; AUTH_INVALID_SESSION for a bad session. */
+  getUserBySessionId(sessionId: string): Promise<UserSimple>;
+  /** matchmaking.findPlayground: the playground a user should join. */
+  findPlayground(userId: string, criteria?: Record<string, unknown>): Promise<string>;
+  /** Forwards a client RPC (`/api/v0/rpc/<method>`) and returns the backend's status and JSON text. */
+  forwardRpc(request: ForwardRequest): Promise<ForwardResponse>;
+}
+
+export interface ForwardRequest {
+  method: string;
+  body: string | undefined;
+  authorization: string | undefined;
+  forwardedFor: string;
+}
+
+export interface ForwardResponse {
+  status: number;
+  /** The backend's JSON body, verbatim. */
+  body: string;
+}
+
+const avatar3DSchema = z.object({
+  assetId: z.string(),
+  assetSkins: z.record(z.string(), z.string()),
+  avatarUrl: z.string(),
+  avatarUserId: z.string(),
+});
+
+const userSchema = z.object({
+  id: z.string().min(1),
+  firstName: z.string(),
+  lastName: z.string(),
+  privacyMode: z.number().int(),
+  avatar: z.string(),
+  avatar3D: avatar3DSchema.optional(),
+  companyName: z.string(),
+  companyTitle: z.string(),
+});
+
+const envelopeSchema = z.object({
+  data: z.unknown(),
+  error: z.object({ status: z.boolean(), code: z.number(), message: z.string() }),
+});
+
+const authCheckDataSchema = z.object({ user: userSchema });
+const findPlaygroundDataSchema = z.object({ playgroundId: z.string().regex(PLAYGROUND_ID_PATTERN) });
+
+/**
+ * Backend errors a client may see as they are; anything else (5xx, a misconfigured partner key, an
+ * unknown route, garbage) means the backend is unusable: LB_BACKEND_UNAVAILABLE.
+ */
+const PASS_THROUGH = new Set<ErrorName>([
+  'AUTH_INVALID_SESSION',
+  'COMMON_BAD_REQUEST',
+  'COMMON_RATE_LIMITED',
+  'MATCH_NO_PLAYGROUND',
+]);
+
+export interface HttpBackendClientOptions {
+  backendUrl: string;
+  partnerKey: string;
+  timeoutMs: number;
+  logger: Logger;
+}
+
+/**
+ * The backend over HTTP with Node's fetch (undici keeps a keep-alive connection pool per origin),
+ * every call bounded by a timeout.
+ */
+export class HttpBackendClient implements BackendClient {
+  readonly #base: string;
+  readonly #partnerKey: string;
+  readonly #timeoutMs: number;
+  readonly #logger: Logger;
+
+  constructor(options: HttpBackendClientOptions) {
+    this.#base = options.backendUrl.replace(/\/+$/, '');
+    this.#partnerKey = options.partnerKey;
+    this.#timeoutMs = options.timeoutMs;
+    this.#logger = options.logger;
+  }
+
+  async getUserBySessionId(sessionId: string): Promise<UserSimple> {
+    const data = await this.#partnerCall(HttpPaths.authCheck, { sessionId }, authCheckDataSchema);
+    const user: UserSimple = { ...data.user } as UserSimple;
+    if (data.user.avatar3D === undefined) delete user.avatar3D;
+    return user;
+  }
+
+  async findPlayground(userId: string, criteria?: Record<string, unknown>): Promise<string> {
+    const body = criteria === undefined ? { userId } : { userId, criteria };
+    const data = await this.#partnerCall(HttpPaths.matchmakingFind, body, findPlaygroundDataSchema);
+    return data.playgroundId;
+  }
+
+  async forwardRpc(request: ForwardRequest): Promise<ForwardResponse> {
+    const headers: Record<string, string> = { 'x-forwarded-for': request.forwardedFor };
+    if (request.body !== undefined) headers['content-type'] = 'application/json';
+    if (request.authorization !== undefined) headers.authorization = request.authorization;
+    const { status, text } = await this.#post(
+      `${HttpPaths.rpcPrefix}${request.method}`,
+      headers,
+      request.body,
+    );
+    try {
+      JSON.parse(text);
+    } catch (err) {
+      throw this.#unavailable(`backend answered ${status} with a non-JSON body`, err);
+    }
+    return { status, body: text };
+  }
+
+  async #partnerCall<S extends z.ZodType>(path: string, body: unknown, dataSchema: S): Promise<z.output<S>> {
+    const { status, text } = await this.#post(
+      path,
+      { 'content-type': 'application/json', authorization: `Bearer ${this.#partnerKey}` },
+      JSON.stringify(body),
+    );
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (err) {
+      throw this.#unavailable(`backend answered ${status} with a non-JSON body on ${path}`, err);
+    }
+    const envelope = envelopeSchema.safeParse(json);
+    if (!envelope.success)
+      throw this.#unavailable(`backend answered ${status} without an envelope on ${path}`);
+    const { error } = envelope.data;
+    if (error.status || status >= 400) {
+      const name = errorNameOf(error.code);
+      if (name && PASS_THROUGH.has(name)) throw new AppError(name, error.message);
+      if (name === 'AUTH_PARTNER_KEY_REQUIRED') {
+        this.#logger.error({ path }, 'the backend refused the partner key: check PLEXUS_PARTNER_KEY');
+      }
+      throw this.#unavailable(`backend answered ${status} (code ${error.code}) on ${path}`);
+    }
+    const data = dataSchema.safeParse(envelope.data.data);
+    if (!data.success) throw this.#unavailable(`backend answered an unexpected shape on ${path}`);
+    return data.data;
+  }
+
+  async #post(
+    path: string,
+    headers: Record<string, string>,
+    body: string | undefined,
+  ): Promise<{ status: number; text: string }> {
+    try {
+      const res = await fetch(`${this.#base}${path}`, {
+        method: 'POST',
+        headers,
+        ...(body !== undefined ? { body } : {}),
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+      return { status: res.status, text: await res.text() };
+    } catch (err) {
+      throw this.#unavailable(`backend request ${path} failed`, err);
+    }
+  }
+
+  #unavailable(reason: string, cause?: unknown): AppError {
+    this.#logger.warn({ reason, err: cause }, 'backend unavailable');
+    return new AppError('LB_BACKEND_UNAVAILABLE', undefined, { cause });
+  }
+}

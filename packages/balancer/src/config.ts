@@ -1,0 +1,65 @@
+import { cfg, DEV_SECRETS, loadConfig, refuseDevSecrets, z } from '@plexus/kit';
+
+const balancerConfigSchema = z.object({
+  host: cfg.string('127.0.0.1'),
+  port: cfg.port(8080),
+  /** Base URL of the backend server (authCheck, matchmaking, proxied client RPCs). */
+  backendUrl: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:8081'),
+  partnerKey: z.string().min(16).default(DEV_SECRETS.partnerKey),
+  clusterSecret: z.string().min(16).default(DEV_SECRETS.clusterSecret),
+  /** Lifetime of a join ticket and of the seat it reserves; at most 30 s (DESIGN.md §8). */
+  ticketTtlMs: cfg.int(30_000, 1_000, 30_000),
+  /** How long a successful authCheck is reused; 0 disables the cache. Bounds how late a logout is seen. */
+  authCacheTtlMs: cfg.int(2_000, 0, 60_000),
+  authCacheMaxEntries: cfg.int(10_000, 1, 1_000_000),
+  /** Timeout of every call to the backend. */
+  backendTimeoutMs: cfg.int(3_000, 100, 60_000),
+  /** Optional directory served at `/` (the browser demo). */
+  webRoot: z.string().min(1).optional(),
+  /** WebSocket ping cadence on control sockets; 3 missed pongs mark a server dead. */
+  heartbeatIntervalMs: cfg.int(1_000, 10, 60_000),
+  /** A control socket must send `register` within this long. */
+  registerTimeoutMs: cfg.int(5_000, 10, 60_000),
+  logLevel: cfg.logLevel(),
+});
+
+export type BalancerConfig = z.output<typeof balancerConfigSchema>;
+export type BalancerConfigInput = z.input<typeof balancerConfigSchema>;
+
+/** Environment variable of each config key (docs/config.md, docs/api-balancer.md). */
+export const BALANCER_ENV = {
+  host: 'PLEXUS_LB_HOST',
+  port: 'PLEXUS_LB_PORT',
+  backendUrl: 'PLEXUS_BACKEND_URL',
+  partnerKey: 'PLEXUS_PARTNER_KEY',
+  clusterSecret: 'PLEXUS_CLUSTER_SECRET',
+  ticketTtlMs: 'PLEXUS_TICKET_TTL_MS',
+  authCacheTtlMs: 'PLEXUS_AUTH_CACHE_TTL_MS',
+  backendTimeoutMs: 'PLEXUS_LB_BACKEND_TIMEOUT_MS',
+  webRoot: 'PLEXUS_WEB_ROOT',
+  heartbeatIntervalMs: 'PLEXUS_LB_HEARTBEAT_MS',
+  logLevel: 'PLEXUS_LOG_LEVEL',
+} as const;
+
+/**
+ * Loads the balancer configuration: defaults < JSON file (`PLEXUS_CONFIG_FILE`) < environment < flags.
+ * Throws ConfigError naming the bad key, or when a development secret is used in production.
+ */
+export function loadBalancerConfig(
+  environment: Record<string, string | undefined>,
+  flags?: Partial<BalancerConfigInput>,
+): BalancerConfig {
+  const config = loadConfig({
+    schema: balancerConfigSchema,
+    env: BALANCER_ENV,
+    environment,
+    file: environment.PLEXUS_CONFIG_FILE,
+    ...(flags ? { flags } : {}),
+  });
+  refuseDevSecrets(
+    { partnerKey: config.partnerKey, clusterSecret: config.clusterSecret },
+    { partnerKey: BALANCER_ENV.partnerKey, clusterSecret: BALANCER_ENV.clusterSecret },
+    environment,
+  );
+  return config;
+}

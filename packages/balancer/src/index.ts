@@ -1,0 +1,10 @@
+export { type BalancerApp, type BalancerParts, createBalancerApp } from './app.ts';
+export { AuthCache } from './auth-cache.ts';
+export { type BackendClient, HttpBackendClient } from './backend-client.ts';
+export { BALANCER_ENV, type BalancerConfig, type BalancerConfigInput, loadBalancerConfig } from './config.ts';
+export { ControlChannel, ControlCloseCodes } from './control-channel.ts';
+export { headroom, type PlacementResult, placePlayground, type RegistrySnapshot } from './placement.ts';
+export { ServerRegistry } from './registry.ts';
+export { SeatLedger } from './seat-ledger.ts';
+export { type BalancerHandle, startBalancer } from './start.ts';
+export { displayProfileOf, TicketSigner } from './tickets.ts';

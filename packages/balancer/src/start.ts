@@ -1,0 +1,36 @@
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { type BalancerApp, createBalancerApp } from './app.ts';
+import type { BalancerConfig } from './config.ts';
+
+export interface BalancerHandle {
+  /** The bound base URL, e.g. http://127.0.0.1:8080. */
+  url: string;
+  /** Graceful and idempotent: stops accepting, closes control sockets (1001), then HTTP. */
+  close(): Promise<void>;
+  /** The running parts (registry, control channel…), for tests and tooling. */
+  balancer: BalancerApp;
+}
+
+/** Starts the load balancer and logs one `listening` line with the bound URL. */
+export async function startBalancer(
+  config: BalancerConfig,
+  options: { logger: Logger },
+): Promise<BalancerHandle> {
+  const { logger } = options;
+  const balancer = await createBalancerApp({ config, logger });
+  await balancer.app.listen({ host: config.host, port: config.port });
+  const address = balancer.app.server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  logger.info({ url }, 'listening');
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    balancer,
+    close() {
+      closing ??= balancer.app.close();
+      return closing;
+    },
+  };
+}
