@@ -1,0 +1,213 @@
+import type { Logger } from '@plexus/kit';
+import {
+  type BalancerToServer,
+  CONTROL_PATH,
+  type LoadMessage,
+  type RegisterMessage,
+  type ServerToBalancer,
+} from '@plexus/protocol';
+import WebSocket from 'ws';
+import { z } from 'zod';
+
+const incomingSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('registered'),
+    ticketKey: z.object({ kty: z.literal('OKP'), crv: z.literal('Ed25519'), x: z.string().min(1).max(128) }),
+    heartbeatIntervalMs: z.number().int().positive(),
+  }),
+  z.object({ type: z.literal('command'), command: z.enum(['drain', 'shutdown']) }),
+  z.object({ type: z.literal('error'), code: z.number().int(), message: z.string().max(1024) }),
+]);
+
+type Registered = Extract<BalancerToServer, { type: 'registered' }>;
+
+export interface ControlClientOptions {
+  /** The balancer's base URL (http/https); the socket goes to ws/wss + CONTROL_PATH. */
+  balancerUrl: string;
+  clusterSecret: string;
+  logger: Logger;
+  /** The register message, built fresh on each (re)connection so it lists current playgrounds. */
+  registerMessage: () => RegisterMessage;
+  /** The periodic load report. */
+  loadReport: () => LoadMessage;
+  loadIntervalMs: number;
+  reconnectMinMs: number;
+  reconnectMaxMs: number;
+  onRegistered: (msg: Registered) => Promise<void> | void;
+  onCommand: (command: 'drain' | 'shutdown') => void;
+  maxPayloadBytes?: number;
+}
+
+/** The balancer's control URL for a base URL: http→ws, https→wss, path CONTROL_PATH. */
+export function controlUrl(balancerUrl: string): string {
+  const u = new URL(balancerUrl);
+  u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
+  u.pathname = CONTROL_PATH;
+  u.search = '';
+  u.hash = '';
+  return u.toString();
+}
+
+/**
+ * The dedicated server's end of the control channel: registers, reports load every interval,
+ * forwards commands, and reconnects with capped exponential backoff whenever the socket closes.
+ */
+export class ControlClient {
+  private readonly options: ControlClientOptions;
+  private readonly url: string;
+  private ws: WebSocket | null = null;
+  private registered = false;
+  private closed = false;
+  private attempt = 0;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private loadTimer: NodeJS.Timeout | null = null;
+
+  constructor(options: ControlClientOptions) {
+    this.options = options;
+    this.url = controlUrl(options.balancerUrl);
+  }
+
+  /** True while the socket is open and the balancer accepted the registration. */
+  get isRegistered(): boolean {
+    return this.registered;
+  }
+
+  start(): void {
+    this.connect();
+  }
+
+  private connect(): void {
+    if (this.closed) return;
+    const log = this.options.logger;
+    const ws = new WebSocket(this.url, {
+      headers: { Authorization: `Bearer ${this.options.clusterSecret}` },
+      perMessageDeflate: false,
+      maxPayload: this.options.maxPayloadBytes ?? 1024 * 1024,
+      handshakeTimeout: 5_000,
+    });
+    this.ws = ws;
+    ws.on('open', () => {
+      log.debug({ url: this.url }, 'control socket open');
+      this.send(this.options.registerMessage());
+    });
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) {
+        log.warn('control: binary message ignored');
+        return;
+      }
+      this.onMessage(ws, data.toString());
+    });
+    ws.on('error', (err) => log.debug({ err: err.message }, 'control socket error'));
+    ws.on('unexpected-response', (_req, res) => {
+      log.warn({ status: res.statusCode }, 'control: balancer refused the connection');
+      ws.terminate();
+    });
+    ws.on('close', (code) => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      const wasRegistered = this.registered;
+      this.registered = false;
+      this.stopLoad();
+      if (this.closed) return;
+      if (wasRegistered) log.warn({ code }, 'control socket closed, reconnecting');
+      this.scheduleReconnect();
+    });
+  }
+
+  private scheduleReconnect(): void {
+    const { reconnectMinMs, reconnectMaxMs } = this.options;
+    const delay = Math.min(reconnectMaxMs, reconnectMinMs * 2 ** Math.min(this.attempt, 20));
+    this.attempt++;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      this.connect();
+    }, delay);
+  }
+
+  private onMessage(ws: WebSocket, raw: string): void {
+    const log = this.options.logger;
+    let json: unknown;
+    try {
+      json = JSON.parse(raw);
+    } catch {
+      log.warn('control: message is not JSON, ignored');
+      return;
+    }
+    const parsed = incomingSchema.safeParse(json);
+    if (!parsed.success) {
+      log.warn(
+        { issues: parsed.error.issues.slice(0, 3).map((i) => i.message) },
+        'control: bad message ignored',
+      );
+      return;
+    }
+    const msg = parsed.data;
+    switch (msg.type) {
+      case 'registered':
+        Promise.resolve(this.options.onRegistered(msg)).then(
+          () => {
+            if (this.closed || this.ws !== ws) return;
+            this.registered = true;
+            this.attempt = 0;
+            log.info('registered with the balancer');
+            this.startLoad();
+          },
+          (err: unknown) => log.error({ err }, 'control: cannot use the ticket key'),
+        );
+        break;
+      case 'command':
+        log.info({ command: msg.command }, 'control: command received');
+        this.options.onCommand(msg.command);
+        break;
+      case 'error':
+        log.warn({ code: msg.code, message: msg.message }, 'control: balancer reported an error');
+        break;
+    }
+  }
+
+  private startLoad(): void {
+    this.stopLoad();
+    this.loadTimer = setInterval(() => this.send(this.options.loadReport()), this.options.loadIntervalMs);
+  }
+
+  private stopLoad(): void {
+    if (this.loadTimer) clearInterval(this.loadTimer);
+    this.loadTimer = null;
+  }
+
+  /** Sends a message when the socket is open; dropped otherwise (re-registering resyncs the balancer). */
+  send(msg: ServerToBalancer): boolean {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+    ws.send(JSON.stringify(msg));
+    return true;
+  }
+
+  ticketRedeemed(jti: string, playgroundId: string): void {
+    if (this.registered) this.send({ type: 'ticketRedeemed', jti, playgroundId });
+  }
+
+  /** Closes the socket and stops reconnecting. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.registered = false;
+    this.stopLoad();
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    const ws = this.ws;
+    this.ws = null;
+    if (!ws || ws.readyState === WebSocket.CLOSED) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        ws.terminate();
+        resolve();
+      }, 1_000);
+      ws.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
+      else ws.close(1001, 'server stopping');
+    });
+  }
+}

@@ -1,0 +1,64 @@
+import { Counter, createMetrics, Gauge, Histogram } from '@plexus/kit';
+
+export interface Gauges {
+  clients: () => number;
+  playgrounds: () => number;
+  entities: () => number;
+}
+
+/** The dedicated server's Prometheus metrics, on top of kit's process and HTTP metrics. */
+export function createServerMetrics(gauges: Gauges) {
+  const base = createMetrics('server');
+  const registers = [base.registry];
+  return {
+    ...base,
+    clients: new Gauge({
+      name: 'plexus_ds_connected_clients',
+      help: 'Clients admitted to a playground on this server',
+      registers,
+      collect() {
+        this.set(gauges.clients());
+      },
+    }),
+    playgrounds: new Gauge({
+      name: 'plexus_ds_playgrounds',
+      help: 'Playgrounds hosted by this server',
+      registers,
+      collect() {
+        this.set(gauges.playgrounds());
+      },
+    }),
+    entities: new Gauge({
+      name: 'plexus_ds_entities',
+      help: 'Entities across all playgrounds',
+      registers,
+      collect() {
+        this.set(gauges.entities());
+      },
+    }),
+    tickDuration: new Histogram({
+      name: 'plexus_ds_tick_duration_seconds',
+      help: 'Duration of one server tick (all playgrounds)',
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
+      registers,
+    }),
+    bytesSent: new Counter({
+      name: 'plexus_ds_bytes_sent_total',
+      help: 'Bytes of binary frames sent to clients',
+      registers,
+    }),
+    framesRefused: new Counter({
+      name: 'plexus_ds_frames_refused_total',
+      help: 'ERROR frames sent to clients, by error name',
+      labelNames: ['error'] as const,
+      registers,
+    }),
+    backpressureSkips: new Counter({
+      name: 'plexus_ds_backpressure_skips_total',
+      help: 'Deltas skipped because a client had too many bytes buffered',
+      registers,
+    }),
+  };
+}
+
+export type ServerMetrics = ReturnType<typeof createServerMetrics>;

@@ -1,0 +1,184 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createLogger } from '@plexus/kit';
+import { decodeServerFrame, ServerOp } from '@plexus/protocol';
+import { ReplayCache } from '../control/replay-cache.ts';
+import type { VerifiedTicket } from '../control/ticket-verifier.ts';
+import { createServerMetrics } from '../metrics.ts';
+import type { ClientConnection } from '../transport/client-connection.ts';
+import { PlaygroundHost } from './playground-host.ts';
+
+const logger = createLogger({ component: 'test', level: 'silent' });
+
+/** A stand-in for a socket connection: records what the host sends it. */
+function fakeConn(clientId: number) {
+  const conn = {
+    clientId,
+    log: logger,
+    room: null,
+    userId: '',
+    avatarId: 0,
+    welcomed: false,
+    needsKeyframe: false,
+    stuckSince: null as number | null,
+    moves: new Map(),
+    bufferedAmount: 0,
+    sent: [] as Uint8Array[],
+    refused: [] as string[],
+    send(bytes: Uint8Array) {
+      this.sent.push(bytes);
+    },
+    sendWelcome(_pg: string, keyframe: Uint8Array) {
+      this.sent.push(keyframe);
+      this.welcomed = true;
+      this.needsKeyframe = false;
+    },
+    refuse(name: string) {
+      this.refused.push(name);
+      host.leave(conn as unknown as ClientConnection);
+    },
+  };
+  let host: PlaygroundHost;
+  return {
+    conn,
+    bind(h: PlaygroundHost) {
+      host = h;
+      return conn as unknown as ClientConnection;
+    },
+  };
+}
+
+function ticket(n: number, pg = 'p'): VerifiedTicket {
+  return {
+    iss: 'plexus-balancer',
+    aud: 'ds',
+    sub: `user-${n}`,
+    jti: `jti-${n}-${'x'.repeat(16)}`,
+    iat: 0,
+    exp: 4_000_000_000,
+    pg,
+    prof: { firstName: 'A', lastName: 'B', privacyMode: 0, avatar: '', companyName: '', companyTitle: '' },
+  };
+}
+
+function setup(overrides: Partial<ConstructorParameters<typeof PlaygroundHost>[0]> = {}) {
+  let now = 0;
+  const redeemed: string[] = [];
+  const host = new PlaygroundHost({
+    capacity: 10,
+    maxBufferedBytes: 1000,
+    slowConsumerGraceMs: 5000,
+    playgroundIdleMs: 1000,
+    logger,
+    metrics: createServerMetrics({ clients: () => 0, playgrounds: () => 0, entities: () => 0 }),
+    replay: new ReplayCache(100, () => 0),
+    now: () => now,
+    onTicketRedeemed: (jti) => redeemed.push(jti),
+    ...overrides,
+  });
+  return { host, redeemed, advance: (ms: number) => (now += ms) };
+}
+
+const kinds = (sent: Uint8Array[]) =>
+  sent.map((b) => {
+    const f = decodeServerFrame(b);
+    return f.op === ServerOp.STATE ? (f.keyframe ? 'key' : 'delta') : f.op;
+  });
+
+test('admitted clients get a keyframe at the next tick; others the shared delta; idle sends nothing', () => {
+  const { host, redeemed } = setup();
+  const a = fakeConn(1);
+  const b = fakeConn(2);
+  assert.equal(host.admit(a.bind(host), ticket(1)), null);
+  host.tick();
+  assert.deepEqual(kinds(a.conn.sent), ['key']);
+  assert.equal(host.admit(b.bind(host), ticket(2)), null);
+  host.tick();
+  assert.deepEqual(kinds(a.conn.sent), ['key', 'delta']);
+  assert.deepEqual(kinds(b.conn.sent), ['key']);
+  host.tick();
+  host.tick();
+  assert.equal(a.conn.sent.length, 2, 'idle ticks send nothing');
+  assert.equal(redeemed.length, 2);
+});
+
+test('the same delta bytes go to every client of the playground', () => {
+  const { host } = setup();
+  const conns = [1, 2, 3].map((n) => fakeConn(n));
+  for (const [i, c] of conns.entries()) host.admit(c.bind(host), ticket(i + 1));
+  host.tick();
+  host.admit(fakeConn(9).bind(host), ticket(9));
+  host.tick();
+  const deltas = conns.map((c) => c.conn.sent[1]);
+  assert.ok(deltas[0]);
+  assert.equal(deltas[0], deltas[1]);
+  assert.equal(deltas[1], deltas[2]);
+});
+
+test('replayed tickets and a full server are refused without side effects', () => {
+  const { host } = setup({ capacity: 1 });
+  assert.equal(host.admit(fakeConn(1).bind(host), ticket(1)), null);
+  assert.equal(host.admit(fakeConn(2).bind(host), ticket(1, 'other')), 'PROTOCOL_TICKET_REPLAYED');
+  assert.equal(host.admit(fakeConn(3).bind(host), ticket(3)), 'PROTOCOL_SERVER_FULL');
+  assert.equal(host.playerCount, 1);
+  assert.equal(host.entityCount, 1);
+});
+
+test('the same user joining again replaces the old connection', () => {
+  const { host } = setup({ capacity: 1 });
+  const old = fakeConn(1);
+  host.admit(old.bind(host), ticket(1));
+  const again = { ...ticket(1), jti: 'another-ticket-id-000' };
+  assert.equal(host.admit(fakeConn(2).bind(host), again), null);
+  assert.deepEqual(old.conn.refused, ['PROTOCOL_DUPLICATE_LOGIN']);
+  assert.equal(host.playerCount, 1);
+  assert.equal(host.entityCount, 1);
+});
+
+test('a backed-up client skips deltas, gets a keyframe when drained, and is dropped when stuck', () => {
+  const { host, advance } = setup();
+  const a = fakeConn(1);
+  const b = fakeConn(2);
+  host.admit(a.bind(host), ticket(1));
+  host.tick();
+  a.conn.bufferedAmount = 5000;
+  host.admit(b.bind(host), ticket(2));
+  host.tick();
+  assert.deepEqual(kinds(a.conn.sent), ['key'], 'delta skipped');
+  assert.equal(a.conn.needsKeyframe, true);
+  a.conn.bufferedAmount = 0;
+  advance(50);
+  host.tick();
+  assert.deepEqual(kinds(a.conn.sent), ['key', 'key'], 'a keyframe once drained');
+
+  a.conn.bufferedAmount = 5000;
+  host.tick();
+  advance(5001);
+  host.tick();
+  assert.deepEqual(a.conn.refused, ['PROTOCOL_SLOW_CONSUMER']);
+  assert.equal(host.playerCount, 1);
+});
+
+test('queued moves are applied at the tick, and an empty playground is removed after the idle time', () => {
+  const { host, advance } = setup();
+  const a = fakeConn(1);
+  const conn = a.bind(host);
+  host.admit(conn, ticket(1));
+  const b = fakeConn(2);
+  host.admit(b.bind(host), ticket(2));
+  host.tick();
+  conn.moves.set(conn.avatarId, { position: { x: 1, y: 2, z: 3 }, rotation: { x: 0, y: 0, z: 0, w: 1 } });
+  host.tick();
+  const f = decodeServerFrame(b.conn.sent[1] as Uint8Array);
+  assert.ok(f.op === ServerOp.STATE);
+  assert.deepEqual(f.updates, [{ id: conn.avatarId, position: { x: 1, y: 2, z: 3 } }]);
+  assert.equal(conn.moves.size, 0);
+
+  host.leave(conn);
+  host.leave(b.bind(host));
+  host.tick();
+  assert.equal(host.playgroundCount, 1);
+  advance(1000);
+  host.tick();
+  assert.equal(host.playgroundCount, 0);
+});

@@ -1,0 +1,164 @@
+import type { EntityState, EntityUpdate, Props, Quat, StateFrame, Vec3 } from '@plexus/protocol';
+
+/** Bits of an entity's pending changes (mirrors the wire's update field mask). */
+const CHANGED_POSITION = 1;
+const CHANGED_ROTATION = 2;
+const CHANGED_PROPS = 4;
+
+export interface Entity extends EntityState {
+  /** Fields changed since the last delta. */
+  changed: number;
+}
+
+export interface NewEntity {
+  owner: number;
+  kind: string;
+  position: Vec3;
+  rotation: Quat;
+  props: Props;
+}
+
+/** What changed in a playground since the previous delta. */
+export interface Changes {
+  spawns: EntityState[];
+  updates: EntityUpdate[];
+  removes: number[];
+}
+
+/**
+ * One simulation context: the entities of a playground and what changed since the last tick. Pure
+ * state: no sockets, no timers. The host drives it once per tick (apply moves, then `takeChanges`).
+ */
+export class Playground {
+  readonly id: string;
+  private readonly entities = new Map<number, Entity>();
+  private nextEntityId = 1;
+  /** Entities created since the last delta (sent whole as spawns). */
+  private readonly spawned = new Set<number>();
+  private readonly dirty = new Set<number>();
+  private readonly removed: number[] = [];
+
+  constructor(id: string) {
+    this.id = id;
+  }
+
+  get entityCount(): number {
+    return this.entities.size;
+  }
+
+  get(id: number): Entity | undefined {
+    return this.entities.get(id);
+  }
+
+  spawn(e: NewEntity): Entity {
+    const id = this.nextEntityId++;
+    const entity: Entity = {
+      id,
+      owner: e.owner,
+      kind: e.kind,
+      position: { ...e.position },
+      rotation: { ...e.rotation },
+      props: e.props,
+      changed: 0,
+    };
+    this.entities.set(id, entity);
+    this.spawned.add(id);
+    return entity;
+  }
+
+  remove(id: number): boolean {
+    if (!this.entities.delete(id)) return false;
+    this.dirty.delete(id);
+    // An entity born and gone within one tick was never seen by anyone: it leaves no trace.
+    if (!this.spawned.delete(id)) this.removed.push(id);
+    return true;
+  }
+
+  /** Sets an entity's transform; only fields that really change are marked for the next delta. */
+  setTransform(id: number, position: Vec3, rotation: Quat): boolean {
+    const e = this.entities.get(id);
+    if (!e) return false;
+    const p = e.position;
+    if (p.x !== position.x || p.y !== position.y || p.z !== position.z) {
+      e.position = { x: position.x, y: position.y, z: position.z };
+      e.changed |= CHANGED_POSITION;
+    }
+    const r = e.rotation;
+    if (r.x !== rotation.x || r.y !== rotation.y || r.z !== rotation.z || r.w !== rotation.w) {
+      e.rotation = { x: rotation.x, y: rotation.y, z: rotation.z, w: rotation.w };
+      e.changed |= CHANGED_ROTATION;
+    }
+    if (e.changed !== 0 && !this.spawned.has(id)) this.dirty.add(id);
+    return true;
+  }
+
+  setProps(id: number, props: Props): boolean {
+    const e = this.entities.get(id);
+    if (!e) return false;
+    e.props = props;
+    e.changed |= CHANGED_PROPS;
+    if (!this.spawned.has(id)) this.dirty.add(id);
+    return true;
+  }
+
+  hasChanges(): boolean {
+    return this.spawned.size > 0 || this.dirty.size > 0 || this.removed.length > 0;
+  }
+
+  /** Everything that changed since the previous call, then forgets it. Null when nothing did. */
+  takeChanges(): Changes | null {
+    if (!this.hasChanges()) return null;
+    const spawns: EntityState[] = [];
+    for (const id of this.spawned) {
+      const e = this.entities.get(id);
+      if (e) {
+        e.changed = 0;
+        spawns.push(toState(e));
+      }
+    }
+    const updates: EntityUpdate[] = [];
+    for (const id of this.dirty) {
+      const e = this.entities.get(id);
+      if (!e || e.changed === 0) continue;
+      const u: EntityUpdate = { id };
+      if (e.changed & CHANGED_POSITION) u.position = e.position;
+      if (e.changed & CHANGED_ROTATION) u.rotation = e.rotation;
+      if (e.changed & CHANGED_PROPS) u.props = e.props;
+      e.changed = 0;
+      updates.push(u);
+    }
+    const removes = this.removed.slice();
+    this.spawned.clear();
+    this.dirty.clear();
+    this.removed.length = 0;
+    return { spawns, updates, removes };
+  }
+
+  /** Every entity as a spawn: the content of a keyframe. */
+  snapshot(): EntityState[] {
+    const all: EntityState[] = [];
+    for (const e of this.entities.values()) all.push(toState(e));
+    return all;
+  }
+
+  /** A delta STATE frame for `tick`, or null when nothing changed. */
+  takeDelta(tick: number): StateFrame | null {
+    const changes = this.takeChanges();
+    return changes ? { tick, keyframe: false, ...changes } : null;
+  }
+
+  keyframe(tick: number): StateFrame {
+    return { tick, keyframe: true, spawns: this.snapshot(), updates: [], removes: [] };
+  }
+}
+
+function toState(e: Entity): EntityState {
+  return {
+    id: e.id,
+    owner: e.owner,
+    kind: e.kind,
+    position: e.position,
+    rotation: e.rotation,
+    props: e.props,
+  };
+}

@@ -1,0 +1,87 @@
+import { Writable } from 'node:stream';
+import { createLogger } from '@plexus/kit';
+import { loadServerConfig, type ServerConfigInput } from '../config.ts';
+import { type ServerHandle, type StartServerOptions, startServer } from '../start.ts';
+import { startTestBalancer, type TestBalancer } from './test-balancer.ts';
+import { TestClient } from './test-client.ts';
+
+export interface Stack {
+  balancer: TestBalancer;
+  server: ServerHandle;
+  /** Every NDJSON log line the server wrote. */
+  logs: string[];
+  connect(): Promise<TestClient>;
+  close(): Promise<void>;
+}
+
+const SECRET = 'wire-test-cluster-secret';
+
+/**
+ * A test balancer (real control protocol) plus a dedicated server on port 0 pointing at it; waits
+ * until the server registered and holds the ticket key.
+ */
+export async function startStack(
+  overrides: Partial<ServerConfigInput> = {},
+  options: Partial<StartServerOptions> & { answerRegister?: boolean } = {},
+): Promise<Stack> {
+  const balancer = await startTestBalancer({
+    secret: SECRET,
+    answerRegister: options.answerRegister ?? true,
+  });
+  const logs: string[] = [];
+  const destination = new Writable({
+    write(chunk, _enc, cb) {
+      logs.push(...String(chunk).split('\n').filter(Boolean));
+      cb();
+    },
+  });
+  const logger = createLogger({ component: 'server', level: 'debug', destination });
+  const config = loadServerConfig(
+    {},
+    {
+      host: '127.0.0.1',
+      port: 0,
+      serverId: 'ds-test',
+      balancerUrl: balancer.url,
+      clusterSecret: SECRET,
+      reconnectMinMs: 20,
+      reconnectMaxMs: 200,
+      loadIntervalMs: 100,
+      ...overrides,
+    },
+  );
+  const server = await startServer(config, { ...options, logger });
+  const clients: TestClient[] = [];
+  const stack: Stack = {
+    balancer,
+    server,
+    logs,
+    async connect() {
+      const c = await TestClient.connect(server.endpoint);
+      clients.push(c);
+      return c;
+    },
+    async close() {
+      for (const c of clients) c.close();
+      await server.close();
+      await balancer.close();
+    },
+  };
+  if (options.answerRegister !== false) await waitUntil(() => isReady(server.url));
+  return stack;
+}
+
+async function isReady(url: string): Promise<boolean> {
+  const res = await fetch(`${url}/readyz`);
+  await res.arrayBuffer();
+  return res.status === 200;
+}
+
+/** Polls an async condition until true, within `timeoutMs`. */
+export async function waitUntil(cond: () => Promise<boolean> | boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -1,0 +1,322 @@
+import type { Logger } from '@plexus/kit';
+import {
+  type ClientFrame,
+  ClientOp,
+  CloseCodes,
+  closeCodeFor,
+  DecodeError,
+  decodeClientFrame,
+  ErrorCodes,
+  type ErrorName,
+  encodeError,
+  encodePong,
+  encodeWelcome,
+  PROTOCOL_VERSION,
+  type Quat,
+  type Vec3,
+} from '@plexus/protocol';
+import WebSocket from 'ws';
+import type { ServerConfig } from '../config.ts';
+import type { TicketVerifier, VerifiedTicket } from '../control/ticket-verifier.ts';
+import type { ServerMetrics } from '../metrics.ts';
+import type { Room } from '../playground/playground-host.ts';
+import { checkTransform, initialMotion, type MotionState } from '../playground/transform-rules.ts';
+import type { AddressLimits } from './address-limits.ts';
+import { TokenBucket } from './rate-limiter.ts';
+
+/** What a connection needs from the rest of the server. */
+export interface ConnectionContext {
+  config: ServerConfig;
+  serverId: string;
+  metrics: ServerMetrics;
+  verifier: TicketVerifier;
+  limits: AddressLimits;
+  /** Null while HELLOs are accepted, else why not (not ready, draining). */
+  joinGate(): ErrorName | null;
+  /** Admits a verified ticket (replay, capacity, duplicate login); null on success. */
+  admit(conn: ClientConnection, ticket: VerifiedTicket): ErrorName | null;
+  /** Removes the connection's avatar and membership. Idempotent. */
+  leave(conn: ClientConnection): void;
+  /** Monotonic clock (ms) for rates and speeds. */
+  now(): number;
+  /** Wall clock (ms since epoch) for serverTimeMs. */
+  wallClock(): number;
+  onClosed(conn: ClientConnection): void;
+}
+
+export interface QueuedMove {
+  position: Vec3;
+  rotation: Quat;
+}
+
+type State = 'handshake' | 'verifying' | 'open' | 'closed';
+
+/** Bound of queued moves per client: at most one per owned entity, and never more than this. */
+const MAX_QUEUED_MOVES = 64;
+/** After a refusal the peer has this long to finish the close handshake before the socket is cut. */
+const CLOSE_GRACE_MS = 2_000;
+
+/** Sends one ERROR frame for a registry error, ignoring sockets that are no longer open. */
+export function sendErrorFrame(ws: WebSocket, name: ErrorName, message?: string): void {
+  if (ws.readyState !== WebSocket.OPEN) return;
+  const spec = ErrorCodes[name];
+  ws.send(encodeError(spec.code, name, message ?? spec.message));
+}
+
+/**
+ * One client socket: handshake (HELLO within the deadline, ticket checks), then MOVE / PING /
+ * LEAVE with rate and idle limits. Every fatal problem is one ERROR frame and a close code, and
+ * affects this socket only.
+ */
+export class ClientConnection {
+  readonly clientId: number;
+  readonly address: string;
+  readonly ws: WebSocket;
+  private readonly ctx: ConnectionContext;
+  private readonly bucket: TokenBucket;
+  log: Logger;
+  private state: State = 'handshake';
+  private pending = true;
+  private handshakeTimer: NodeJS.Timeout | null;
+  private idleTimer: NodeJS.Timeout | null = null;
+
+  // Set on admission by the host.
+  room: Room | null = null;
+  userId = '';
+  avatarId = 0;
+  /** False until WELCOME and the first keyframe went out (at the tick after admission). */
+  welcomed = false;
+  /** A delta was skipped (backpressure): the next frame this client gets is a keyframe. */
+  needsKeyframe = false;
+  /** Since when the client has been above the buffered-bytes bound (ms, monotonic), or null. */
+  stuckSince: number | null = null;
+  /** Latest accepted move per owned entity, applied at the next tick. */
+  readonly moves = new Map<number, QueuedMove>();
+  private readonly motion = new Map<number, MotionState>();
+
+  constructor(ws: WebSocket, clientId: number, address: string, ctx: ConnectionContext, log: Logger) {
+    this.ws = ws;
+    this.clientId = clientId;
+    this.address = address;
+    this.ctx = ctx;
+    this.log = log;
+    const { config } = ctx;
+    this.bucket = new TokenBucket(config.rateLimitPerSec, config.rateLimitBurst, () => ctx.now());
+    this.handshakeTimer = setTimeout(
+      () => this.refuse('PROTOCOL_HANDSHAKE_TIMEOUT'),
+      config.handshakeTimeoutMs,
+    );
+    ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
+    // ws reports oversized / invalid frames here and closes the socket itself (1009, 1002…).
+    ws.on('error', (err) => this.log.debug({ err: err.message }, 'socket error'));
+    ws.on('close', (code) => this.onSocketClose(code));
+  }
+
+  get isOpen(): boolean {
+    return this.state === 'open';
+  }
+
+  get isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  private onMessage(data: Buffer, isBinary: boolean): void {
+    if (this.state === 'closed') return;
+    if (!this.bucket.take()) {
+      this.refuse('PROTOCOL_RATE_LIMITED');
+      return;
+    }
+    this.idleTimer?.refresh();
+    if (!isBinary) {
+      this.refuse('PROTOCOL_MALFORMED_FRAME', 'Text frames are not part of the protocol');
+      return;
+    }
+    let frame: ClientFrame;
+    try {
+      frame = decodeClientFrame(data);
+    } catch (err) {
+      if (!(err instanceof DecodeError)) throw err;
+      this.refuse('PROTOCOL_MALFORMED_FRAME', err.message);
+      return;
+    }
+    switch (this.state) {
+      case 'handshake':
+        if (frame.op !== ClientOp.HELLO) {
+          this.refuse('PROTOCOL_UNEXPECTED_FRAME', 'HELLO must come first');
+          return;
+        }
+        this.state = 'verifying';
+        this.onHello(frame.protocolVersion, frame.ticket).catch((err: unknown) => {
+          this.log.error({ err }, 'handshake failed');
+          this.refuse('PROTOCOL_TICKET_INVALID');
+        });
+        return;
+      case 'verifying':
+        this.refuse('PROTOCOL_UNEXPECTED_FRAME', 'Wait for WELCOME before sending more frames');
+        return;
+      case 'open':
+        this.onFrame(frame);
+        return;
+    }
+  }
+
+  private async onHello(protocolVersion: number, ticket: string): Promise<void> {
+    const refusal = await this.checkHello(protocolVersion, ticket);
+    if (this.state !== 'verifying') return; // closed (timeout, peer) meanwhile
+    if (refusal) {
+      this.refuse(refusal.name, refusal.message);
+      return;
+    }
+    this.state = 'open';
+    this.endHandshake();
+    this.idleTimer = setTimeout(() => this.refuse('PROTOCOL_IDLE_TIMEOUT'), this.ctx.config.idleTimeoutMs);
+  }
+
+  /** Runs the HELLO checks in order and admits the client; the refusal, or null when admitted. */
+  private async checkHello(
+    protocolVersion: number,
+    ticket: string,
+  ): Promise<{ name: ErrorName; message?: string } | null> {
+    if (protocolVersion !== PROTOCOL_VERSION) {
+      return {
+        name: 'PROTOCOL_UNSUPPORTED_VERSION',
+        message: `This server speaks protocol version ${PROTOCOL_VERSION}, not ${protocolVersion}`,
+      };
+    }
+    const gate = this.ctx.joinGate();
+    if (gate) return { name: gate };
+    const verdict = await this.ctx.verifier.verify(ticket);
+    if (this.state !== 'verifying') return null;
+    if (!verdict.ok) return { name: verdict.error };
+    // The gate again: a drain may have started during verification.
+    const gateAfter = this.ctx.joinGate();
+    if (gateAfter) return { name: gateAfter };
+    const refusal = this.ctx.admit(this, verdict.claims);
+    return refusal ? { name: refusal } : null;
+  }
+
+  private onFrame(frame: ClientFrame): void {
+    switch (frame.op) {
+      case ClientOp.MOVE:
+        this.onMove(frame.entityId, frame.position, frame.rotation);
+        return;
+      case ClientOp.PING:
+        this.send(encodePong(frame.clientTimeMs, this.ctx.wallClock()));
+        return;
+      case ClientOp.LEAVE:
+        this.log.info('client left');
+        this.close(CloseCodes.NORMAL, 'leave');
+        return;
+      case ClientOp.HELLO:
+        this.refuse('PROTOCOL_UNEXPECTED_FRAME', 'HELLO was already accepted');
+        return;
+    }
+  }
+
+  private onMove(entityId: number, position: Vec3, rotation: Quat): void {
+    const entity = this.room?.playground.get(entityId);
+    if (!entity || entity.owner !== this.clientId) {
+      this.notify('PROTOCOL_NOT_OWNER', `Entity ${entityId} is not yours`);
+      return;
+    }
+    const now = this.ctx.now();
+    let motion = this.motion.get(entityId);
+    if (!motion) {
+      motion = initialMotion(entity.position, now, this.ctx.config.maxSpeedMps);
+      this.motion.set(entityId, motion);
+    }
+    const verdict = checkTransform(position, rotation, motion, now, this.ctx.config.maxSpeedMps);
+    if (!verdict.ok) {
+      this.notify('PROTOCOL_INVALID_TRANSFORM', `Move refused: ${verdict.reason}`);
+      return;
+    }
+    if (!this.moves.has(entityId) && this.moves.size >= MAX_QUEUED_MOVES) return;
+    this.moves.set(entityId, { position: verdict.position, rotation: verdict.rotation });
+  }
+
+  /** Called by the host on the tick after admission. */
+  sendWelcome(playgroundId: string, keyframe: Uint8Array): void {
+    const { config } = this.ctx;
+    this.send(
+      encodeWelcome({
+        protocolVersion: PROTOCOL_VERSION,
+        clientId: this.clientId,
+        selfId: this.avatarId,
+        playgroundId,
+        serverId: this.ctx.serverId,
+        tickRateHz: config.tickRateHz,
+        serverTimeMs: this.ctx.wallClock(),
+      }),
+    );
+    this.send(keyframe);
+    this.welcomed = true;
+    this.needsKeyframe = false;
+  }
+
+  get bufferedAmount(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  send(bytes: Uint8Array): void {
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    this.ws.send(bytes);
+    this.ctx.metrics.bytesSent.inc(bytes.length);
+  }
+
+  /** A non-fatal error: one ERROR frame, the connection stays open. */
+  notify(name: ErrorName, message?: string): void {
+    this.ctx.metrics.framesRefused.inc({ error: name });
+    this.log.debug({ error: name, reason: message }, 'frame refused');
+    sendErrorFrame(this.ws, name, message);
+  }
+
+  /**
+   * A fatal error: one ERROR frame then the close code of `name` (or `closeCode`). The avatar is
+   * removed; nothing else on the server is affected.
+   */
+  refuse(name: ErrorName, message?: string, closeCode?: number): void {
+    if (this.state === 'closed') return;
+    this.ctx.metrics.framesRefused.inc({ error: name });
+    this.log.info({ error: name, reason: message, address: this.address }, 'connection refused');
+    sendErrorFrame(this.ws, name, message);
+    this.close(closeCode ?? closeCodeFor[name] ?? CloseCodes.POLICY_VIOLATION, name);
+  }
+
+  /** Closes the socket with `code` and releases everything the connection held. */
+  close(code: number, reason: string): void {
+    if (this.state === 'closed') return;
+    this.teardown();
+    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) {
+      this.ws.close(code, reason.slice(0, 120));
+      // A peer that never answers the close handshake does not keep the socket alive.
+      setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS).unref();
+    }
+  }
+
+  private onSocketClose(code: number): void {
+    if (this.state === 'closed') return;
+    this.log.info({ code }, this.room ? 'client disconnected' : 'socket closed during handshake');
+    this.teardown();
+  }
+
+  private endHandshake(): void {
+    if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
+    this.handshakeTimer = null;
+    if (this.pending) {
+      this.pending = false;
+      this.ctx.limits.handshakeDone(this.address);
+    }
+  }
+
+  private teardown(): void {
+    this.state = 'closed';
+    this.endHandshake();
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+    this.moves.clear();
+    this.motion.clear();
+    this.ctx.leave(this);
+    this.ctx.limits.closed(this.address, false);
+    this.ctx.onClosed(this);
+  }
+}
