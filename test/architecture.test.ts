@@ -18,6 +18,7 @@ const ALLOWED: Record<string, string[]> = {
   web: ['client', 'protocol'],
   testkit: ['protocol', 'client'],
   cli: ['protocol', 'kit', 'backend', 'balancer', 'server'],
+  bench: ['protocol', 'client', 'testkit'],
 };
 // Packages that run in browsers: no Node built-ins.
 const BROWSER_SAFE = new Set(['protocol', 'client', 'web']);
