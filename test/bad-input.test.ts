@@ -99,7 +99,7 @@ describe('bad input at every door', () => {
       playgroundId,
     });
     assert.equal(res.status, 200, JSON.stringify(res.body));
-    return res.body.data as { endpoint: string; ticket: string; serverId: string };
+    return res.body.data as { endpoint: string; ticket: string; serverId: string; expiresAt: string };
   };
 
   test('dedicated server: forged, replayed, wrong-target and wrong-version handshakes are refused', async () => {
@@ -168,8 +168,10 @@ describe('bad input at every door', () => {
 
   test('dedicated server: an expired ticket is refused', async () => {
     const g = await grant('too-late');
-    // The ticket TTL of this stack is 1 s (JWT exp has 1 s resolution): wait it out.
-    await new Promise((r) => setTimeout(r, 2100));
+    // The ticket TTL of this stack is 1 s. Wait it out, plus the servers' 2 s clock-skew tolerance
+    // and the 1 s resolution of JWT `exp`.
+    const expiredAt = Date.parse(g.expiresAt) + 2000 + 1000;
+    await new Promise((r) => setTimeout(r, Math.max(0, expiredAt - Date.now())));
     const r = await helloAndClose(g.endpoint, g.ticket);
     assert.equal(errorOf(r.frames), 'PROTOCOL_TICKET_INVALID');
     assert.equal(r.code, CloseCodes.TICKET_INVALID);
