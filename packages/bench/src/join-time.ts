@@ -17,7 +17,7 @@ export interface JoinTimeResult {
  * Baseline, interleaved with every join: one plain HTTP round trip to the balancer's /healthz.
  */
 export async function measureJoinTime(joins: number): Promise<JoinTimeResult> {
-  const stack = await startStack({ servers: 2, env: { PLEXUS_LOG_LEVEL: 'warn' } });
+  const stack = await startStack({ servers: 2 });
   try {
     const total: number[] = [];
     const login: number[] = [];

@@ -55,7 +55,9 @@ Baseline: one HTTP round trip to the balancer's \`/healthz\`, measured before ev
 
 ${joinTimeTable(join)}
 
-The tick wait dominates: a join lands at a random point of the 50 ms tick interval.
+WELCOME and the keyframe leave with the next tick, so the second phase includes on average half a
+tick interval (25 ms at 20 Hz) of waiting; the rest is HTTP, SQLite reads and Ed25519 signing and
+verification.
 
 ## Codec: one tick's delta of moving avatars
 

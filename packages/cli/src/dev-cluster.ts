@@ -68,8 +68,10 @@ export async function runDevCluster(options: DevClusterOptions): Promise<void> {
       createInterface({ input: proc.stdout as NodeJS.ReadableStream }).on('line', (line) => {
         console.log(`${prefix} ${formatLogLine(line)}`);
         if (line.includes('"msg":"listening"')) {
-          const parsed = JSON.parse(line) as { url?: string };
-          if (parsed.url) resolve(parsed.url);
+          const parsed = JSON.parse(line) as { url?: string; endpoint?: string };
+          // Dedicated servers also name their client WebSocket endpoint.
+          if (parsed.url)
+            resolve(parsed.endpoint ? `${parsed.url}  (clients: ${parsed.endpoint})` : parsed.url);
         }
       });
     });

@@ -30,7 +30,8 @@ export function startComponent(
   timeoutMs = 20_000,
 ): Promise<ComponentProcess> {
   const proc = spawn(process.execPath, [CLI, command], {
-    env: { ...process.env, PLEXUS_LOG_LEVEL: 'info', ...env },
+    // `info` at least: the `listening` line is how the kit learns the bound port.
+    env: { ...process.env, ...env, PLEXUS_LOG_LEVEL: env.PLEXUS_LOG_LEVEL === 'debug' ? 'debug' : 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Record<string, unknown>[] = [];
