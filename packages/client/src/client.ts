@@ -1,12 +1,13 @@
-import { PLAYGROUND_ID_PATTERN, type UserSimple } from '@plexus/protocol';
-import { PlexusError } from './errors.ts';
 import {
   type AuthResult,
-  BackendApi,
   type GuestInput,
+  PLAYGROUND_ID_PATTERN,
   type ProfileUpdate,
   type RegisterInput,
-} from './http/backend-api.ts';
+  type UserSimple,
+} from '@plexus/protocol';
+import { PlexusError } from './errors.ts';
+import { BackendApi } from './http/backend-api.ts';
 import { BalancerApi, type MatchCriteria } from './http/balancer-api.ts';
 import type { FetchFn } from './http/request.ts';
 import { connectPlayground, type Playground, type PlaygroundOptions } from './playground.ts';

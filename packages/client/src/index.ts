@@ -3,11 +3,16 @@
  * load balancer, mirror its entities, move the own avatar.
  */
 export type {
+  AuthResult,
   EndpointGrant,
   EntityState,
+  GuestInput,
   JsonValue,
+  ProfileResult,
+  ProfileUpdate,
   Props,
   Quat,
+  RegisterInput,
   UserSimple,
   Vec3,
 } from '@plexus/protocol';
@@ -20,14 +25,7 @@ export {
 } from './connection/socket.ts';
 export { Emitter, type EventMap, type Listener } from './emitter.ts';
 export { PlexusError, type PlexusErrorOptions } from './errors.ts';
-export {
-  type AuthResult,
-  BackendApi,
-  type GuestInput,
-  type ProfileResult,
-  type ProfileUpdate,
-  type RegisterInput,
-} from './http/backend-api.ts';
+export { BackendApi } from './http/backend-api.ts';
 export { BalancerApi, type MatchCriteria } from './http/balancer-api.ts';
 export { type FetchFn, type HttpOptions, parseEnvelope } from './http/request.ts';
 export {

@@ -6,6 +6,7 @@ export * from './control.ts';
 export * from './errors.ts';
 export * from './http.ts';
 export * from './opcodes.ts';
+export * from './rpc.ts';
 export * from './ticket.ts';
 export * from './types.ts';
 export * from './version.ts';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '@plexus/kit';
-import type { UserSimple } from '@plexus/protocol';
+import type { AuthResult, GuestInput, RegisterInput } from '@plexus/protocol';
 import { EmailTakenError, type Repository, type UserRecord } from '../storage/repository.ts';
 import { hashPassword, verifyPassword } from './password.ts';
 import { hashSessionId, newSessionId } from './tokens.ts';
@@ -12,25 +12,6 @@ export interface AuthServiceOptions {
   clock: () => number;
   /** Called once per session created, with how it was created (metrics). */
   onSessionCreated?: (kind: 'register' | 'login' | 'guest') => void;
-}
-
-/** What register, login and guest return. */
-export interface SessionGrant {
-  sessionId: string;
-  expiresAt: string;
-  user: UserSimple;
-}
-
-export interface RegisterInput {
-  email: string;
-  password: string;
-  firstName: string;
-  lastName: string;
-}
-
-export interface GuestInput {
-  firstName: string;
-  lastName: string;
 }
 
 /** Identity: accounts, guests and sessions. Session ids are returned once and stored only hashed. */
@@ -49,7 +30,7 @@ export class AuthService {
     this.onSessionCreated = options.onSessionCreated ?? (() => {});
   }
 
-  async register(input: RegisterInput): Promise<SessionGrant> {
+  async register(input: RegisterInput): Promise<AuthResult> {
     const passwordHash = await hashPassword(input.password);
     let user: UserRecord;
     try {
@@ -69,7 +50,7 @@ export class AuthService {
     return this.openSession(user, 'register');
   }
 
-  async login(email: string, password: string): Promise<SessionGrant> {
+  async login(email: string, password: string): Promise<AuthResult> {
     const user = await this.repo.findUserByEmail(email);
     const hash = user?.passwordHash ?? (await this.getDummyHash());
     const valid = await verifyPassword(password, hash);
@@ -77,14 +58,14 @@ export class AuthService {
     return this.openSession(user, 'login');
   }
 
-  async guest(input: GuestInput): Promise<SessionGrant> {
+  async guest(input: GuestInput): Promise<AuthResult> {
     const user = await this.repo.createUser({
       id: randomUUID(),
       email: null,
       passwordHash: null,
       isGuest: true,
       firstName: input.firstName,
-      lastName: input.lastName,
+      lastName: input.lastName ?? '',
       createdAt: this.clock(),
     });
     return this.openSession(user, 'guest');
@@ -107,7 +88,7 @@ export class AuthService {
     return user;
   }
 
-  private async openSession(user: UserRecord, kind: 'register' | 'login' | 'guest'): Promise<SessionGrant> {
+  private async openSession(user: UserRecord, kind: 'register' | 'login' | 'guest'): Promise<AuthResult> {
     const sessionId = newSessionId();
     const now = this.clock();
     const expiresAt = now + this.sessionTtlMs;

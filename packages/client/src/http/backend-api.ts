@@ -1,36 +1,12 @@
-import { HttpPaths, type UserSimple } from '@plexus/protocol';
+import {
+  type AuthResult,
+  type GuestInput,
+  HttpPaths,
+  type ProfileResult,
+  type ProfileUpdate,
+  type RegisterInput,
+} from '@plexus/protocol';
 import { type HttpOptions, joinUrl, postEnvelope } from './request.ts';
-
-/** `data` of auth.register, auth.login and auth.guest. */
-export interface AuthResult {
-  /** Bearer token of the new session; keep it secret (never put it in a URL). */
-  sessionId: string;
-  /** ISO-8601 expiry of the session. */
-  expiresAt: string;
-  user: UserSimple;
-}
-
-/** `data` of profile.get and profile.update. */
-export interface ProfileResult {
-  user: UserSimple;
-}
-
-/** Input of auth.register. */
-export interface RegisterInput {
-  email: string;
-  password: string;
-  firstName: string;
-  lastName: string;
-}
-
-/** Input of auth.guest. */
-export interface GuestInput {
-  firstName: string;
-  lastName?: string;
-}
-
-/** Fields profile.update may change (every User Simple field but the id). */
-export type ProfileUpdate = Partial<Omit<UserSimple, 'id'>>;
 
 /**
  * The backend's client-facing RPCs, `POST {baseUrl}/api/v0/rpc/<service>.<method>`. Calls for a

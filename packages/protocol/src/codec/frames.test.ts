@@ -33,7 +33,9 @@ test('MOVE encodes entity id and float32 little-endian transform', () => {
   const frame = encodeMove(300, { x: 1, y: 0, z: -2 }, { x: 0, y: 0, z: 0, w: 1 });
   assert.equal(
     hex(frame),
-    '02' + 'ac02' + '0000803f' + '00000000' + '000000c0' + '00000000'.repeat(3) + '0000803f',
+    ['02', 'ac02', '0000803f', '00000000', '000000c0', '00000000', '00000000', '00000000', '0000803f'].join(
+      '',
+    ),
   );
   assert.deepEqual(decodeClientFrame(frame), {
     op: ClientOp.MOVE,
