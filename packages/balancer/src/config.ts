@@ -26,7 +26,7 @@ const balancerConfigSchema = z.object({
 export type BalancerConfig = z.output<typeof balancerConfigSchema>;
 export type BalancerConfigInput = z.input<typeof balancerConfigSchema>;
 
-/** Environment variable of each config key (docs/config.md, docs/api-balancer.md). */
+/** Environment variable of each config key (docs/config.md). */
 export const BALANCER_ENV = {
   host: 'PLEXUS_LB_HOST',
   port: 'PLEXUS_LB_PORT',

@@ -22,7 +22,7 @@ export const CONTROL_MAX_PAYLOAD_BYTES = 1024 * 1024;
 /** Missed pongs after which a server is dead. */
 export const MAX_MISSED_PONGS = 3;
 
-/** Close codes of the control channel (docs/api-balancer.md). */
+/** Close codes of the control channel (docs/api.md#control-channel). */
 export const ControlCloseCodes = {
   GOING_AWAY: CloseCodes.GOING_AWAY,
   PROTOCOL_ERROR: CloseCodes.PROTOCOL_ERROR,

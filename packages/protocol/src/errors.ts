@@ -37,11 +37,7 @@ export const ErrorCodes = {
   PROTOCOL_HANDSHAKE_TIMEOUT: { code: 5003, status: 408, message: 'No HELLO within the handshake deadline' },
   PROTOCOL_TICKET_INVALID: { code: 5004, status: 401, message: 'The join ticket is invalid or expired' },
   PROTOCOL_TICKET_REPLAYED: { code: 5005, status: 401, message: 'The join ticket was already used' },
-  PROTOCOL_TICKET_WRONG_TARGET: {
-    code: 5006,
-    status: 403,
-    message: 'The join ticket is for another server or playground',
-  },
+  PROTOCOL_TICKET_WRONG_TARGET: { code: 5006, status: 403, message: 'The join ticket is for another server' },
   PROTOCOL_UNEXPECTED_FRAME: { code: 5007, status: 400, message: 'This frame is not allowed now' },
   PROTOCOL_RATE_LIMITED: { code: 5008, status: 429, message: 'Too many frames' },
   PROTOCOL_NOT_OWNER: { code: 5009, status: 403, message: 'The client has no authority over this entity' },

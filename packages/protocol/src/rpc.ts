@@ -19,7 +19,7 @@ export interface RegisterInput {
   email: string;
   password: string;
   firstName: string;
-  lastName: string;
+  lastName?: string;
 }
 
 /** Body of auth.guest. */

@@ -12,7 +12,7 @@ const schema = z.object({
   /** Public WebSocket URL clients connect to; defaults to ws://<host>:<bound port>/ws when empty. */
   publicUrl: z.union([z.literal(''), z.url({ protocol: /^wss?$/ })]).default(''),
   balancerUrl: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:8080'),
-  clusterSecret: z.string().min(1).default(DEV_SECRETS.clusterSecret),
+  clusterSecret: z.string().min(16).default(DEV_SECRETS.clusterSecret),
   capacity: cfg.int(200, 1, 100_000),
   tickRateHz: cfg.int(20, 1, 120),
   logLevel: cfg.logLevel(),
@@ -36,7 +36,7 @@ const schema = z.object({
 export type ServerConfig = z.output<typeof schema>;
 export type ServerConfigInput = z.input<typeof schema>;
 
-/** Environment variable of each config key (documented in docs/server-behaviour.md). */
+/** Environment variable of each config key (docs/config.md). */
 export const SERVER_ENV = {
   host: 'PLEXUS_DS_HOST',
   port: 'PLEXUS_DS_PORT',

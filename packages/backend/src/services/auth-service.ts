@@ -40,7 +40,7 @@ export class AuthService {
         passwordHash,
         isGuest: false,
         firstName: input.firstName,
-        lastName: input.lastName,
+        lastName: input.lastName ?? '',
         createdAt: this.clock(),
       });
     } catch (err) {

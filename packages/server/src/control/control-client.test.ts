@@ -10,7 +10,7 @@ test('the control URL swaps http for ws and uses CONTROL_PATH', () => {
 });
 
 test('a refused control socket (wrong secret) is retried with backoff and the server stays unready', async () => {
-  const stack = await startStack({ clusterSecret: 'wrong-secret' }, { answerRegister: false });
+  const stack = await startStack({ clusterSecret: 'the-wrong-cluster-secret' }, { answerRegister: false });
   try {
     await waitUntil(() => stack.balancer.refusedUpgrades >= 3);
     assert.equal(stack.balancer.received.length, 0);

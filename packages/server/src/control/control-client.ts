@@ -97,7 +97,12 @@ export class ControlClient {
       }
       this.onMessage(ws, data.toString());
     });
-    ws.on('error', (err) => log.debug({ err: err.message }, 'control socket error'));
+    ws.on('error', (err) => {
+      // Loud on the first failure and every tenth retry, so a wrong balancer URL shows up without
+      // flooding the log while the balancer is merely restarting.
+      const level = this.attempt % 10 === 0 ? 'warn' : 'debug';
+      log[level]({ err: err.message, url: this.url, attempt: this.attempt }, 'control socket error');
+    });
     ws.on('unexpected-response', (_req, res) => {
       log.warn({ status: res.statusCode }, 'control: balancer refused the connection');
       ws.terminate();

@@ -36,21 +36,28 @@ export async function startStack(
     },
   });
   const logger = createLogger({ component: 'server', level: 'debug', destination });
-  const config = loadServerConfig(
-    {},
-    {
-      host: '127.0.0.1',
-      port: 0,
-      serverId: 'ds-test',
-      balancerUrl: balancer.url,
-      clusterSecret: SECRET,
-      reconnectMinMs: 20,
-      reconnectMaxMs: 200,
-      loadIntervalMs: 100,
-      ...overrides,
-    },
-  );
-  const server = await startServer(config, { ...options, logger });
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    const config = loadServerConfig(
+      {},
+      {
+        host: '127.0.0.1',
+        port: 0,
+        serverId: 'ds-test',
+        balancerUrl: balancer.url,
+        clusterSecret: SECRET,
+        reconnectMinMs: 20,
+        reconnectMaxMs: 200,
+        loadIntervalMs: 100,
+        ...overrides,
+      },
+    );
+    server = await startServer(config, { ...options, logger });
+  } catch (err) {
+    // Never leave the test balancer listening: the test process would not exit.
+    await balancer.close();
+    throw err;
+  }
   const clients: TestClient[] = [];
   const stack: Stack = {
     balancer,
