@@ -1,6 +1,7 @@
 export * from './close-codes.ts';
 export { ByteReader, DecodeError } from './codec/byte-reader.ts';
 export { ByteWriter } from './codec/byte-writer.ts';
+export * from './codec/entity-frames.ts';
 export * from './codec/frames.ts';
 export * from './control.ts';
 export * from './errors.ts';

@@ -4,6 +4,11 @@ export const ClientOp = {
   MOVE: 0x02,
   PING: 0x03,
   LEAVE: 0x04,
+  SET_ENTITY: 0x05,
+  SPAWN: 0x06,
+  DESPAWN: 0x07,
+  AUTHORITY: 0x08,
+  MESSAGE: 0x09,
 } as const;
 
 export const ServerOp = {
@@ -11,6 +16,8 @@ export const ServerOp = {
   STATE: 0x82,
   PONG: 0x83,
   ERROR: 0x84,
+  RESULT: 0x85,
+  MESSAGE: 0x86,
 } as const;
 
 export type ClientOpcode = (typeof ClientOp)[keyof typeof ClientOp];
@@ -27,7 +34,18 @@ export const UpdateFields = {
   POSITION: 0x01,
   ROTATION: 0x02,
   PROPS: 0x04,
+  /** The entity's authority changed: `owner` is the new owner's client id (0 = server). */
+  OWNER: 0x08,
 } as const;
+
+/** Actions of the AUTHORITY frame. */
+export const AuthorityAction = {
+  REQUEST: 1,
+  RELEASE: 2,
+  TRANSFER: 3,
+} as const;
+
+export type AuthorityActionCode = (typeof AuthorityAction)[keyof typeof AuthorityAction];
 
 /** Owner id meaning "the server owns this entity". Client ids start at 1. */
 export const SERVER_OWNER = 0;

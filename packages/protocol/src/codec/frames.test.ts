@@ -123,7 +123,7 @@ test('malformed frames throw DecodeError, never anything else', () => {
   ];
   for (const c of cases) assert.throws(() => decodeClientFrame(bytes(c)), DecodeError, c);
   assert.throws(
-    () => decodeServerFrame(bytes('82 01 00 00 01 03 08 00')),
+    () => decodeServerFrame(bytes('82 01 00 00 01 03 10 00')),
     DecodeError,
     'unknown update bits',
   );

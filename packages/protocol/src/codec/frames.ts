@@ -2,6 +2,17 @@ import { ClientOp, ServerOp, StateFlags, UpdateFields } from '../opcodes.ts';
 import type { EntityState, Props, Quat, Vec3, Welcome } from '../types.ts';
 import { ByteReader, DecodeError } from './byte-reader.ts';
 import { ByteWriter } from './byte-writer.ts';
+import {
+  type EntityClientFrame,
+  type EntityServerFrame,
+  readAuthority,
+  readClientMessage,
+  readDespawn,
+  readResult,
+  readServerMessage,
+  readSetEntity,
+  readSpawn,
+} from './entity-frames.ts';
 
 /** Byte limits of variable-length fields; a frame exceeding one is malformed. */
 export const WireLimits = {
@@ -17,7 +28,8 @@ export type ClientFrame =
   | { op: typeof ClientOp.HELLO; protocolVersion: number; ticket: string }
   | { op: typeof ClientOp.MOVE; entityId: number; position: Vec3; rotation: Quat }
   | { op: typeof ClientOp.PING; clientTimeMs: number }
-  | { op: typeof ClientOp.LEAVE };
+  | { op: typeof ClientOp.LEAVE }
+  | EntityClientFrame;
 
 /** A changed entity in a STATE frame: only the fields present changed. */
 export interface EntityUpdate {
@@ -25,6 +37,8 @@ export interface EntityUpdate {
   position?: Vec3;
   rotation?: Quat;
   props?: Props;
+  /** New owner's client id (0 = server) when authority changed. */
+  owner?: number;
 }
 
 export interface StateFrame {
@@ -39,7 +53,8 @@ export type ServerFrame =
   | { op: typeof ServerOp.WELCOME; welcome: Welcome }
   | ({ op: typeof ServerOp.STATE } & StateFrame)
   | { op: typeof ServerOp.PONG; clientTimeMs: number; serverTimeMs: number }
-  | { op: typeof ServerOp.ERROR; code: number; name: string; message: string };
+  | { op: typeof ServerOp.ERROR; code: number; name: string; message: string }
+  | EntityServerFrame;
 
 // ---------------------------------------------------------------- client → server
 
@@ -84,6 +99,21 @@ export function decodeClientFrame(bytes: Uint8Array): ClientFrame {
     case ClientOp.LEAVE:
       frame = { op };
       break;
+    case ClientOp.SET_ENTITY:
+      frame = readSetEntity(r);
+      break;
+    case ClientOp.SPAWN:
+      frame = readSpawn(r);
+      break;
+    case ClientOp.DESPAWN:
+      frame = readDespawn(r);
+      break;
+    case ClientOp.AUTHORITY:
+      frame = readAuthority(r);
+      break;
+    case ClientOp.MESSAGE:
+      frame = readClientMessage(r);
+      break;
     default:
       throw new DecodeError(`unknown client opcode 0x${op.toString(16)}`);
   }
@@ -115,11 +145,13 @@ export function encodeState(frame: StateFrame, w: ByteWriter = new ByteWriter(10
     const mask =
       (u.position ? UpdateFields.POSITION : 0) |
       (u.rotation ? UpdateFields.ROTATION : 0) |
-      (u.props ? UpdateFields.PROPS : 0);
+      (u.props ? UpdateFields.PROPS : 0) |
+      (u.owner !== undefined ? UpdateFields.OWNER : 0);
     w.varuint(u.id).u8(mask);
     if (u.position) writeVec3(w, u.position);
     if (u.rotation) writeQuat(w, u.rotation);
     if (u.props) w.string(JSON.stringify(u.props));
+    if (u.owner !== undefined) w.varuint(u.owner);
   }
   w.varuint(frame.removes.length);
   for (const id of frame.removes) w.varuint(id);
@@ -162,6 +194,12 @@ export function decodeServerFrame(bytes: Uint8Array): ServerFrame {
         message: r.string(WireLimits.errorMessageBytes),
       };
       break;
+    case ServerOp.RESULT:
+      frame = readResult(r);
+      break;
+    case ServerOp.MESSAGE:
+      frame = readServerMessage(r);
+      break;
     default:
       throw new DecodeError(`unknown server opcode 0x${op.toString(16)}`);
   }
@@ -185,12 +223,13 @@ function readState(r: ByteReader): StateFrame {
   for (let n = r.varuint(); n > 0; n--) {
     const u: EntityUpdate = { id: r.varuint() };
     const mask = r.u8();
-    if (mask & ~(UpdateFields.POSITION | UpdateFields.ROTATION | UpdateFields.PROPS)) {
+    if (mask & ~(UpdateFields.POSITION | UpdateFields.ROTATION | UpdateFields.PROPS | UpdateFields.OWNER)) {
       throw new DecodeError('unknown update field bits');
     }
     if (mask & UpdateFields.POSITION) u.position = readVec3(r);
     if (mask & UpdateFields.ROTATION) u.rotation = readQuat(r);
     if (mask & UpdateFields.PROPS) u.props = readProps(r);
+    if (mask & UpdateFields.OWNER) u.owner = r.varuint();
     updates.push(u);
   }
   const removes: number[] = [];
