@@ -17,8 +17,9 @@ const ALLOWED: Record<string, string[]> = {
   client: ['protocol'],
   web: ['client', 'protocol'],
   testkit: ['protocol', 'client'],
-  cli: ['protocol', 'kit', 'backend', 'balancer', 'server'],
-  bench: ['protocol', 'client', 'testkit'],
+  bots: ['client', 'protocol'],
+  cli: ['protocol', 'kit', 'backend', 'balancer', 'server', 'bots'],
+  bench: ['protocol', 'client', 'testkit', 'bots'],
 };
 // Packages that run in browsers: no Node built-ins.
 const BROWSER_SAFE = new Set(['protocol', 'client', 'web']);

@@ -97,4 +97,59 @@ describe('browser demo', { skip }, () => {
     assert.deepEqual(errors, []);
     await pg.leave();
   });
+
+  test('the page spawns and grabs a shared object; another client is refused and sees it carried', async () => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+    await page.goto(`${stack.balancerUrl}/`);
+    await page.fill('#name', 'Page Pat');
+    await page.fill('#playground', 'demo-objects');
+    await page.click('#join');
+    await page.waitForSelector('body[data-state="joined"]', { timeout: 15_000 });
+    const pageClientId = await page.evaluate(
+      () =>
+        (window as unknown as { plexusDemo: { playground: { clientId: number } } }).plexusDemo.playground
+          .clientId,
+    );
+
+    const bot = new PlexusClient({ balancerUrl: stack.balancerUrl });
+    await bot.loginAsGuest({ firstName: 'Bot' });
+    const pg = await bot.join({ playgroundId: 'demo-objects' });
+    const objectId = (): number | undefined => [...pg.entities.values()].find((e) => e.kind === 'object')?.id;
+    const waitFor = async (check: () => boolean, what: string): Promise<void> => {
+      const deadline = Date.now() + 10_000;
+      while (!check()) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    };
+
+    // Spawn: the bot sees the object, put down (server-owned) for anyone to grab.
+    await page.click('#spawn');
+    await waitFor(() => objectId() !== undefined, 'the spawned object');
+    const id = objectId() as number;
+    await waitFor(() => pg.entities.get(id)?.owner === 0, 'the object to be put down');
+
+    // The page grabs it (E near it); the bot sees who holds it and is refused.
+    await page.keyboard.press('e');
+    await page.waitForSelector(`body[data-held="${id}"]`, { timeout: 10_000 });
+    await waitFor(() => pg.entities.get(id)?.owner === pageClientId, 'the page to hold the object');
+    const refused = await pg.requestAuthority(id);
+    assert.equal(refused.ok, false);
+    assert.equal(!refused.ok && refused.error.name, 'PROTOCOL_AUTHORITY_HELD');
+
+    // The page walks; the held object follows and the bot sees it move.
+    const startX = pg.entities.get(id)?.position.x ?? 0;
+    await page.keyboard.down('ArrowRight');
+    try {
+      await waitFor(() => (pg.entities.get(id)?.position.x ?? startX) >= startX + 0.5, 'the object to move');
+    } finally {
+      await page.keyboard.up('ArrowRight');
+    }
+    assert.equal(pg.entities.get(id)?.owner, pageClientId);
+    await page.screenshot({ path: `${stack.dataDir}/demo-objects.png` });
+    assert.deepEqual(errors, []);
+    await pg.leave();
+  });
 });

@@ -35,6 +35,12 @@ export const loadMessage = z.object({
   playgrounds,
   cpu: z.number().min(0).max(4096),
   tickMs: z.number().min(0).max(3_600_000),
+  // Replication figures (servers since issue 3); optional so older servers still validate.
+  entities: count.optional(),
+  clients: count.optional(),
+  bytesOutPerSec: z.number().min(0).max(1e12).optional(),
+  tickP99Ms: z.number().min(0).max(3_600_000).optional(),
+  backpressureSkips: z.number().int().min(0).max(1e12).optional(),
 });
 
 export const ticketRedeemedMessage = z.object({

@@ -13,6 +13,11 @@ export interface ServerEntry {
   playgrounds: Map<string, number>;
   cpu: number;
   tickMs: number;
+  /** Replication figures of the last report (0 until a server reports them). */
+  entities: number;
+  bytesOutPerSec: number;
+  tickP99Ms: number;
+  backpressureSkips: number;
   draining: boolean;
   registeredAtMs: number;
   lastReportAtMs: number;
@@ -32,6 +37,10 @@ export interface LoadInput {
   playgrounds: PlaygroundLoad[];
   cpu: number;
   tickMs: number;
+  entities?: number | undefined;
+  bytesOutPerSec?: number | undefined;
+  tickP99Ms?: number | undefined;
+  backpressureSkips?: number | undefined;
 }
 
 /** A playground reported by two servers; the existing home is kept. */
@@ -90,6 +99,10 @@ export class ServerRegistry {
       playgrounds: toMap(input.playgrounds),
       cpu: 0,
       tickMs: 0,
+      entities: 0,
+      bytesOutPerSec: 0,
+      tickP99Ms: 0,
+      backpressureSkips: 0,
       // A (re)registering server starts accepting; it re-announces nothing about draining.
       draining: false,
       registeredAtMs: now,
@@ -110,6 +123,10 @@ export class ServerRegistry {
     entry.playgrounds = toMap(load.playgrounds);
     entry.cpu = load.cpu;
     entry.tickMs = load.tickMs;
+    entry.entities = load.entities ?? 0;
+    entry.bytesOutPerSec = load.bytesOutPerSec ?? 0;
+    entry.tickP99Ms = load.tickP99Ms ?? 0;
+    entry.backpressureSkips = load.backpressureSkips ?? 0;
     entry.lastReportAtMs = this.#now();
     const conflicts = this.#claim(serverId, load.playgrounds);
     for (const [playgroundId, home] of this.#homes) {

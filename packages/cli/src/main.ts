@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { ConfigError } from '@plexus/kit';
+import { runBotsCommand } from './bots-command.ts';
 import { type ComponentName, runComponent } from './components.ts';
 import { runDevCluster } from './dev-cluster.ts';
 
@@ -11,6 +12,7 @@ Commands:
   backend    run the Backend Server
   balancer   run the Load Balancer
   server     run one Dedicated Server
+  bots       join N guest bots that random-walk and report latency and bandwidth (plexus bots --help)
 
 Options (components):
   --host <addr>     bind address
@@ -21,6 +23,7 @@ Options (components):
 Every option can also come from the environment: see docs/config.md.`;
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'bots') return runBotsCommand(argv.slice(1));
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,

@@ -10,6 +10,7 @@ import { PlexusError } from './errors.ts';
 import { BackendApi } from './http/backend-api.ts';
 import { BalancerApi, type MatchCriteria } from './http/balancer-api.ts';
 import type { FetchFn } from './http/request.ts';
+import type { KindMap } from './kinds.ts';
 import { connectPlayground, type Playground, type PlaygroundOptions } from './playground.ts';
 
 /** Options of {@link PlexusClient}. */
@@ -139,9 +140,10 @@ export class PlexusClient {
   /**
    * Joins a playground: asks the balancer for an endpoint and ticket (named playground, or
    * matchmaking when no `playgroundId` is given), connects to the dedicated server and resolves once
-   * the welcome snapshot is in (`pg.entities` complete, own avatar at `pg.selfId`).
+   * the welcome snapshot is in (`pg.entities` complete, own avatar at `pg.selfId`). `K` types the
+   * props of the playground type's entity kinds (`client.join<OpenWorldKinds>(…)`; see KindMap).
    */
-  async join(options: JoinOptions = {}): Promise<Playground> {
+  async join<K extends KindMap = KindMap>(options: JoinOptions = {}): Promise<Playground<K>> {
     const sessionId = this.requireSession();
     const { playgroundId, criteria } = options;
     if (playgroundId !== undefined && !PLAYGROUND_ID_PATTERN.test(playgroundId)) {
@@ -154,7 +156,7 @@ export class PlexusClient {
       playgroundId !== undefined
         ? await this.balancer.getEndpointPlaygroundId(sessionId, playgroundId)
         : await this.balancer.getEndpoint(sessionId, criteria);
-    return connectPlayground(grant, this.playgroundOptions);
+    return connectPlayground<K>(grant, this.playgroundOptions);
   }
 
   private adopt(result: AuthResult): UserSimple {

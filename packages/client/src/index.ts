@@ -1,6 +1,7 @@
 /**
  * @plexus/client — the Plexus SDK for browsers and Node 24: log in, join a playground through the
- * load balancer, mirror its entities, move the own avatar.
+ * load balancer, mirror its entities (interpolated for rendering), move the own avatar, spawn and
+ * hold shared entities (authority), exchange custom messages.
  */
 export type {
   AuthResult,
@@ -18,6 +19,11 @@ export type {
 } from '@plexus/protocol';
 export { type JoinOptions, PlexusClient, type PlexusClientOptions } from './client.ts';
 export {
+  PendingRequests,
+  type PendingRequestsOptions,
+  type RequestOutcome,
+} from './connection/requests.ts';
+export {
   FrameSocket,
   type FrameSocketHandlers,
   type WebSocketConstructor,
@@ -28,6 +34,17 @@ export { PlexusError, type PlexusErrorOptions } from './errors.ts';
 export { BackendApi } from './http/backend-api.ts';
 export { BalancerApi, type MatchCriteria } from './http/balancer-api.ts';
 export { type FetchFn, type HttpOptions, parseEnvelope } from './http/request.ts';
+export type {
+  EntityChange,
+  EntitySample,
+  KindMap,
+  KindName,
+  OpenWorldKinds,
+  PlaygroundMessage,
+  PropsChange,
+  SpawnInput,
+  TypedEntity,
+} from './kinds.ts';
 export {
   connectPlayground,
   type DisconnectInfo,
@@ -36,7 +53,14 @@ export {
   type PlaygroundEvents,
   type PlaygroundOptions,
 } from './playground.ts';
-export { type Entity, type EntityField, EntityMirror, type MirrorObserver } from './state/entity-mirror.ts';
+export {
+  type Entity,
+  type EntityField,
+  EntityMirror,
+  type LocalChange,
+  type MirrorObserver,
+  type ServerState,
+} from './state/entity-mirror.ts';
 export {
   Interpolator,
   type InterpolatorOptions,
@@ -46,3 +70,4 @@ export {
   type Transform,
   TransformBuffer,
 } from './state/interpolation.ts';
+export { type Agreement, type Mark, MatchTolerance, Predictor, sameTransform } from './state/prediction.ts';

@@ -12,9 +12,9 @@ import {
   encodeWelcome,
   PROTOCOL_VERSION,
 } from '@plexus/protocol';
-import type { WebSocketLike } from './connection/socket.ts';
 import { PlexusError } from './errors.ts';
 import { connectPlayground, type DisconnectInfo, type Playground } from './playground.ts';
+import { FakeWebSocket } from './test-support.ts';
 
 const Q = { x: 0, y: 0, z: 0, w: 1 };
 const grant: EndpointGrant = {
@@ -43,60 +43,6 @@ function avatar(id: number, x: number): EntityState {
     rotation: Q,
     props: { displayName: `n${id}` },
   };
-}
-
-/** In-memory WebSocket driven by the test (the "server" side). */
-class FakeWebSocket implements WebSocketLike {
-  static last: FakeWebSocket | undefined;
-  binaryType = 'blob';
-  readyState = 0;
-  readonly url: string;
-  readonly sent: Uint8Array[] = [];
-  /** Like the real server: answer LEAVE by closing 1000. */
-  closeOnLeave = true;
-  closedWith: { code: number | undefined; reason: string | undefined } | undefined;
-  onopen: ((event: unknown) => void) | null = null;
-  onmessage: ((event: { data: unknown }) => void) | null = null;
-  onclose: ((event: { code: number; reason: string }) => void) | null = null;
-  onerror: ((event: unknown) => void) | null = null;
-
-  constructor(url: string) {
-    this.url = url;
-    FakeWebSocket.last = this;
-  }
-
-  send(data: Uint8Array | ArrayBuffer): void {
-    const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
-    this.sent.push(bytes);
-    if (this.closeOnLeave && bytes[0] === ClientOp.LEAVE)
-      queueMicrotask(() => this.serverClose(1000, 'left'));
-  }
-
-  close(code?: number, reason?: string): void {
-    this.closedWith = { code, reason };
-    this.readyState = 2;
-    queueMicrotask(() => this.serverClose(code ?? 1005, reason ?? ''));
-  }
-
-  // ---- server side
-  serverOpen(): void {
-    this.readyState = 1;
-    this.onopen?.({});
-  }
-
-  serverSend(bytes: Uint8Array | string): void {
-    this.onmessage?.({ data: typeof bytes === 'string' ? bytes : bytes.slice().buffer });
-  }
-
-  serverClose(code: number, reason = ''): void {
-    if (this.readyState === 3) return;
-    this.readyState = 3;
-    this.onclose?.({ code, reason });
-  }
-
-  sentOps(): number[] {
-    return this.sent.map((b) => decodeClientFrame(b).op);
-  }
 }
 
 function open(options = {}) {
@@ -257,17 +203,13 @@ test('move predicts the own avatar and sends MOVE; PONG sets the RTT; non-fatal 
   const move = decodeClientFrame(ws.sent.at(-1) as Uint8Array);
   assert.deepEqual(move, { op: ClientOp.MOVE, entityId: 30, position, rotation: Q });
 
-  // The server's late echo of an older position does not pull the avatar back.
+  // Another move; the server's late echo of the first does not pull the avatar back.
+  const further = { x: 2, y: 0, z: 2 };
+  pg.move({ position: further });
   ws.serverSend(
-    encodeState({
-      tick: 2,
-      keyframe: false,
-      spawns: [],
-      updates: [{ id: 30, position: { x: 0.5, y: 0, z: 1 } }],
-      removes: [],
-    }),
+    encodeState({ tick: 2, keyframe: false, spawns: [], updates: [{ id: 30, position }], removes: [] }),
   );
-  assert.deepEqual(pg.self?.position, position);
+  assert.deepEqual(pg.self?.position, further);
 
   const ping = decodeClientFrame(ws.sent[1] as Uint8Array);
   assert.equal(ping.op, ClientOp.PING);
@@ -275,13 +217,21 @@ test('move predicts the own avatar and sends MOVE; PONG sets the RTT; non-fatal 
   assert.ok((pg.rttMs ?? 0) >= 42);
 
   const errors: PlexusError[] = [];
+  const corrected: number[] = [];
   pg.on('error', (e) => errors.push(e));
+  pg.on('corrected', (e) => corrected.push(e.id));
   const spec = ErrorCodes.PROTOCOL_INVALID_TRANSFORM;
   ws.serverSend(encodeError(spec.code, 'PROTOCOL_INVALID_TRANSFORM', 'too fast'));
   assert.equal(errors[0]?.name, 'PROTOCOL_INVALID_TRANSFORM');
-  // A refused move snaps the avatar back to the server's transform.
-  assert.deepEqual(pg.self?.position, { x: 0.5, y: 0, z: 1 });
   assert.equal(pg.connected, true);
+  // The SDK sends a PING as a barrier; once answered, the next STATE is the verdict: the server
+  // is still at the first position, so the refused move snaps back to it.
+  assert.equal(ws.sentOps().at(-1), ClientOp.PING);
+  assert.deepEqual(pg.self?.position, further);
+  ws.serverSend(encodePong(performance.now(), 0));
+  ws.serverSend(encodeState({ tick: 3, keyframe: false, spawns: [], updates: [], removes: [] }));
+  assert.deepEqual(pg.self?.position, position);
+  assert.deepEqual(corrected, [30]);
   await pg.leave();
 });
 

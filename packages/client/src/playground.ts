@@ -1,13 +1,15 @@
 import {
+  AuthorityAction,
   CloseCodes,
   closeCodeFor,
   type EndpointGrant,
   encodeHello,
   encodeLeave,
-  encodeMove,
   encodePing,
   errorNameOf,
+  type JsonValue,
   PROTOCOL_VERSION,
+  type Props,
   type Quat,
   type ServerFrame,
   ServerOp,
@@ -15,9 +17,20 @@ import {
   type Vec3,
   type Welcome,
 } from '@plexus/protocol';
+import type { RequestOutcome } from './connection/requests.ts';
 import { FrameSocket, type WebSocketConstructor } from './connection/socket.ts';
 import { Emitter } from './emitter.ts';
+import { EntityControl } from './entity-control.ts';
 import { PlexusError } from './errors.ts';
+import type {
+  EntityChange,
+  EntitySample,
+  KindMap,
+  KindName,
+  PlaygroundMessage,
+  SpawnInput,
+  TypedEntity,
+} from './kinds.ts';
 import { type Entity, type EntityField, EntityMirror } from './state/entity-mirror.ts';
 import { Interpolator, TickClock, type Transform } from './state/interpolation.ts';
 
@@ -42,6 +55,18 @@ export type PlaygroundEvents = {
   disconnected: [info: DisconnectInfo];
   /** A non-fatal ERROR frame (e.g. PROTOCOL_NOT_OWNER); the connection stays open. */
   error: [error: PlexusError];
+  /**
+   * The authority over an entity changed (owner = client id, 0 = the server): from the server's
+   * owner updates, and at once when this client's own `requestAuthority` succeeds.
+   */
+  authorityChanged: [entity: Entity, previousOwner: number, newOwner: number];
+  /** A custom message from another client (relayed by the server) or from the playground logic. */
+  message: [message: PlaygroundMessage];
+  /**
+   * The server disagreed with a local prediction (a refused move or change, or the playground
+   * logic moved the entity): the entity was snapped to the server's state.
+   */
+  corrected: [entity: Entity];
 };
 
 /** Connection tuning of playgrounds (all optional). */
@@ -54,8 +79,12 @@ export interface PlaygroundOptions {
   pingIntervalMs?: number;
   /** How long `leave()` waits for the server to close, ms (default 2 000). */
   leaveTimeoutMs?: number;
-  /** How far in the past remote entities are sampled by `sampleTransform`, ms (default 100). */
+  /** How far in the past remote entities are sampled by `sample`/`sampleTransform`, ms (default 100). */
   interpolationDelayMs?: number;
+  /** How long spawn/despawn/authority requests wait for the server's answer, ms (default 10 000). */
+  resultTimeoutMs?: number;
+  /** Requests awaiting an answer at once (default 64); beyond, requests fail with COMMON_RATE_LIMITED. */
+  maxPendingRequests?: number;
   /** Monotonic clock in ms (default `performance.now()`); `sampleTransform` uses the same clock. */
   now?: () => number;
 }
@@ -69,11 +98,16 @@ export interface MoveInput {
 const defaultNow = (): number => performance.now();
 
 /**
- * A joined playground: the live mirror of its entities, events, and the client's own avatar.
- * Obtained from `PlexusClient.join()`; when it resolves, `entities` already holds the whole
- * snapshot, including the own avatar at `selfId`.
+ * A joined playground: the live mirror of its entities, events, the client's own avatar, and the
+ * entities it spawns, holds and moves. Obtained from `PlexusClient.join()`; when it resolves,
+ * `entities` already holds the whole snapshot, including the own avatar at `selfId`.
+ *
+ * `K` declares the props of each entity kind for TypeScript (see {@link KindMap}).
+ *
+ * Requests (`spawn`, `despawn`, `requestAuthority`, `releaseAuthority`, `transferAuthority`) resolve
+ * to a {@link RequestOutcome} and never reject: `{ ok: true, entityId }` or `{ ok: false, error }`.
  */
-export class Playground {
+export class Playground<K extends KindMap = KindMap> {
   /** Connection id the server gave this client (the `owner` of the entities it owns). */
   readonly clientId: number;
   /** Entity id of this client's avatar. */
@@ -94,6 +128,8 @@ export class Playground {
   private readonly now: () => number;
   private readonly leaveTimeoutMs: number;
   private readonly pingTimer: ReturnType<typeof setInterval>;
+  private readonly control: EntityControl;
+  private pingsSent = 0;
   private frameTimeMs = 0;
   private keyframed = false;
   private isClosed = false;
@@ -121,10 +157,11 @@ export class Playground {
       entityAdded: (entity) => {
         this.record(entity);
         this.emitter.emit('entityAdded', entity);
+        this.control.entityAdded(entity);
       },
       entityChanged: (entity, changed) => {
         if (
-          entity.id !== this.mirror.predicted &&
+          !this.mirror.isPredicted(entity.id) &&
           (changed.includes('position') || changed.includes('rotation'))
         ) {
           this.record(entity);
@@ -133,8 +170,25 @@ export class Playground {
       },
       entityRemoved: (entity) => {
         this.interpolator.delete(entity.id);
+        this.control.entityRemoved(entity);
         this.emitter.emit('entityRemoved', entity);
       },
+      ownerChanged: (entity, previousOwner) => this.control.ownerChanged(entity, previousOwner),
+      serverUpdated: (entity, server) => this.control.serverUpdated(entity, server),
+    });
+    this.control = new EntityControl({
+      clientId: this.clientId,
+      selfId: this.selfId,
+      tickIntervalMs: this.clock.intervalMs,
+      mirror: this.mirror,
+      interpolator: this.interpolator,
+      emitter: this.emitter,
+      now: this.now,
+      send: (bytes) => this.socket.send(bytes),
+      ping: () => this.ping(),
+      record: (entity) => this.record(entity),
+      ...(options.resultTimeoutMs !== undefined ? { resultTimeoutMs: options.resultTimeoutMs } : {}),
+      ...(options.maxPendingRequests !== undefined ? { maxPendingRequests: options.maxPendingRequests } : {}),
     });
     this.ping();
     this.pingTimer = setInterval(() => this.ping(), options.pingIntervalMs ?? 5000);
@@ -153,6 +207,11 @@ export class Playground {
   /** True until the connection ends. */
   get connected(): boolean {
     return !this.isClosed;
+  }
+
+  /** Bytes of WebSocket messages received on this connection so far (payloads, before decoding). */
+  get bytesReceived(): number {
+    return this.socket.bytesReceived;
   }
 
   /** Tick of the last STATE frame applied. */
@@ -174,20 +233,116 @@ export class Playground {
   }
 
   /**
-   * Moves the own avatar: updates the local mirror at once (client-side prediction, emits
-   * entityChanged) and sends a MOVE frame. The caller throttles: the server accepts 60 frames/s
-   * sustained (burst 120) and closes the connection with 1008 beyond; 10–20 moves/s while moving is
-   * plenty, since the server replicates at `tickRateHz`. Returns false when nothing was sent
-   * (connection closed or own avatar unknown).
+   * Moves the own avatar: `setEntity(selfId, input)`, sent as a MOVE frame. The caller throttles:
+   * the server accepts 60 frames/s sustained (burst 120) and closes the connection with 1008
+   * beyond; 10–20 moves/s while moving is plenty, since the server replicates at `tickRateHz`.
+   * Returns false when nothing was sent (connection closed or own avatar unknown).
    */
   move(input: MoveInput): boolean {
-    const self = this.self;
-    if (this.isClosed || !self) return false;
-    const position = input.position ?? self.position;
-    const rotation = input.rotation ?? self.rotation;
-    this.mirror.predict(this.selfId);
-    this.mirror.setLocalTransform(this.selfId, position, rotation);
-    return this.socket.send(encodeMove(this.selfId, position, rotation));
+    return this.setEntity(this.selfId, input);
+  }
+
+  /**
+   * Changes an entity this client owns (or its avatar): applies the change locally at once
+   * (prediction: `entities`, `sample()` and entityChanged show it) and sends it. When the server
+   * refuses it (ERROR `PROTOCOL_NOT_OWNER`, `PROTOCOL_INVALID_TRANSFORM`, `PROTOCOL_INVALID_PROPS`)
+   * the entity snaps back to the server's state and `corrected` is emitted; an accepted change never
+   * snaps. `props` keys are merged (null deletes a key). Returns false, sending nothing, when the
+   * client does not own the entity or the connection is closed. Throttle like {@link move}.
+   * Type the props with the kind: `pg.setEntity<'object'>(id, { props: { color: 'red' } })`.
+   */
+  setEntity<Kind extends KindName<K> = never>(
+    id: number,
+    change: EntityChange<[Kind] extends [never] ? Props : K[Kind]>,
+  ): boolean {
+    if (this.isClosed) return false;
+    return this.control.setEntity(id, change as EntityChange);
+  }
+
+  /** True when this client may change entity `id` with {@link setEntity} (it owns it, or it is its avatar). */
+  isOwner(id: number): boolean {
+    return this.control.owns(id);
+  }
+
+  /**
+   * Spawns an entity (where the playground type allows it: the default open-world type lets each
+   * client spawn up to 16 `object`s). Resolves once the server answered and the entity is in
+   * `entities` (or a few ticks later if it is out of view): `{ ok: true, entityId }`, or
+   * `{ ok: false, error }` (e.g. `PROTOCOL_SPAWN_LIMIT`, `PROTOCOL_FORBIDDEN_BY_RULE`).
+   */
+  spawn<Kind extends KindName<K>>(input: SpawnInput<Kind, K[Kind]>): Promise<RequestOutcome> {
+    return this.control.spawn(input as SpawnInput);
+  }
+
+  /** Despawns an entity (one this client spawned, where the playground type allows it). */
+  despawn(id: number): Promise<RequestOutcome> {
+    return this.control.despawn(id);
+  }
+
+  /**
+   * Asks for authority over entity `id`. The server grants it when nobody holds it (first come,
+   * first served; playground rules may refuse): `{ ok: true, entityId }`, after which
+   * {@link isOwner} is true and `authorityChanged` has fired; or `{ ok: false, error }` with
+   * `PROTOCOL_AUTHORITY_HELD` when someone else holds it.
+   */
+  requestAuthority(id: number): Promise<RequestOutcome> {
+    return this.control.authority(AuthorityAction.REQUEST, id);
+  }
+
+  /** Gives the authority over entity `id` back to the server. */
+  releaseAuthority(id: number): Promise<RequestOutcome> {
+    return this.control.authority(AuthorityAction.RELEASE, id);
+  }
+
+  /** Hands the authority over entity `id` to another client (`clientId` = its `owner` value). */
+  transferAuthority(id: number, clientId: number): Promise<RequestOutcome> {
+    return this.control.authority(AuthorityAction.TRANSFER, id, clientId);
+  }
+
+  /**
+   * Sends a custom message (reliable, in order) to the playground: the server relays it to the other
+   * clients (their `message` event, `from` = this `clientId`) and to the playground logic. `type` is
+   * 1–64 bytes, the payload at most 8 KiB of JSON; larger ones throw a PlexusError
+   * (COMMON_BAD_REQUEST / COMMON_PAYLOAD_TOO_LARGE). Returns false when not connected.
+   */
+  send(type: string, payload: JsonValue = null): boolean {
+    if (this.isClosed) return false;
+    return this.control.sendMessage(type, payload);
+  }
+
+  /** The entities of one kind, with their props typed by `K`. */
+  *entitiesOf<Kind extends KindName<K>>(kind: Kind): IterableIterator<TypedEntity<K[Kind]>> {
+    for (const entity of this.mirror.entities.values()) {
+      if (entity.kind === kind) yield entity as TypedEntity<K[Kind]>;
+    }
+  }
+
+  /** Narrows an entity to a kind, typing its props. */
+  isKind<Kind extends KindName<K>>(entity: Entity, kind: Kind): entity is Entity & TypedEntity<K[Kind]> {
+    return entity.kind === kind;
+  }
+
+  /**
+   * The render state of every entity at `renderTimeMs` (default now, on the clock of `options.now`):
+   * remote entities interpolated `interpolationDelayMs` in the past (between received states only:
+   * never ahead of the newest, never past a received position), entities this client moves at
+   * their predicted local state. Call once per frame.
+   */
+  sample(renderTimeMs: number = this.now()): EntitySample[] {
+    const out: EntitySample[] = [];
+    for (const entity of this.mirror.entities.values()) {
+      const t = this.sampleTransform(entity.id, renderTimeMs) as Transform;
+      out.push({
+        id: entity.id,
+        kind: entity.kind,
+        owner: entity.owner,
+        props: entity.props,
+        position: t.position,
+        rotation: t.rotation,
+        predicted: this.mirror.isPredicted(entity.id),
+      });
+    }
+    return out;
   }
 
   /**
@@ -199,7 +354,7 @@ export class Playground {
   sampleTransform(id: number, renderTimeMs: number = this.now()): Transform | undefined {
     const entity = this.mirror.entities.get(id);
     if (!entity) return undefined;
-    if (id !== this.mirror.predicted) {
+    if (!this.mirror.isPredicted(id)) {
       const sampled = this.interpolator.sample(id, renderTimeMs);
       if (sampled) return sampled;
     }
@@ -235,6 +390,13 @@ export class Playground {
         return;
       case ServerOp.PONG:
         this.rttMs = Math.max(0, this.now() - frame.clientTimeMs);
+        this.control.onPong();
+        return;
+      case ServerOp.RESULT:
+        this.control.onResult(frame);
+        return;
+      case ServerOp.MESSAGE:
+        this.emitter.emit('message', { from: frame.from, type: frame.type, payload: frame.payload });
         return;
       case ServerOp.ERROR:
         this.handleError(PlexusError.fromFrame(frame));
@@ -251,6 +413,13 @@ export class Playground {
     clearInterval(this.pingTimer);
     this.interpolator.clear();
     const cause = this.fatalError ?? error;
+    this.control.close(
+      cause ??
+        PlexusError.of(
+          'CLIENT_CONNECTION_CLOSED',
+          `Connection closed (${code}${reason ? `: ${reason}` : ''})`,
+        ),
+    );
     const info: DisconnectInfo = cause ? { code, reason, error: cause } : { code, reason };
     this.resolveClosed();
     this.emitter.emit('disconnected', info);
@@ -260,6 +429,7 @@ export class Playground {
     this.frameTimeMs = this.clock.timeOf(frame.tick, this.now());
     this.mirror.apply(frame);
     if (frame.keyframe) this.keyframed = true;
+    this.control.afterState();
   }
 
   private record(entity: Entity): void {
@@ -273,12 +443,15 @@ export class Playground {
       this.fatalError = error;
       return;
     }
-    if (error.is('PROTOCOL_NOT_OWNER') || error.is('PROTOCOL_INVALID_TRANSFORM')) this.mirror.reconcile();
+    // A change may have been refused: verify the predicted entities against the server.
+    this.control.onRefusal();
     this.emitter.emit('error', error);
   }
 
-  private ping(): void {
-    if (!this.isClosed) this.socket.send(encodePing(this.now()));
+  /** Sends a PING; returns its ordinal (the server answers each with a PONG, in order). */
+  private ping(): number {
+    if (!this.isClosed && this.socket.send(encodePing(this.now()))) this.pingsSent++;
+    return this.pingsSent;
   }
 }
 
@@ -287,12 +460,12 @@ export class Playground {
  * resolves with the Playground once WELCOME and the first STATE keyframe have arrived. Rejects with
  * a PlexusError on an ERROR frame, a close, a malformed frame, or after `joinTimeoutMs`.
  */
-export function connectPlayground(
+export function connectPlayground<K extends KindMap = KindMap>(
   grant: EndpointGrant,
   options: PlaygroundOptions = {},
-): Promise<Playground> {
-  return new Promise<Playground>((resolve, reject) => {
-    let playground: Playground | undefined;
+): Promise<Playground<K>> {
+  return new Promise<Playground<K>>((resolve, reject) => {
+    let playground: Playground<K> | undefined;
     let pending = true;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const settle = (error?: PlexusError): void => {
@@ -300,7 +473,7 @@ export function connectPlayground(
       pending = false;
       clearTimeout(timer);
       if (error) reject(error);
-      else resolve(playground as Playground);
+      else resolve(playground as Playground<K>);
     };
 
     let socket: FrameSocket;
@@ -325,7 +498,7 @@ export function connectPlayground(
               return;
             }
             if (frame.op === ServerOp.WELCOME) {
-              playground = new Playground(socket, checkWelcome(frame.welcome), options);
+              playground = new Playground<K>(socket, checkWelcome(frame.welcome), options);
               return;
             }
             if (frame.op === ServerOp.PONG) return;

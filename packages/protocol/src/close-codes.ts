@@ -23,6 +23,7 @@ export const CloseCodes = {
   SHUTTING_DOWN: 4010,
   TOO_MANY_CONNECTIONS: 4011,
   NOT_READY: 4012,
+  JOIN_REFUSED: 4013,
 } as const;
 
 export type CloseCode = (typeof CloseCodes)[keyof typeof CloseCodes];
@@ -47,4 +48,5 @@ export const closeCodeFor: Partial<Record<ErrorName, CloseCode>> = {
   PROTOCOL_IDLE_TIMEOUT: CloseCodes.IDLE_TIMEOUT,
   PROTOCOL_TOO_MANY_CONNECTIONS: CloseCodes.TOO_MANY_CONNECTIONS,
   PROTOCOL_NOT_READY: CloseCodes.NOT_READY,
+  PROTOCOL_JOIN_REFUSED: CloseCodes.JOIN_REFUSED,
 };

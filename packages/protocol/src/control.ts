@@ -36,6 +36,16 @@ export interface LoadMessage {
   cpu: number;
   /** Mean tick duration over the last interval, milliseconds. */
   tickMs: number;
+  /** Entities across all playgrounds (avatars included). Optional: older servers omit it. */
+  entities?: number | undefined;
+  /** Clients admitted to a playground (today the same as `players`). */
+  clients?: number | undefined;
+  /** STATE bytes sent to clients per second over the last interval. */
+  bytesOutPerSec?: number | undefined;
+  /** 99th percentile tick duration over the last interval, milliseconds. */
+  tickP99Ms?: number | undefined;
+  /** Client ticks skipped by backpressure over the last interval. */
+  backpressureSkips?: number | undefined;
 }
 
 /** Sent when a client presents a ticket and is admitted: its reserved seat is now a player. */

@@ -65,6 +65,27 @@ export const ErrorCodes = {
     status: 503,
     message: 'The server is not ready to admit players yet',
   },
+  PROTOCOL_AUTHORITY_HELD: {
+    code: 5018,
+    status: 409,
+    message: 'Another client holds authority over this entity',
+  },
+  PROTOCOL_SPAWN_LIMIT: { code: 5019, status: 429, message: 'Too many entities of this kind' },
+  PROTOCOL_UNKNOWN_ENTITY: { code: 5020, status: 404, message: 'No such entity in this playground' },
+  PROTOCOL_INVALID_PROPS: {
+    code: 5021,
+    status: 400,
+    message: "The properties do not match the entity kind's schema",
+  },
+  PROTOCOL_FORBIDDEN_BY_RULE: { code: 5022, status: 403, message: "The playground's rules forbid this" },
+  PROTOCOL_LOGIC_ERROR: { code: 5023, status: 500, message: 'The playground logic failed on this request' },
+  PROTOCOL_JOIN_REFUSED: { code: 5024, status: 403, message: 'The playground refused the join' },
+  PROTOCOL_UNKNOWN_CLIENT: { code: 5025, status: 404, message: 'No such client in this playground' },
+  PROTOCOL_ENTITY_RATE_LIMITED: {
+    code: 5026,
+    status: 429,
+    message: 'Updates to this entity are too frequent',
+  },
 
   // 6xxx: raised by the client SDK itself (never sent by a server); `status` is the HTTP status that
   // best describes the failure.

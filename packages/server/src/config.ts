@@ -1,4 +1,5 @@
 import { cfg, DEV_SECRETS, loadConfig, refuseDevSecrets, z } from '@plexus/kit';
+import { DEFAULT_PLAYGROUND_TYPE, parseTypeMap } from './playground/type-registry.ts';
 
 const schema = z.object({
   host: cfg.string('127.0.0.1'),
@@ -31,6 +32,41 @@ const schema = z.object({
   reconnectMinMs: cfg.int(250, 1, 60_000),
   reconnectMaxMs: cfg.int(5_000, 1, 600_000),
   replayCacheMax: cfg.int(100_000, 1, 10_000_000),
+  /** Area of interest: an entity enters a client's view within this horizontal distance. */
+  interestRadiusM: cfg.number(100, 1, 20_000),
+  /** …and leaves it beyond radius + hysteresis (no flicker at the edge). */
+  interestHysteresisM: cfg.number(10, 0, 20_000),
+  /** Side of the interest grid's cells, whole metres (≤ 16 keeps positions at 2 bytes per axis). */
+  interestCellSizeM: cfg.int(16, 1, 10_000),
+  /** Modules default-exporting a PlaygroundType (paths relative to the working directory, or packages). */
+  playgroundTypes: z
+    .union([z.array(z.string().min(1)), z.string()])
+    .default([])
+    .transform((v) =>
+      typeof v === 'string'
+        ? v
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : v,
+    ),
+  /** Which type each playground id gets: `pattern=type,…` (a trailing `*` makes a prefix); first match wins. */
+  playgroundTypeMap: z
+    .union([z.string(), z.record(z.string(), z.string())])
+    .default('')
+    .transform((v, ctx) => {
+      try {
+        return parseTypeMap(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
+  /** The type of playgrounds no rule of the map matches. */
+  defaultPlaygroundType: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/)
+    .default(DEFAULT_PLAYGROUND_TYPE),
 });
 
 export type ServerConfig = z.output<typeof schema>;
@@ -62,6 +98,12 @@ export const SERVER_ENV = {
   reconnectMinMs: 'PLEXUS_DS_RECONNECT_MIN_MS',
   reconnectMaxMs: 'PLEXUS_DS_RECONNECT_MAX_MS',
   replayCacheMax: 'PLEXUS_DS_REPLAY_CACHE_MAX',
+  interestRadiusM: 'PLEXUS_DS_INTEREST_RADIUS_M',
+  interestHysteresisM: 'PLEXUS_DS_INTEREST_HYSTERESIS_M',
+  interestCellSizeM: 'PLEXUS_DS_INTEREST_CELL_SIZE_M',
+  playgroundTypes: 'PLEXUS_DS_PLAYGROUND_TYPES',
+  playgroundTypeMap: 'PLEXUS_DS_PLAYGROUND_TYPE_MAP',
+  defaultPlaygroundType: 'PLEXUS_DS_DEFAULT_PLAYGROUND_TYPE',
 } as const satisfies Record<keyof ServerConfigInput, string>;
 
 /**

@@ -53,9 +53,21 @@ export function createServerMetrics(gauges: Gauges) {
       labelNames: ['error'] as const,
       registers,
     }),
+    logicErrors: new Counter({
+      name: 'plexus_ds_logic_errors_total',
+      help: 'Exceptions thrown by playground logic (contained), by hook',
+      labelNames: ['hook'] as const,
+      registers,
+    }),
     backpressureSkips: new Counter({
       name: 'plexus_ds_backpressure_skips_total',
-      help: 'Deltas skipped because a client had too many bytes buffered',
+      help: 'Client ticks skipped (no STATE sent) because the client had too many bytes buffered',
+      registers,
+    }),
+    tickBytesOut: new Histogram({
+      name: 'plexus_ds_tick_state_bytes',
+      help: 'STATE bytes sent to all clients in one server tick',
+      buckets: [0, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216],
       registers,
     }),
   };

@@ -8,6 +8,7 @@ import {
   encodeLeave,
   encodeMove,
   encodePing,
+  PROTOCOL_VERSION,
   ServerOp,
   type StateFrame,
 } from '@plexus/protocol';
@@ -61,7 +62,7 @@ describe('dedicated server over real sockets', () => {
 
   test('a valid ticket gets WELCOME then a keyframe containing its own avatar', async () => {
     const { c, welcome, keyframe } = await joined('welcome-pg');
-    assert.equal(welcome.protocolVersion, 1);
+    assert.equal(welcome.protocolVersion, PROTOCOL_VERSION);
     assert.equal(welcome.playgroundId, 'welcome-pg');
     assert.equal(welcome.serverId, aud);
     assert.equal(welcome.tickRateHz, 20);

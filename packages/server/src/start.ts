@@ -9,6 +9,8 @@ import { TicketVerifier } from './control/ticket-verifier.ts';
 import { createServerMetrics } from './metrics.ts';
 import { PlaygroundHost } from './playground/playground-host.ts';
 import { type Scheduler, TickLoop } from './playground/tick-loop.ts';
+import { loadPlaygroundTypeModules, PlaygroundTypes } from './playground/type-registry.ts';
+import { ReplicationStats } from './replication/replication-stats.ts';
 import { AddressLimits } from './transport/address-limits.ts';
 import { CLIENT_WS_PATH, WsGateway } from './transport/ws-gateway.ts';
 
@@ -45,6 +47,12 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   const { logger } = options;
   const wallClock = options.wallClock ?? Date.now;
   const now = options.now ?? (() => performance.now());
+  // Playground types load before anything binds: a bad module or map stops the start-up.
+  const types = new PlaygroundTypes(
+    await loadPlaygroundTypeModules(config.playgroundTypes),
+    config.playgroundTypeMap,
+    config.defaultPlaygroundType,
+  );
 
   let host: PlaygroundHost | null = null;
   let control: ControlClient | null = null;
@@ -72,6 +80,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
 
   verifier = new TicketVerifier(serverId, wallClock);
   const replay = new ReplayCache(config.replayCacheMax, wallClock);
+  const stats = new ReplicationStats(now);
   const playgrounds = new PlaygroundHost({
     capacity: config.capacity,
     maxBufferedBytes: config.maxBufferedBytes,
@@ -81,6 +90,14 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     metrics,
     replay,
     now,
+    types,
+    maxSpeedMps: config.maxSpeedMps,
+    interest: {
+      radiusM: config.interestRadiusM,
+      hysteresisM: config.interestHysteresisM,
+      cellSizeM: config.interestCellSizeM,
+    },
+    stats,
     onTicketRedeemed: (jti, playgroundId) => control?.ticketRedeemed(jti, playgroundId),
   });
   host = playgrounds;
@@ -116,6 +133,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       const ms = performance.now() - started;
       playgrounds.recordTickMs(ms);
       metrics.tickDuration.observe(ms / 1000);
+      metrics.tickBytesOut.observe(stats.endTick(ms));
     },
     now,
     options.scheduler,
@@ -152,6 +170,9 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
         playgrounds: playgrounds.playgroundLoads(),
         cpu: (cpu.user + cpu.system) / elapsedUs,
         tickMs: playgrounds.takeMeanTickMs(),
+        entities: playgrounds.entityCount,
+        clients: playgrounds.playerCount,
+        ...stats.takeReport(),
       };
     },
     onRegistered: (msg) => ticketVerifier.setKey(msg.ticketKey),
@@ -179,6 +200,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       gateway.stopAccepting();
       await gateway.close();
       loop.stop();
+      playgrounds.disposeAll();
       await controlClient.close();
       await app.close();
     })();

@@ -1,12 +1,16 @@
 /**
  * The Plexus browser demo: join a playground as a guest, walk around with the keyboard, see the
- * others. Served by the balancer, so the SDK talks to `location.origin`.
+ * others, spawn shared objects, grab one (click it, or E near it), carry it, put it down (again).
+ * Served by the balancer, so the SDK talks to `location.origin`.
  *
- * Test hooks: #name, #playground, #incognito, #join, #view, #status; `window.plexusDemo.playground`
- * once joined; `document.body.dataset.state` ∈ idle | joining | joined | disconnected.
+ * Test hooks: #name, #playground, #incognito, #join, #view, #status, #spawn, #notice;
+ * `window.plexusDemo.playground` and `window.plexusDemo.objects` (SharedObjects: `held`, `toggle(id)`)
+ * once joined; `document.body.dataset.state` ∈ idle | joining | joined | disconnected;
+ * `document.body.dataset.held` = id of the object the page holds (absent when none).
  */
 import {
   type DisconnectInfo,
+  type OpenWorldKinds,
   type Playground,
   PlexusClient,
   PlexusError,
@@ -14,11 +18,12 @@ import {
   type Vec3,
 } from '@plexus/client';
 import { Keyboard } from './controls.ts';
+import { SharedObjects } from './objects.ts';
 import { TopDownView } from './view.ts';
 
 declare global {
   interface Window {
-    plexusDemo?: { playground: Playground };
+    plexusDemo?: { playground: Playground<OpenWorldKinds>; objects: SharedObjects };
   }
 }
 
@@ -28,6 +33,9 @@ const SPEED_MPS = 5;
 /** At most 20 MOVE frames per second (the server allows 60/s sustained). */
 const MOVE_INTERVAL_MS = 50;
 const STATUS_INTERVAL_MS = 250;
+const NOTICE_MS = 2500;
+/** A click this close to an object (metres) grabs or releases it. */
+const CLICK_REACH_M = 0.6;
 
 function byId<T extends HTMLElement>(id: string): T {
   const el = document.getElementById(id);
@@ -44,6 +52,8 @@ const ui = {
   joinError: byId<HTMLElement>('join-error'),
   status: byId<HTMLElement>('status'),
   leave: byId<HTMLButtonElement>('leave'),
+  spawn: byId<HTMLButtonElement>('spawn'),
+  notice: byId<HTMLElement>('notice'),
   reason: byId<HTMLElement>('disconnect-reason'),
   rejoin: byId<HTMLButtonElement>('rejoin'),
   back: byId<HTMLButtonElement>('back'),
@@ -58,7 +68,8 @@ keyboard.attach(window);
 /** The joined playground and the locally simulated own transform. */
 let session:
   | {
-      pg: Playground;
+      pg: Playground<OpenWorldKinds>;
+      objects: SharedObjects;
       position: Vec3;
       rotation: Quat;
       lastSentMs: number;
@@ -69,6 +80,7 @@ let session:
 let lastJoin: { name: string; playgroundId: string; incognito: boolean } | undefined;
 let lastFrameMs: number | undefined;
 let lastStatusMs = 0;
+let noticeTimer: ReturnType<typeof setTimeout> | undefined;
 
 function setState(state: DemoState): void {
   document.body.dataset.state = state;
@@ -93,6 +105,22 @@ ui.form.addEventListener('submit', (event) => {
 });
 
 ui.leave.addEventListener('click', () => void leave());
+ui.spawn.addEventListener('click', () => {
+  if (session) void session.objects.spawn(session.position, session.rotation);
+  ui.canvas.focus();
+});
+window.addEventListener('keydown', (event) => {
+  if (event.code !== 'KeyE' || event.repeat || !session || isTyping(event)) return;
+  const current = session;
+  const target = current.objects.held ?? current.objects.nearest(current.position)?.id;
+  if (target !== undefined) void current.objects.toggle(target);
+});
+ui.canvas.addEventListener('click', (event) => {
+  if (!session) return;
+  const target = session.objects.nearest(view.toWorld(event.clientX, event.clientY), CLICK_REACH_M);
+  if (target) void session.objects.toggle(target.id);
+  else if (session.objects.held !== undefined) void session.objects.release();
+});
 ui.rejoin.addEventListener('click', () => {
   if (lastJoin) void join(lastJoin, false);
 });
@@ -109,14 +137,14 @@ async function join(request: NonNullable<typeof lastJoin>, freshLogin: boolean):
   ui.joinError.textContent = '';
   try {
     if (freshLogin || !client.loggedIn) await login(request);
-    let pg: Playground;
+    let pg: Playground<OpenWorldKinds>;
     try {
-      pg = await client.join({ playgroundId: request.playgroundId });
+      pg = await client.join<OpenWorldKinds>({ playgroundId: request.playgroundId });
     } catch (err) {
       // The guest session may have expired since the last join: log in again once.
       if (!(err instanceof PlexusError && err.is('AUTH_INVALID_SESSION'))) throw err;
       await login(request);
-      pg = await client.join({ playgroundId: request.playgroundId });
+      pg = await client.join<OpenWorldKinds>({ playgroundId: request.playgroundId });
     }
     adopt(pg);
   } catch (err) {
@@ -134,10 +162,12 @@ async function login(request: NonNullable<typeof lastJoin>): Promise<void> {
   if (request.incognito) await client.updateProfile({ privacyMode: 1 });
 }
 
-function adopt(pg: Playground): void {
+function adopt(pg: Playground<OpenWorldKinds>): void {
   const self = pg.self;
+  const objects = new SharedObjects(pg, showNotice);
   session = {
     pg,
+    objects,
     position: self ? { ...self.position } : { x: 0, y: 0, z: 0 },
     rotation: self ? { ...self.rotation } : { x: 0, y: 0, z: 0, w: 1 },
     lastSentMs: 0,
@@ -146,14 +176,14 @@ function adopt(pg: Playground): void {
   };
   const current = session;
   pg.on('disconnected', (info) => onDisconnected(current, info));
-  pg.on('error', (err) => {
+  pg.on('corrected', (entity) => {
     // The server refused a move (too fast, out of bounds): continue from where it says we are.
-    if (err.is('PROTOCOL_INVALID_TRANSFORM') && pg.self) {
-      current.position = { ...pg.self.position };
-      current.rotation = { ...pg.self.rotation };
+    if (entity.id === pg.selfId) {
+      current.position = { ...entity.position };
+      current.rotation = { ...entity.rotation };
     }
   });
-  window.plexusDemo = { playground: pg };
+  window.plexusDemo = { playground: pg, objects };
   updateStatus();
   setState('joined');
   ui.canvas.focus();
@@ -175,6 +205,19 @@ function onDisconnected(current: NonNullable<typeof session>, info: DisconnectIn
     ? describe(info.error)
     : `The connection closed (code ${info.code}${info.reason ? `: ${info.reason}` : ''}).`;
   setState('disconnected');
+}
+
+function showNotice(text: string): void {
+  ui.notice.textContent = text;
+  clearTimeout(noticeTimer);
+  noticeTimer = setTimeout(() => {
+    ui.notice.textContent = '';
+  }, NOTICE_MS);
+}
+
+function isTyping(event: KeyboardEvent): boolean {
+  const target = event.target as HTMLElement | null;
+  return target?.tagName === 'INPUT' || target?.tagName === 'TEXTAREA';
 }
 
 function describe(err: unknown): string {
@@ -220,6 +263,9 @@ function step(current: NonNullable<typeof session>, dt: number, timeMs: number):
     current.lastSentMs = timeMs;
     current.dirty = false;
   }
+  current.objects.carry(current.position, current.rotation, timeMs);
+  if (current.objects.held === undefined) delete document.body.dataset.held;
+  else document.body.dataset.held = String(current.objects.held);
 }
 
 function updateStatus(): void {

@@ -1,6 +1,8 @@
-import type { Playground, Quat, Vec3 } from '@plexus/client';
+import type { EntitySample, Playground, Quat, Vec3 } from '@plexus/client';
+import { holderName } from './objects.ts';
 
 const AVATAR_RADIUS_M = 0.35;
+const OBJECT_HALF_M = 0.25;
 
 /** Draws a playground top-down (x to the right, z down the screen) on a full-window canvas. */
 export class TopDownView {
@@ -8,6 +10,8 @@ export class TopDownView {
   private readonly ctx: CanvasRenderingContext2D;
   private width = 0;
   private height = 0;
+  private camera: Vec3 = { x: 0, y: 0, z: 0 };
+  private lastScale = 1;
 
   constructor(canvas: HTMLCanvasElement) {
     this.canvas = canvas;
@@ -35,20 +39,24 @@ export class TopDownView {
   draw(pg: Playground, self: { position: Vec3; rotation: Quat }, timeMs: number): void {
     const scale = this.scale();
     const camera = self.position;
+    this.camera = { ...camera };
+    this.lastScale = scale;
     this.drawGrid(camera, scale);
     const toScreen = (p: Vec3): [number, number] => [
       this.width / 2 + (p.x - camera.x) * scale,
       this.height / 2 + (p.z - camera.z) * scale,
     ];
 
-    // Remote entities first (interpolated in the past, so they move smoothly), own avatar on top.
-    for (const entity of pg.entities.values()) {
-      if (entity.id === pg.selfId) continue;
-      const t = pg.sampleTransform(entity.id, timeMs);
-      if (!t) continue;
+    // Remote entities interpolated in the past (so they move smoothly), held objects as predicted;
+    // objects under avatars, own avatar on top.
+    const frame = pg.sample(timeMs);
+    frame.sort((a, b) => (a.kind === 'object' ? 0 : 1) - (b.kind === 'object' ? 0 : 1));
+    for (const t of frame) {
+      if (t.id === pg.selfId) continue;
       const [sx, sy] = toScreen(t.position);
       if (sx < -100 || sy < -100 || sx > this.width + 100 || sy > this.height + 100) continue;
-      this.drawAvatar(sx, sy, t.rotation, scale, colourOf(entity.owner || entity.id), labelOf(entity), false);
+      if (t.kind === 'object') this.drawObject(sx, sy, scale, t, pg);
+      else this.drawAvatar(sx, sy, t.rotation, scale, colourOf(t.owner || t.id), labelOf(t), false);
     }
     const me = pg.entities.get(pg.selfId);
     if (me) {
@@ -63,6 +71,48 @@ export class TopDownView {
         true,
       );
     }
+  }
+
+  /** The point on the ground under a screen position (CSS pixels), for the last drawn frame. */
+  toWorld(sx: number, sy: number): Vec3 {
+    return {
+      x: this.camera.x + (sx - this.width / 2) / this.lastScale,
+      y: 0,
+      z: this.camera.z + (sy - this.height / 2) / this.lastScale,
+    };
+  }
+
+  private drawObject(sx: number, sy: number, scale: number, t: EntitySample, pg: Playground): void {
+    const ctx = this.ctx;
+    const half = OBJECT_HALF_M * scale;
+    const colour = typeof t.props.color === 'string' ? t.props.color : '#8899aa';
+    const held = t.owner !== 0;
+    ctx.save();
+    ctx.translate(sx, sy);
+    ctx.rotate(-2 * Math.atan2(t.rotation.y, t.rotation.w));
+    ctx.beginPath();
+    if (t.props.shape === 'sphere') ctx.arc(0, 0, half, 0, Math.PI * 2);
+    else ctx.rect(-half, -half, half * 2, half * 2);
+    ctx.fillStyle = colour;
+    ctx.fill();
+    ctx.lineWidth = held ? 3 : 1.5;
+    ctx.strokeStyle = held ? colourOf(t.owner) : '#0008';
+    ctx.stroke();
+    ctx.restore();
+    const label = typeof t.props.label === 'string' ? t.props.label : '';
+    const holder = t.owner === pg.clientId ? 'you' : holderName(pg, t.owner);
+    const text = holder ? `${label} · held by ${holder}` : label;
+    if (!text) return;
+    ctx.save();
+    ctx.font = '500 12px system-ui, sans-serif';
+    ctx.textAlign = 'center';
+    ctx.textBaseline = 'top';
+    ctx.lineWidth = 3;
+    ctx.strokeStyle = '#11141acc';
+    ctx.strokeText(text, sx, sy + half + 4);
+    ctx.fillStyle = held ? '#ffffff' : '#b8c0cc';
+    ctx.fillText(text, sx, sy + half + 4);
+    ctx.restore();
   }
 
   private scale(): number {

@@ -36,6 +36,8 @@ export class FrameSocket {
   private readonly ws: WebSocketLike;
   private readonly handlers: FrameSocketHandlers;
   private ended = false;
+  /** Bytes of WebSocket messages received so far (payloads, before decoding); for bandwidth stats. */
+  bytesReceived = 0;
 
   constructor(url: string, handlers: FrameSocketHandlers, WebSocketImpl?: WebSocketConstructor) {
     this.handlers = handlers;
@@ -107,6 +109,7 @@ export class FrameSocket {
     try {
       const bytes = toBytes(data);
       if (!bytes) throw new DecodeError('expected a binary frame');
+      this.bytesReceived += bytes.byteLength;
       frame = decodeServerFrame(bytes);
     } catch (err) {
       this.fail(

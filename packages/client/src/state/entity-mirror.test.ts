@@ -98,18 +98,60 @@ test('clear removes every entity with events', () => {
   assert.equal(mirror.entities.size, 0);
 });
 
-test('a predicted entity keeps its local transform, remembers the server one, and reconciles to it', () => {
+test('a predicted entity keeps its local state, remembers the server one, and reconciles to it', () => {
+  const server: string[] = [];
   const { mirror, events } = recorder();
-  mirror.apply(wire({ tick: 1, keyframe: true, spawns: [avatar(1, 0)] }));
-  mirror.predict(1);
-  mirror.setLocalTransform(1, { x: 5, y: 0, z: 0 }, Q);
-  mirror.apply(
+  const observed = new EntityMirror({
+    entityChanged: (e, fields) => events.push(`changed:${e.id}:${fields.join(',')}`),
+    serverUpdated: (e, s) => server.push(`${e.id}:${s.position.x}:${String(s.props.displayName)}`),
+  });
+  for (const m of [mirror, observed]) m.apply(wire({ tick: 1, keyframe: true, spawns: [avatar(1, 0)] }));
+  events.length = 0;
+  observed.predict(1);
+  assert.equal(observed.isPredicted(1), true);
+  observed.setLocal(1, { position: { x: 5, y: 0, z: 0 }, props: { color: 'red' } });
+  observed.apply(
     wire({ tick: 2, updates: [{ id: 1, position: { x: 2, y: 0, z: 0 }, props: { displayName: 'Z' } }] }),
   );
-  assert.equal(mirror.entities.get(1)?.position.x, 5);
-  assert.deepEqual(mirror.entities.get(1)?.props, { displayName: 'Z' });
-  assert.equal(mirror.serverTransformOf()?.position.x, 2);
-  mirror.reconcile();
-  assert.equal(mirror.entities.get(1)?.position.x, 2);
-  assert.deepEqual(events, ['added:1', 'changed:1:position', 'changed:1:props', 'changed:1:position']);
+  // Local state kept, the server's remembered and reported.
+  assert.equal(observed.entities.get(1)?.position.x, 5);
+  assert.deepEqual(observed.entities.get(1)?.props, { displayName: 'p1', color: 'red' });
+  assert.equal(observed.serverTransformOf(1)?.position.x, 2);
+  assert.deepEqual(server, ['1:2:Z']);
+  observed.reconcile(1, 'transform');
+  assert.equal(observed.entities.get(1)?.position.x, 2);
+  assert.deepEqual(observed.entities.get(1)?.props, { displayName: 'p1', color: 'red' });
+  observed.reconcile(1);
+  assert.deepEqual(observed.entities.get(1)?.props, { displayName: 'Z' });
+  assert.deepEqual(events, ['changed:1:position,props', 'changed:1:position', 'changed:1:props']);
+  // Unpredicted, server updates apply directly again.
+  observed.unpredict(1);
+  observed.apply(wire({ tick: 3, updates: [{ id: 1, position: { x: 3, y: 0, z: 0 } }] }));
+  assert.equal(observed.entities.get(1)?.position.x, 3);
+});
+
+test('owner changes are reported with the previous owner, from updates, keyframes and setOwner', () => {
+  const owners: string[] = [];
+  const changed: string[] = [];
+  const mirror = new EntityMirror({
+    entityChanged: (e, fields) => changed.push(`${e.id}:${fields.join(',')}`),
+    ownerChanged: (e, previous) => owners.push(`${e.id}:${previous}->${e.owner}`),
+  });
+  const box: EntityState = { ...avatar(7, 0), kind: 'object', owner: 0, props: {} };
+  mirror.apply(wire({ tick: 1, keyframe: true, spawns: [box] }));
+  mirror.apply(wire({ tick: 2, updates: [{ id: 7, owner: 4 }] }));
+  mirror.apply(wire({ tick: 3, keyframe: true, spawns: [{ ...box, owner: 5 }] }));
+  mirror.setOwner(7, 6);
+  mirror.setOwner(7, 6);
+  mirror.apply(wire({ tick: 4, updates: [{ id: 7, owner: 6 }] }));
+  assert.deepEqual(owners, ['7:0->4', '7:4->5', '7:5->6']);
+  assert.deepEqual(changed, ['7:owner', '7:owner', '7:owner']);
+});
+
+test('setLocal merges props like SET_ENTITY: keys replaced, null deletes', () => {
+  const mirror = new EntityMirror();
+  mirror.apply(wire({ tick: 1, keyframe: true, spawns: [{ ...avatar(1, 0), props: { a: 1, b: 2 } }] }));
+  mirror.predict(1);
+  mirror.setLocal(1, { props: { b: null, c: 'x' } });
+  assert.deepEqual(mirror.entities.get(1)?.props, { a: 1, c: 'x' });
 });

@@ -80,3 +80,63 @@ test('the tick clock spaces ticks evenly and follows the least delayed arrivals'
   // A jump of more than a second re-anchors.
   assert.equal(clock.timeOf(13, 9000), 9000);
 });
+
+/** A small deterministic PRNG (mulberry32) so the property tests are reproducible. */
+function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+test('interpolation of jittery ticks is monotonic and never overshoots what was received', () => {
+  for (let seed = 1; seed <= 20; seed++) {
+    const rnd = random(seed);
+    const clock = new TickClock(20);
+    const interpolator = new Interpolator({ delayMs: 100 });
+    let x = 0;
+    let received = 0;
+    let lastSampled = -Infinity;
+    let nextArrival = 1000;
+    let tick = 0;
+    // 3 s of 60 fps rendering while ticks arrive every 50 ms ± 40 ms of jitter; the entity moves
+    // forward at a varying speed and sometimes stops for a while.
+    for (let render = 1000; render < 4000; render += 1000 / 60) {
+      while (nextArrival <= render) {
+        tick++;
+        x += rnd() < 0.2 ? 0 : rnd() * 0.5;
+        received = x;
+        const arrival = nextArrival + rnd() * 40;
+        interpolator.record(7, clock.timeOf(tick, arrival), { position: at(x), rotation: Q }, 75);
+        nextArrival += 50 + (rnd() < 0.1 ? 300 : 0);
+      }
+      const sampled = interpolator.sample(7, render)?.position.x;
+      if (sampled === undefined) continue;
+      assert.ok(sampled >= lastSampled - 1e-9, `seed ${seed}: went back from ${lastSampled} to ${sampled}`);
+      assert.ok(sampled <= received + 1e-9, `seed ${seed}: ${sampled} overshoots ${received}`);
+      assert.ok(sampled >= 0, `seed ${seed}: ${sampled} below the start`);
+      lastSampled = sampled;
+    }
+  }
+});
+
+test('a sampled position always lies between two consecutive received positions', () => {
+  const rnd = random(42);
+  const buffer = new TransformBuffer();
+  const xs: number[] = [];
+  for (let i = 0; i < 30; i++) {
+    const x = rnd() * 10 - 5;
+    xs.push(x);
+    buffer.push(i * 50, at(x), Q);
+  }
+  for (let t = 0; t <= 29 * 50; t += 7) {
+    const i = Math.min(28, Math.floor(t / 50));
+    const lo = Math.min(xs[i] as number, xs[i + 1] as number);
+    const hi = Math.max(xs[i] as number, xs[i + 1] as number);
+    const x = buffer.sample(t)?.position.x as number;
+    assert.ok(x >= lo - 1e-9 && x <= hi + 1e-9, `t=${t}: ${x} outside [${lo}, ${hi}]`);
+  }
+});

@@ -83,6 +83,11 @@ export class ByteWriter {
     return this;
   }
 
+  /** The written bytes without copying: valid only until the writer is written to or reset. */
+  written(): Uint8Array {
+    return this.buf.subarray(0, this.pos);
+  }
+
   /** A copy of the written bytes, safe to keep after the writer is reset. */
   finish(): Uint8Array {
     return this.buf.slice(0, this.pos);

@@ -100,7 +100,8 @@ test('a STATE update can carry an owner change', () => {
     updates: [{ id: 4, owner: 3 }],
     removes: [],
   });
-  assert.equal(hex(frame), '82020000' + '01' + '0408' + '03' + '00');
+  // One chunk at the origin, id delta +4 (zigzag 08), fields OWNER, owner 3, no removes.
+  assert.equal(hex(frame), '82020000' + '01' + '000001' + '0808' + '03' + '00');
   const decoded = decodeServerFrame(frame);
   assert.ok(decoded.op === ServerOp.STATE);
   assert.deepEqual(decoded.updates, [{ id: 4, owner: 3 }]);

@@ -77,7 +77,8 @@ test('STATE keyframe and delta round-trip with only changed fields', () => {
   };
   const encoded = encodeState(state);
   assert.deepEqual(decodeServerFrame(encoded), { op: ServerOp.STATE, ...state });
-  // An update carrying only a position: id, mask 0x01, three floats.
+  // An update carrying only a position (protocol v2, state.ts): one chunk at (1, 3) m, id delta
+  // +3, mask 0x01, three zigzag varints of millimetres relative to the chunk origin.
   const posOnly = encodeState({
     tick: 1,
     keyframe: true,
@@ -87,7 +88,7 @@ test('STATE keyframe and delta round-trip with only changed fields', () => {
   });
   assert.equal(
     hex(posOnly),
-    '82' + '01' + '01' + '00' + '01' + '03' + '01' + '0000803f00000040' + '00004040' + '00',
+    '82' + '01' + '01' + '00' + '01' + '0206' + '01' + '06' + '01' + '00a01f00' + '00',
   );
 });
 
@@ -123,7 +124,7 @@ test('malformed frames throw DecodeError, never anything else', () => {
   ];
   for (const c of cases) assert.throws(() => decodeClientFrame(bytes(c)), DecodeError, c);
   assert.throws(
-    () => decodeServerFrame(bytes('82 01 00 00 01 03 10 00')),
+    () => decodeServerFrame(bytes('82 01 00 00 01 0000 01 06 10 00')),
     DecodeError,
     'unknown update bits',
   );

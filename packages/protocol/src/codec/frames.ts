@@ -1,4 +1,4 @@
-import { ClientOp, ServerOp, StateFlags, UpdateFields } from '../opcodes.ts';
+import { ClientOp, ServerOp } from '../opcodes.ts';
 import type { EntityState, Props, Quat, Vec3, Welcome } from '../types.ts';
 import { ByteReader, DecodeError } from './byte-reader.ts';
 import { ByteWriter } from './byte-writer.ts';
@@ -13,6 +13,10 @@ import {
   readSetEntity,
   readSpawn,
 } from './entity-frames.ts';
+import { readState } from './state.ts';
+
+// The STATE codec (protocol v2: quantised, chunked by grid cell) lives in state.ts.
+export * from './state.ts';
 
 /** Byte limits of variable-length fields; a frame exceeding one is malformed. */
 export const WireLimits = {
@@ -127,37 +131,6 @@ export function encodeWelcome(welcome: Welcome): Uint8Array {
   return new ByteWriter(256).u8(ServerOp.WELCOME).string(JSON.stringify(welcome)).finish();
 }
 
-/** Encodes a STATE frame. Pass a writer to reuse its buffer across ticks. */
-export function encodeState(frame: StateFrame, w: ByteWriter = new ByteWriter(1024)): Uint8Array {
-  w.reset()
-    .u8(ServerOp.STATE)
-    .varuint(frame.tick)
-    .u8(frame.keyframe ? StateFlags.KEYFRAME : 0);
-  w.varuint(frame.spawns.length);
-  for (const e of frame.spawns) {
-    w.varuint(e.id).varuint(e.owner).string(e.kind);
-    writeVec3(w, e.position);
-    writeQuat(w, e.rotation);
-    w.string(JSON.stringify(e.props));
-  }
-  w.varuint(frame.updates.length);
-  for (const u of frame.updates) {
-    const mask =
-      (u.position ? UpdateFields.POSITION : 0) |
-      (u.rotation ? UpdateFields.ROTATION : 0) |
-      (u.props ? UpdateFields.PROPS : 0) |
-      (u.owner !== undefined ? UpdateFields.OWNER : 0);
-    w.varuint(u.id).u8(mask);
-    if (u.position) writeVec3(w, u.position);
-    if (u.rotation) writeQuat(w, u.rotation);
-    if (u.props) w.string(JSON.stringify(u.props));
-    if (u.owner !== undefined) w.varuint(u.owner);
-  }
-  w.varuint(frame.removes.length);
-  for (const id of frame.removes) w.varuint(id);
-  return w.finish();
-}
-
 export function encodePong(clientTimeMs: number, serverTimeMs: number): Uint8Array {
   return new ByteWriter(17).u8(ServerOp.PONG).f64(clientTimeMs).f64(serverTimeMs).finish();
 }
@@ -207,36 +180,6 @@ export function decodeServerFrame(bytes: Uint8Array): ServerFrame {
   return frame;
 }
 
-function readState(r: ByteReader): StateFrame {
-  const tick = r.varuint();
-  const flags = r.u8();
-  const spawns: EntityState[] = [];
-  for (let n = r.varuint(); n > 0; n--) {
-    const id = r.varuint();
-    const owner = r.varuint();
-    const kind = r.string(WireLimits.kindBytes);
-    const position = readVec3(r);
-    const rotation = readQuat(r);
-    spawns.push({ id, owner, kind, position, rotation, props: readProps(r) });
-  }
-  const updates: EntityUpdate[] = [];
-  for (let n = r.varuint(); n > 0; n--) {
-    const u: EntityUpdate = { id: r.varuint() };
-    const mask = r.u8();
-    if (mask & ~(UpdateFields.POSITION | UpdateFields.ROTATION | UpdateFields.PROPS | UpdateFields.OWNER)) {
-      throw new DecodeError('unknown update field bits');
-    }
-    if (mask & UpdateFields.POSITION) u.position = readVec3(r);
-    if (mask & UpdateFields.ROTATION) u.rotation = readQuat(r);
-    if (mask & UpdateFields.PROPS) u.props = readProps(r);
-    if (mask & UpdateFields.OWNER) u.owner = r.varuint();
-    updates.push(u);
-  }
-  const removes: number[] = [];
-  for (let n = r.varuint(); n > 0; n--) removes.push(r.varuint());
-  return { tick, keyframe: (flags & StateFlags.KEYFRAME) !== 0, spawns, updates, removes };
-}
-
 // ---------------------------------------------------------------- shared pieces
 
 function writeVec3(w: ByteWriter, v: Vec3): void {
@@ -253,10 +196,6 @@ function readVec3(r: ByteReader): Vec3 {
 
 function readQuat(r: ByteReader): Quat {
   return { x: r.f32(), y: r.f32(), z: r.f32(), w: r.f32() };
-}
-
-function readProps(r: ByteReader): Props {
-  return parseJsonObject(r.string(WireLimits.propsBytes)) as Props;
 }
 
 function parseJsonObject(text: string): Record<string, unknown> {

@@ -37,6 +37,11 @@ export class ReplayCache {
     return true;
   }
 
+  /** Forgets an id recorded by a join that was then refused (the ticket was not used after all). */
+  delete(jti: string): void {
+    this.entries.delete(jti);
+  }
+
   /**
    * Drops expired entries: from the oldest until the first live one, or (`full`) all of them,
    * for the rare ticket with a longer TTL that sits in front of expired ones.

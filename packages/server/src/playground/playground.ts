@@ -4,6 +4,7 @@ import type { EntityState, EntityUpdate, Props, Quat, StateFrame, Vec3 } from '@
 const CHANGED_POSITION = 1;
 const CHANGED_ROTATION = 2;
 const CHANGED_PROPS = 4;
+const CHANGED_OWNER = 8;
 
 export interface Entity extends EntityState {
   /** Fields changed since the last delta. */
@@ -92,6 +93,22 @@ export class Playground {
     return true;
   }
 
+  /** Changes an entity's authority (0 = the server); replicated as an update with `owner`. */
+  setOwner(id: number, owner: number): boolean {
+    const e = this.entities.get(id);
+    if (!e) return false;
+    if (e.owner === owner) return true;
+    e.owner = owner;
+    e.changed |= CHANGED_OWNER;
+    if (!this.spawned.has(id)) this.dirty.add(id);
+    return true;
+  }
+
+  /** Every live entity (read-only use: mutate through the setters so changes are replicated). */
+  all(): IterableIterator<Entity> {
+    return this.entities.values();
+  }
+
   setProps(id: number, props: Props): boolean {
     const e = this.entities.get(id);
     if (!e) return false;
@@ -124,6 +141,7 @@ export class Playground {
       if (e.changed & CHANGED_POSITION) u.position = e.position;
       if (e.changed & CHANGED_ROTATION) u.rotation = e.rotation;
       if (e.changed & CHANGED_PROPS) u.props = e.props;
+      if (e.changed & CHANGED_OWNER) u.owner = e.owner;
       e.changed = 0;
       updates.push(u);
     }

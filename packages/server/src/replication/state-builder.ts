@@ -2,8 +2,9 @@ import { ByteWriter, encodeState } from '@plexus/protocol';
 import type { Playground } from '../playground/playground.ts';
 
 /**
- * Encodes STATE frames with one reused writer: a playground's delta is encoded once per tick and
- * the same bytes go to every client of the playground.
+ * Encodes a whole playground's STATE frames, without interest management, with one reused writer:
+ * what every client would get if it saw everything. The server sends frames built by the
+ * Replicator (replicator.ts); this stays for tests and tools that want the unfiltered view.
  */
 export class StateBuilder {
   private readonly writer = new ByteWriter(16 * 1024);

@@ -1,5 +1,6 @@
 import {
   decodeServerFrame,
+  type EntityState,
   encodeHello,
   PROTOCOL_VERSION,
   type ServerFrame,
@@ -18,6 +19,8 @@ export class TestClient {
   readonly closed: Promise<{ code: number; reason: string }>;
   private cursor = 0;
   private wake: (() => void) | null = null;
+  /** Woken on every frame and on close (for `until`, independent of `next`'s cursor). */
+  private readonly listeners = new Set<() => void>();
 
   constructor(endpoint: string) {
     this.ws = new WebSocket(endpoint, { perMessageDeflate: false });
@@ -26,6 +29,7 @@ export class TestClient {
       this.rawBytes.push(data);
       this.frames.push(decodeServerFrame(data));
       this.wake?.();
+      for (const l of this.listeners) l();
     });
     this.opened = new Promise((resolve, reject) => {
       this.ws.once('open', () => resolve());
@@ -35,6 +39,7 @@ export class TestClient {
       this.ws.once('close', (code, reason) => {
         resolve({ code, reason: reason.toString() });
         this.wake?.();
+        for (const l of this.listeners) l();
       });
     });
   }
@@ -114,6 +119,77 @@ export class TestClient {
       timer = setTimeout(() => reject(new Error('socket did not close in time')), timeoutMs);
     });
     return Promise.race([this.closed, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  /**
+   * Resolves once `cond` holds (checked now and after every frame), within `timeoutMs`; does not
+   * move `next`'s cursor.
+   */
+  until<T>(cond: () => T | undefined | false, timeoutMs = 3_000, what = 'condition'): Promise<T> {
+    const first = cond();
+    if (first) return Promise.resolve(first);
+    return new Promise((resolve, reject) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.listeners.delete(check);
+      };
+      const check = (): void => {
+        const v = cond();
+        if (v) {
+          done();
+          resolve(v);
+        } else if (this.ws.readyState === WebSocket.CLOSED) {
+          done();
+          reject(new Error(`closed before ${what}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(
+          new Error(`timed out waiting for ${what} (have ${JSON.stringify(this.frames.map((f) => f.op))})`),
+        );
+      }, timeoutMs);
+      this.listeners.add(check);
+    });
+  }
+
+  /** Any frame received so far (from the first) matching `pred`, or the first one to come. */
+  find<T extends ServerFrame = ServerFrame>(
+    pred: (f: ServerFrame) => boolean,
+    timeoutMs?: number,
+  ): Promise<T> {
+    return this.until(() => this.frames.find(pred) as T | undefined, timeoutMs, 'a matching frame');
+  }
+
+  /** The RESULT of request `requestId`. */
+  result(requestId: number, timeoutMs?: number) {
+    return this.find<{
+      op: typeof ServerOp.RESULT;
+      requestId: number;
+      code: number;
+      value: number;
+      message: string;
+    }>((f) => f.op === ServerOp.RESULT && f.requestId === requestId, timeoutMs);
+  }
+
+  /** The entities as this client sees them, from every STATE frame received so far, in order. */
+  mirror(): Map<number, EntityState> {
+    const m = new Map<number, EntityState>();
+    for (const f of this.frames) {
+      if (f.op !== ServerOp.STATE) continue;
+      if (f.keyframe) m.clear();
+      for (const s of f.spawns) m.set(s.id, structuredClone(s));
+      for (const u of f.updates) {
+        const e = m.get(u.id);
+        if (!e) continue;
+        if (u.position) e.position = u.position;
+        if (u.rotation) e.rotation = u.rotation;
+        if (u.props) e.props = u.props;
+        if (u.owner !== undefined) e.owner = u.owner;
+      }
+      for (const id of f.removes) m.delete(id);
+    }
+    return m;
   }
 
   close(): void {

@@ -10,6 +10,7 @@ import {
   type ErrorName,
   encodeError,
   encodePong,
+  encodeResult,
   encodeWelcome,
   PROTOCOL_VERSION,
   type Quat,
@@ -19,8 +20,8 @@ import WebSocket from 'ws';
 import type { ServerConfig } from '../config.ts';
 import type { TicketVerifier, VerifiedTicket } from '../control/ticket-verifier.ts';
 import type { ServerMetrics } from '../metrics.ts';
-import type { Room } from '../playground/playground-host.ts';
-import { checkTransform, initialMotion, type MotionState } from '../playground/transform-rules.ts';
+import type { Refusal, Room } from '../playground/playground-host.ts';
+import type { Outcome } from '../playground/playground-logic.ts';
 import type { AddressLimits } from './address-limits.ts';
 import { TokenBucket } from './rate-limiter.ts';
 
@@ -34,7 +35,7 @@ export interface ConnectionContext {
   /** Null while HELLOs are accepted, else why not (not ready, draining). */
   joinGate(): ErrorName | null;
   /** Admits a verified ticket (replay, capacity, duplicate login); null on success. */
-  admit(conn: ClientConnection, ticket: VerifiedTicket): ErrorName | null;
+  admit(conn: ClientConnection, ticket: VerifiedTicket): Refusal | null;
   /** Removes the connection's avatar and membership. Idempotent. */
   leave(conn: ClientConnection): void;
   /** Monotonic clock (ms) for rates and speeds. */
@@ -53,6 +54,8 @@ type State = 'handshake' | 'verifying' | 'open' | 'closed';
 
 /** Bound of queued moves per client: at most one per owned entity, and never more than this. */
 const MAX_QUEUED_MOVES = 64;
+/** Bound of server MESSAGEs held for a client between its admission and its WELCOME. */
+const MAX_HELD_MESSAGES = 64;
 /** After a refusal the peer has this long to finish the close handshake before the socket is cut. */
 const CLOSE_GRACE_MS = 2_000;
 
@@ -92,7 +95,8 @@ export class ClientConnection {
   stuckSince: number | null = null;
   /** Latest accepted move per owned entity, applied at the next tick. */
   readonly moves = new Map<number, QueuedMove>();
-  private readonly motion = new Map<number, MotionState>();
+  /** Server MESSAGEs sent by playground logic before WELCOME went out (flushed right after it). */
+  private held: Uint8Array[] = [];
 
   constructor(ws: WebSocket, clientId: number, address: string, ctx: ConnectionContext, log: Logger) {
     this.ws = ws;
@@ -191,8 +195,7 @@ export class ClientConnection {
     // The gate again: a drain may have started during verification.
     const gateAfter = this.ctx.joinGate();
     if (gateAfter) return { name: gateAfter };
-    const refusal = this.ctx.admit(this, verdict.claims);
-    return refusal ? { name: refusal } : null;
+    return this.ctx.admit(this, verdict.claims);
   }
 
   private onFrame(frame: ClientFrame): void {
@@ -211,27 +214,82 @@ export class ClientConnection {
         this.refuse('PROTOCOL_UNEXPECTED_FRAME', 'HELLO was already accepted');
         return;
     }
+    // Entity, authority and message frames: the playground's logic decides.
+    const logic = this.room?.logic;
+    if (!logic) return;
+    switch (frame.op) {
+      case ClientOp.SET_ENTITY: {
+        const change = {
+          ...(frame.position ? { position: frame.position } : {}),
+          ...(frame.rotation ? { rotation: frame.rotation } : {}),
+          ...(frame.props ? { props: frame.props } : {}),
+        };
+        const verdict = logic.setEntity(
+          this.clientId,
+          frame.entityId,
+          change,
+          this.moves.get(frame.entityId),
+        );
+        if (!verdict.ok) this.notify(verdict.error, verdict.message);
+        else if (verdict.position) this.queueMove(frame.entityId, verdict.position, verdict.rotation);
+        return;
+      }
+      case ClientOp.SPAWN:
+        this.sendResult(frame.requestId, logic.spawnRequest(this.clientId, frame));
+        return;
+      case ClientOp.DESPAWN:
+        this.sendResult(frame.requestId, logic.despawnRequest(this.clientId, frame.entityId));
+        return;
+      case ClientOp.AUTHORITY:
+        this.sendResult(
+          frame.requestId,
+          logic.authorityRequest(this.clientId, frame.action, frame.entityId, frame.targetClientId),
+        );
+        return;
+      case ClientOp.MESSAGE: {
+        const outcome = logic.message(this.clientId, frame.type, frame.payload);
+        if (!outcome.ok) this.notify(outcome.error, outcome.message);
+        return;
+      }
+    }
   }
 
   private onMove(entityId: number, position: Vec3, rotation: Quat): void {
-    const entity = this.room?.playground.get(entityId);
-    if (!entity || entity.owner !== this.clientId) {
-      this.notify('PROTOCOL_NOT_OWNER', `Entity ${entityId} is not yours`);
-      return;
-    }
-    const now = this.ctx.now();
-    let motion = this.motion.get(entityId);
-    if (!motion) {
-      motion = initialMotion(entity.position, now, this.ctx.config.maxSpeedMps);
-      this.motion.set(entityId, motion);
-    }
-    const verdict = checkTransform(position, rotation, motion, now, this.ctx.config.maxSpeedMps);
+    const logic = this.room?.logic;
+    if (!logic) return;
+    const verdict = logic.checkMove(this.clientId, entityId, position, rotation);
     if (!verdict.ok) {
-      this.notify('PROTOCOL_INVALID_TRANSFORM', `Move refused: ${verdict.reason}`);
+      this.notify(verdict.error, verdict.message);
       return;
     }
+    this.queueMove(entityId, verdict.position, verdict.rotation);
+  }
+
+  private queueMove(entityId: number, position: Vec3, rotation: Quat): void {
     if (!this.moves.has(entityId) && this.moves.size >= MAX_QUEUED_MOVES) return;
-    this.moves.set(entityId, { position: verdict.position, rotation: verdict.rotation });
+    this.moves.set(entityId, { position, rotation });
+  }
+
+  /** The one RESULT frame of a request: code 0 and the entity id, or the error's code and message. */
+  private sendResult(requestId: number, outcome: Outcome): void {
+    if (outcome.ok) {
+      this.send(encodeResult(requestId, 0, outcome.value, ''));
+      return;
+    }
+    this.ctx.metrics.framesRefused.inc({ error: outcome.error });
+    this.log.debug({ error: outcome.error, reason: outcome.message, requestId }, 'request refused');
+    this.send(encodeResult(requestId, ErrorCodes[outcome.error].code, 0, outcome.message));
+  }
+
+  /** A server MESSAGE from playground logic: held until WELCOME went out, then sent in order. */
+  sendMessage(bytes: Uint8Array): void {
+    if (this.welcomed) {
+      this.send(bytes);
+    } else if (this.held.length < MAX_HELD_MESSAGES) {
+      this.held.push(bytes);
+    } else {
+      this.log.debug('message dropped: too many before WELCOME');
+    }
   }
 
   /** Called by the host on the tick after admission. */
@@ -251,6 +309,9 @@ export class ClientConnection {
     this.send(keyframe);
     this.welcomed = true;
     this.needsKeyframe = false;
+    const held = this.held;
+    this.held = [];
+    for (const bytes of held) this.send(bytes);
   }
 
   get bufferedAmount(): number {
@@ -314,7 +375,7 @@ export class ClientConnection {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = null;
     this.moves.clear();
-    this.motion.clear();
+    this.held = [];
     this.ctx.leave(this);
     this.ctx.limits.closed(this.address, false);
     this.ctx.onClosed(this);

@@ -1,0 +1,128 @@
+import { fileURLToPath } from 'node:url';
+import { LatencyHistogram } from '@plexus/bots';
+import { BotProcess } from './bot-client.ts';
+import { cpuSecondsOf, pin, rssOf } from './proc.ts';
+import { COLYSEUS_DIR, type SystemUnderTest, type Workload } from './systems.ts';
+
+const PLEXUS_BOTS = fileURLToPath(new URL('./plexus-bots.ts', import.meta.url));
+
+/** Figures of one measured step (N clients of one system in one workload). */
+export interface StepResult {
+  system: string;
+  workload: Workload;
+  n: number;
+  joined: number;
+  failed: number;
+  disconnects: number;
+  /** Server CPU over the window, % of one core. */
+  cpuPct: number;
+  rssMiB: number;
+  bytesPerClientPerSec: number;
+  latencyP50: number;
+  latencyP99: number;
+  latencySamples: number;
+  tickP99: number;
+  /** Bot process CPU over the window, % of one core. */
+  botCpuPct: number;
+  joinP50: number;
+  errors: string[];
+}
+
+export interface StepOptions {
+  seconds: number;
+  settleS: number;
+  observers: number;
+  cores: number;
+  log: (line: string) => void;
+}
+
+/** A bot process for `sut` (pinned to core 0), started once per system and workload. */
+export function startBots(
+  sut: SystemUnderTest,
+  workload: Workload,
+  observers: number,
+  cores: number,
+): BotProcess {
+  const env = {
+    BENCH_TARGET: sut.target,
+    BENCH_PLAYGROUND: sut.room,
+    BENCH_SPREAD: workload === 'W2' ? '1000' : '50',
+    BENCH_OBSERVERS: String(observers),
+    BENCH_IDLE: workload === 'idle' ? '1' : '0',
+  };
+  const bots =
+    sut.name === 'plexus'
+      ? new BotProcess(PLEXUS_BOTS, env)
+      : new BotProcess(`${COLYSEUS_DIR}bots.ts`, env, COLYSEUS_DIR);
+  pin(bots.pid, 0, cores);
+  return bots;
+}
+
+/**
+ * Brings the bot process to `n` clients, waits until they all reached their starting points and
+ * a settling time passed, then measures one window of `seconds`.
+ */
+export async function measureStep(
+  sut: SystemUnderTest,
+  bots: BotProcess,
+  workload: Workload,
+  n: number,
+  o: StepOptions,
+): Promise<StepResult> {
+  const status0 = await bots.status();
+  if (n > status0.joined + status0.failed) await bots.join(n - status0.joined - status0.failed);
+  const deployDeadline = Date.now() + 60_000;
+  for (;;) {
+    const s = await bots.status();
+    if (s.deploying === 0 || Date.now() > deployDeadline) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  await new Promise((r) => setTimeout(r, o.settleS * 1000));
+  await sut.tickStart();
+  await bots.windowStart();
+  const cpu0 = cpuSecondsOf(sut.pid);
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, o.seconds * 1000));
+  const cpu1 = cpuSecondsOf(sut.pid);
+  const elapsedS = (performance.now() - t0) / 1000;
+  const w = await bots.window();
+  const tickP99 = await sut.tickP99();
+  const status = await bots.status();
+  const hist = LatencyHistogram.fromSparse(w.latency);
+  const result: StepResult = {
+    system: sut.name,
+    workload,
+    n,
+    joined: status.joined,
+    failed: status.failed,
+    disconnects: status.disconnects,
+    cpuPct: ((cpu1 - cpu0) / elapsedS) * 100,
+    rssMiB: rssOf(sut.pid) / 2 ** 20,
+    bytesPerClientPerSec: w.clients > 0 ? w.bytesReceived / w.clients / w.seconds : 0,
+    latencyP50: hist.percentile(50),
+    latencyP99: hist.percentile(99),
+    latencySamples: hist.count,
+    tickP99,
+    botCpuPct: (w.cpuS / w.seconds) * 100,
+    joinP50: status.joinMs.p50,
+    errors: status.errors,
+  };
+  o.log(stepLine(result));
+  return result;
+}
+
+const f = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
+
+export function stepLine(r: StepResult): string {
+  return (
+    `${r.system.padEnd(8)} ${r.workload.padEnd(4)} N=${String(r.n).padStart(4)} joined ${r.joined} failed ${r.failed} ` +
+    `disc ${r.disconnects} | cpu ${f(r.cpuPct)}% rss ${f(r.rssMiB)} MiB | ${f(r.bytesPerClientPerSec, 0)} B/client/s | ` +
+    `latency p50 ${f(r.latencyP50)} p99 ${f(r.latencyP99)} ms (${r.latencySamples}) | tick p99 ${f(r.tickP99, 2)} ms | ` +
+    `bots cpu ${f(r.botCpuPct)}%`
+  );
+}
+
+/** Within the bounds the benchmark asks a server to hold. */
+export function holds(r: StepResult): boolean {
+  return r.failed === 0 && r.disconnects === 0 && r.cpuPct <= 90 && r.latencyP99 <= 100;
+}

@@ -1,0 +1,170 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ServerOp } from '../opcodes.ts';
+import type { Quat } from '../types.ts';
+import { DecodeError } from './byte-reader.ts';
+import { ByteWriter } from './byte-writer.ts';
+import { decodeServerFrame, type StateFrame } from './frames.ts';
+import {
+  encodeState,
+  packRotation,
+  quantizePosition,
+  quantizeRotation,
+  unpackRotation,
+  writeChunk,
+  writeRemoves,
+  writeSpawn,
+  writeStateHeader,
+} from './state.ts';
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+const bytes = (h: string) => new Uint8Array(Buffer.from(h.replace(/\s+/g, ''), 'hex'));
+
+function decodeState(b: Uint8Array): StateFrame {
+  const f = decodeServerFrame(b);
+  assert.equal(f.op, ServerOp.STATE);
+  const { op: _op, ...state } = f as { op: number } & StateFrame;
+  return state;
+}
+
+let seed = 7;
+const rand = () => {
+  seed = (seed * 1103515245 + 12345) % 2 ** 31;
+  return seed / 2 ** 31;
+};
+
+test('positions round-trip to the millimetre anywhere within the world bounds', () => {
+  for (let i = 0; i < 20_000; i++) {
+    const p = { x: (rand() * 2 - 1) * 10_000, y: -1_000 + rand() * 11_000, z: (rand() * 2 - 1) * 10_000 };
+    const q = quantizePosition(p);
+    for (const k of ['x', 'y', 'z'] as const)
+      assert.ok(Math.abs(q[k] - p[k]) <= 0.0005 + 1e-9, `${k} ${p[k]}`);
+    // Through the wire, from any chunk origin, the same value comes out.
+    const w = new ByteWriter();
+    writeChunk(w, Math.floor(rand() * 2000) - 1000, -3, [{ id: 1, position: p }]);
+    const decoded = decodeState(Uint8Array.from([...bytes('82 01 00 00 01'), ...w.finish(), 0])).updates[0]
+      ?.position;
+    assert.deepEqual(decoded, q);
+  }
+});
+
+test('smallest-three rotations: identity and zero components are exact, error ≤ 0.002 and 0.3°', () => {
+  assert.deepEqual(quantizeRotation({ x: 0, y: 0, z: 0, w: 1 }), { x: 0, y: 0, z: 0, w: 1 });
+  assert.equal(packRotation({ x: 0, y: 0, z: 0, w: 1 }), 0xdff7fdff);
+  const yaw = quantizeRotation({ x: 0, y: Math.sin(0.3), z: 0, w: Math.cos(0.3) });
+  assert.equal(yaw.x, 0);
+  assert.equal(yaw.z, 0);
+  let maxComponent = 0;
+  let maxAngleDeg = 0;
+  for (let i = 0; i < 50_000; i++) {
+    const raw = [rand() * 2 - 1, rand() * 2 - 1, rand() * 2 - 1, rand() * 2 - 1];
+    const len = Math.hypot(...raw);
+    const [a = 0, b = 0, c = 0, d = 1] = raw.map((v) => v / len);
+    const q: Quat = { x: a, y: b, z: c, w: d };
+    const u = unpackRotation(packRotation(q));
+    const dot = q.x * u.x + q.y * u.y + q.z * u.z + q.w * u.w;
+    const s = dot < 0 ? -1 : 1; // q and −q are the same rotation
+    for (const k of ['x', 'y', 'z', 'w'] as const)
+      maxComponent = Math.max(maxComponent, Math.abs(u[k] * s - q[k]));
+    maxAngleDeg = Math.max(maxAngleDeg, (2 * Math.acos(Math.min(1, Math.abs(dot))) * 180) / Math.PI);
+    assert.ok(Math.abs(Math.hypot(u.x, u.y, u.z, u.w) - 1) < 1e-9, 'unit length');
+  }
+  assert.ok(maxComponent <= 0.002, `component error ${maxComponent}`);
+  assert.ok(maxAngleDeg <= 0.3, `angle error ${maxAngleDeg}°`);
+});
+
+// The example of docs/protocol.md §4 ("STATE"): a spawn, one chunk of two updates, a remove.
+const DOC_EXAMPLE =
+  '82 ac02 00' +
+  ' 01  07 02 06 617661746172  b717 00 a01f  fff9ffdf  15 7b22646973706c61794e616d65223a22416461227d' +
+  ' 01  10 0f 02' +
+  '     06 01 8827 00 dc0b' +
+  '     04 03 dd5d c81a fd7c  fffdf7df' +
+  ' 01  09';
+
+test('golden bytes: header, SPAWN, CHUNK with position offsets and id deltas, removes', () => {
+  const w = new ByteWriter();
+  writeStateHeader(w, 300, false);
+  w.varuint(1);
+  writeSpawn(w, {
+    id: 7,
+    owner: 2,
+    kind: 'avatar',
+    position: { x: -1.5, y: 0, z: 2 },
+    rotation: { x: 0, y: Math.SQRT1_2, z: 0, w: Math.SQRT1_2 },
+    props: { displayName: 'Ada' },
+  });
+  w.varuint(1);
+  writeChunk(w, 8, -8, [
+    { id: 3, position: { x: 10.5, y: 0, z: -7.25 } },
+    { id: 5, position: { x: 2.001, y: 1.7, z: -15.999 }, rotation: { x: 0, y: 0, z: 0, w: 1 } },
+  ]);
+  writeRemoves(w, [9]);
+  assert.equal(hex(w.finish()), hex(bytes(DOC_EXAMPLE)));
+  const s = decodeState(bytes(DOC_EXAMPLE));
+  assert.equal(s.tick, 300);
+  assert.equal(s.keyframe, false);
+  assert.deepEqual(s.spawns[0]?.position, { x: -1.5, y: 0, z: 2 });
+  assert.deepEqual(s.updates, [
+    { id: 3, position: { x: 10.5, y: 0, z: -7.25 } },
+    { id: 5, position: { x: 2.001, y: 1.7, z: -15.999 }, rotation: { x: 0, y: 0, z: 0, w: 1 } },
+  ]);
+  assert.deepEqual(s.removes, [9]);
+});
+
+test('golden bytes: a position-only update costs id delta, mask and three small varints', () => {
+  const frame = encodeState({
+    tick: 1,
+    keyframe: true,
+    spawns: [],
+    updates: [{ id: 3, position: { x: 1, y: 2, z: 3 } }],
+    removes: [],
+  });
+  // tick 1, keyframe, 0 spawns, 1 chunk at (1, 3) m, 1 update: id +3, POSITION, (0, 2000, 0) mm, 0 removes.
+  assert.equal(hex(frame), '82 01 01 00 01 02 06 01 06 01 00 a01f 00 00'.replace(/ /g, ''));
+  const idle = encodeState({ tick: 5, keyframe: false, spawns: [], updates: [], removes: [] });
+  assert.equal(hex(idle), '8205000000' + '00');
+});
+
+test('a frame assembled from separately encoded chunks decodes like one encoded in one go', () => {
+  const updates = Array.from({ length: 40 }, (_, i) => ({
+    id: i * 3 + 1,
+    position: { x: (rand() - 0.5) * 200, y: rand(), z: (rand() - 0.5) * 200 },
+    ...(i % 3 === 0 ? { rotation: { x: 0, y: 0.6, z: 0, w: 0.8 } } : {}),
+    ...(i % 7 === 0 ? { props: { anim: 'walk' } } : {}),
+    ...(i % 11 === 0 ? { owner: 4 } : {}),
+  }));
+  const shared = new ByteWriter();
+  const ranges: [number, number][] = [];
+  for (let c = 0; c < 4; c++) {
+    const start = shared.length;
+    writeChunk(shared, c * 16 + 8, -8, updates.slice(c * 10, c * 10 + 10));
+    ranges.push([start, shared.length]);
+  }
+  const chunks = shared.finish();
+  const head = new ByteWriter();
+  writeStateHeader(head, 9, false);
+  head.varuint(0).varuint(ranges.length);
+  const tail = new ByteWriter();
+  writeRemoves(tail, [2, 5]);
+  const assembled = Buffer.concat([
+    head.finish(),
+    ...ranges.map(([a, b]) => chunks.subarray(a, b)),
+    tail.finish(),
+  ]);
+  const direct = encodeState({ tick: 9, keyframe: false, spawns: [], updates, removes: [2, 5] });
+  assert.deepEqual(decodeState(assembled), decodeState(direct));
+});
+
+test('malformed STATE frames throw DecodeError', () => {
+  for (const c of [
+    '82 01 00 00 01 00 00 01 06 10 00', // unknown update field bit
+    '82 01 00 00 01 00 00 01 06 01 00', // position truncated
+    '82 01 00 01 01', // spawn truncated
+    '82 01 00 00 00', // removes count missing
+    '82 01 00 00 00 00 00', // trailing byte
+    '82 01 00 00 01 00 00 01 01 01 00 00 00 00', // id delta below zero
+  ]) {
+    assert.throws(() => decodeServerFrame(bytes(c)), DecodeError, c);
+  }
+});

@@ -1,0 +1,286 @@
+import { ServerOp, StateFlags, UpdateFields } from '../opcodes.ts';
+import type { EntityState, Props, Quat, Vec3 } from '../types.ts';
+import { type ByteReader, DecodeError } from './byte-reader.ts';
+import { ByteWriter } from './byte-writer.ts';
+import type { EntityUpdate, StateFrame } from './frames.ts';
+
+/**
+ * The STATE frame of protocol version 2 (docs/protocol.md §4, "STATE"):
+ *
+ * ```
+ * u8 0x82, varuint tick, u8 flags,
+ * varuint spawnCount, SPAWN…          (per client: entities entering its interest)
+ * varuint chunkCount, CHUNK…          (shared: one per grid cell with changes)
+ * varuint removeCount, varuint id…    (per client: entities leaving its interest)
+ * ```
+ *
+ * A CHUNK carries the updates of one grid cell with positions relative to the cell's origin, so
+ * the server encodes each cell once per tick and copies the same bytes into every frame of every
+ * client that sees the cell. Decoding needs no state: positions and rotations come out as floats.
+ */
+
+/** Positions travel as integer millimetres: the quantisation error is at most 0.5 mm per axis. */
+export const POSITION_UNITS_PER_M = 1000;
+/** Bits per component of a packed rotation (smallest three). */
+export const ROTATION_COMPONENT_BITS = 10;
+/** Largest quantised magnitude of a rotation component: values −511…511 map to ±1/√2. */
+const ROT_MAX = 511;
+const SQRT2 = Math.SQRT2;
+
+const ALL_FIELDS = UpdateFields.POSITION | UpdateFields.ROTATION | UpdateFields.PROPS | UpdateFields.OWNER;
+
+// ---------------------------------------------------------------- quantisation
+
+/** A coordinate in metres → integer millimetres (error ≤ 0.5 mm). */
+export function quantizeCoord(metres: number): number {
+  return Math.round(metres * POSITION_UNITS_PER_M);
+}
+
+/** Integer millimetres → metres, as a decoder sees it. */
+export function dequantizeCoord(units: number): number {
+  return units / POSITION_UNITS_PER_M;
+}
+
+/** A position as the wire carries it (each axis rounded to the millimetre). */
+export function quantizePosition(p: Vec3): Vec3 {
+  return {
+    x: dequantizeCoord(quantizeCoord(p.x)),
+    y: dequantizeCoord(quantizeCoord(p.y)),
+    z: dequantizeCoord(quantizeCoord(p.z)),
+  };
+}
+
+/**
+ * Packs a unit quaternion into 32 bits, "smallest three": bits 31–30 the index (x 0, y 1, z 2,
+ * w 3) of the component with the largest magnitude, which is made positive (q and −q are the same
+ * rotation) and left out; bits 29–20, 19–10, 9–0 the other three in index order, each
+ * `round(c × √2 × 511) + 511` (c ∈ [−1/√2, 1/√2]). Zero components and the identity are exact.
+ */
+export function packRotation(q: Quat): number {
+  const { x, y, z, w } = q;
+  const len = Math.sqrt(x * x + y * y + z * z + w * w) || 1;
+  let largest = 3;
+  let max = Math.abs(w);
+  if (Math.abs(x) > max) {
+    largest = 0;
+    max = Math.abs(x);
+  }
+  if (Math.abs(y) > max) {
+    largest = 1;
+    max = Math.abs(y);
+  }
+  if (Math.abs(z) > max) largest = 2;
+  const sign = (largest === 0 ? x : largest === 1 ? y : largest === 2 ? z : w) < 0 ? -len : len;
+  let packed = 0;
+  // No array on this hot path (one call per rotation update per tick).
+  for (let i = 0; i < 4; i++) {
+    if (i === largest) continue;
+    const v = (i === 0 ? x : i === 1 ? y : i === 2 ? z : w) / sign;
+    let qv = Math.round(v * SQRT2 * ROT_MAX);
+    if (qv > ROT_MAX) qv = ROT_MAX;
+    else if (qv < -ROT_MAX) qv = -ROT_MAX;
+    packed = packed * 1024 + (qv + ROT_MAX);
+  }
+  return largest * 2 ** 30 + packed;
+}
+
+/** The inverse of {@link packRotation}: a unit quaternion (the largest component rebuilt from the others). */
+export function unpackRotation(packed: number): Quat {
+  const largest = Math.floor(packed / 2 ** 30) & 3;
+  const c = [0, 0, 0, 0];
+  let rest = packed % 2 ** 30;
+  let sum = 0;
+  for (let i = 3; i >= 0; i--) {
+    if (i === largest) continue;
+    const v = ((rest % 1024) - ROT_MAX) / (SQRT2 * ROT_MAX);
+    rest = Math.floor(rest / 1024);
+    c[i] = v;
+    sum += v * v;
+  }
+  c[largest] = sum < 1 ? Math.sqrt(1 - sum) : 0;
+  return { x: c[0] as number, y: c[1] as number, z: c[2] as number, w: c[3] as number };
+}
+
+/** A rotation as the wire carries it. */
+export function quantizeRotation(q: Quat): Quat {
+  return unpackRotation(packRotation(q));
+}
+
+// ---------------------------------------------------------------- writers
+
+function zigzag(v: number): number {
+  return v >= 0 ? v * 2 : -v * 2 - 1;
+}
+
+function unzigzag(u: number): number {
+  return u % 2 === 0 ? u / 2 : -(u + 1) / 2;
+}
+
+/** A signed integer |v| < 2³¹ as a zigzag varuint. */
+export function writeVarint(w: ByteWriter, v: number): void {
+  w.varuint(zigzag(v));
+}
+
+function writeU32(w: ByteWriter, v: number): void {
+  w.u8(v & 0xff)
+    .u8((v >>> 8) & 0xff)
+    .u8((v >>> 16) & 0xff)
+    .u8((v >>> 24) & 0xff);
+}
+
+/** The frame header: opcode, tick, flags. */
+export function writeStateHeader(w: ByteWriter, tick: number, keyframe: boolean): void {
+  w.u8(ServerOp.STATE)
+    .varuint(tick)
+    .u8(keyframe ? StateFlags.KEYFRAME : 0);
+}
+
+/** One SPAWN record: the entity's whole state, position in absolute millimetres. */
+export function writeSpawn(w: ByteWriter, e: EntityState, propsJson: string = JSON.stringify(e.props)): void {
+  w.varuint(e.id).varuint(e.owner).string(e.kind);
+  writeVarint(w, quantizeCoord(e.position.x));
+  writeVarint(w, quantizeCoord(e.position.y));
+  writeVarint(w, quantizeCoord(e.position.z));
+  writeU32(w, packRotation(e.rotation));
+  w.string(propsJson);
+}
+
+/**
+ * One CHUNK: `varint originXm, varint originZm, varuint count`, then per update `varint idDelta`
+ * (id − previous id in the chunk, the first relative to 0), `u8 fields`, and the fields present:
+ * position as three varints of millimetres relative to (originXm × 1000, 0, originZm × 1000),
+ * rotation as a little-endian u32 ({@link packRotation}), props as JSON, owner as a varuint.
+ * Updates are written in the order given (ascending ids make the smallest deltas).
+ */
+export function writeChunk(
+  w: ByteWriter,
+  originXm: number,
+  originZm: number,
+  updates: readonly EntityUpdate[],
+): void {
+  writeVarint(w, originXm);
+  writeVarint(w, originZm);
+  w.varuint(updates.length);
+  let prev = 0;
+  const ox = originXm * POSITION_UNITS_PER_M;
+  const oz = originZm * POSITION_UNITS_PER_M;
+  for (const u of updates) {
+    writeVarint(w, u.id - prev);
+    prev = u.id;
+    const mask =
+      (u.position ? UpdateFields.POSITION : 0) |
+      (u.rotation ? UpdateFields.ROTATION : 0) |
+      (u.props ? UpdateFields.PROPS : 0) |
+      (u.owner !== undefined ? UpdateFields.OWNER : 0);
+    w.u8(mask);
+    if (u.position) {
+      writeVarint(w, quantizeCoord(u.position.x) - ox);
+      writeVarint(w, quantizeCoord(u.position.y));
+      writeVarint(w, quantizeCoord(u.position.z) - oz);
+    }
+    if (u.rotation) writeU32(w, packRotation(u.rotation));
+    if (u.props) w.string(JSON.stringify(u.props));
+    if (u.owner !== undefined) w.varuint(u.owner);
+  }
+}
+
+/** The removes section: count, then the ids. */
+export function writeRemoves(w: ByteWriter, removes: readonly number[]): void {
+  w.varuint(removes.length);
+  for (const id of removes) w.varuint(id);
+}
+
+/**
+ * Encodes a whole STATE frame for one client, the straightforward way: its spawns, its updates in
+ * one chunk (origin at the first positioned update's whole metres; others still decode exactly),
+ * its removes. The server assembles the same layout from shared per-cell chunks instead; both
+ * decode to the same {@link StateFrame}. Pass a writer to reuse its buffer.
+ */
+export function encodeState(frame: StateFrame, w: ByteWriter = new ByteWriter(1024)): Uint8Array {
+  w.reset();
+  writeStateHeader(w, frame.tick, frame.keyframe);
+  w.varuint(frame.spawns.length);
+  for (const e of frame.spawns) writeSpawn(w, e);
+  if (frame.updates.length === 0) {
+    w.varuint(0);
+  } else {
+    const first = frame.updates.find((u) => u.position)?.position;
+    w.varuint(1);
+    writeChunk(w, first ? Math.floor(first.x) : 0, first ? Math.floor(first.z) : 0, frame.updates);
+  }
+  writeRemoves(w, frame.removes);
+  return w.finish();
+}
+
+// ---------------------------------------------------------------- reader
+
+const KIND_BYTES = 64;
+const PROPS_BYTES = 16 * 1024;
+
+function readVarint(r: ByteReader): number {
+  return unzigzag(r.varuint());
+}
+
+function readU32(r: ByteReader): number {
+  return r.u8() + r.u8() * 0x100 + r.u8() * 0x10000 + r.u8() * 0x1000000;
+}
+
+function readProps(r: ByteReader): Props {
+  const text = r.string(PROPS_BYTES);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new DecodeError('invalid JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new DecodeError('expected a JSON object');
+  }
+  return value as Props;
+}
+
+/** Reads a STATE payload (after the opcode); chunks are flattened into `updates` in wire order. */
+export function readState(r: ByteReader): StateFrame {
+  const tick = r.varuint();
+  const flags = r.u8();
+  const spawns: EntityState[] = [];
+  for (let n = r.varuint(); n > 0; n--) {
+    const id = r.varuint();
+    const owner = r.varuint();
+    const kind = r.string(KIND_BYTES);
+    const position = {
+      x: dequantizeCoord(readVarint(r)),
+      y: dequantizeCoord(readVarint(r)),
+      z: dequantizeCoord(readVarint(r)),
+    };
+    const rotation = unpackRotation(readU32(r));
+    spawns.push({ id, owner, kind, position, rotation, props: readProps(r) });
+  }
+  const updates: EntityUpdate[] = [];
+  for (let chunks = r.varuint(); chunks > 0; chunks--) {
+    const ox = readVarint(r) * POSITION_UNITS_PER_M;
+    const oz = readVarint(r) * POSITION_UNITS_PER_M;
+    let id = 0;
+    for (let n = r.varuint(); n > 0; n--) {
+      id += readVarint(r);
+      if (id < 0 || id > 0xffffffff) throw new DecodeError('entity id out of range');
+      const u: EntityUpdate = { id };
+      const mask = r.u8();
+      if (mask & ~ALL_FIELDS) throw new DecodeError('unknown update field bits');
+      if (mask & UpdateFields.POSITION) {
+        u.position = {
+          x: dequantizeCoord(ox + readVarint(r)),
+          y: dequantizeCoord(readVarint(r)),
+          z: dequantizeCoord(oz + readVarint(r)),
+        };
+      }
+      if (mask & UpdateFields.ROTATION) u.rotation = unpackRotation(readU32(r));
+      if (mask & UpdateFields.PROPS) u.props = readProps(r);
+      if (mask & UpdateFields.OWNER) u.owner = r.varuint();
+      updates.push(u);
+    }
+  }
+  const removes: number[] = [];
+  for (let n = r.varuint(); n > 0; n--) removes.push(r.varuint());
+  return { tick, keyframe: (flags & StateFlags.KEYFRAME) !== 0, spawns, updates, removes };
+}

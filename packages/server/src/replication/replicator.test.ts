@@ -1,0 +1,272 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  decodeServerFrame,
+  type EntityState,
+  type EntityUpdate,
+  type ErrorName,
+  encodeState,
+  ServerOp,
+  type StateFrame,
+} from '@plexus/protocol';
+import { Playground } from '../playground/playground.ts';
+import { Replicator } from './replicator.ts';
+import { type ReplicaClient, sendTick } from './send-tick.ts';
+
+const ID = { x: 0, y: 0, z: 0, w: 1 };
+const OPTIONS = { radiusM: 100, hysteresisM: 10, cellSizeM: 16 };
+
+function decodeState(bytes: Uint8Array | null): StateFrame {
+  assert.ok(bytes, 'expected a frame');
+  const f = decodeServerFrame(bytes);
+  assert.equal(f.op, ServerOp.STATE);
+  const { op: _op, ...state } = f as { op: number } & StateFrame;
+  return state;
+}
+
+function spawnAt(pg: Playground, owner: number, x: number, z: number): number {
+  return pg.spawn({ owner, kind: 'avatar', position: { x, y: 0, z }, rotation: ID, props: { n: owner } }).id;
+}
+
+const ids = (xs: { id: number }[]) => xs.map((e) => e.id).sort((a, b) => a - b);
+
+test('an entity enters interest at the radius and leaves only beyond radius + hysteresis', () => {
+  const pg = new Playground('p');
+  const rep = new Replicator(pg, OPTIONS);
+  const me = spawnAt(pg, 1, 0, 0);
+  const other = spawnAt(pg, 2, 150, 0);
+  let tick = 0;
+  const step = (x?: number) => {
+    if (x !== undefined) pg.setTransform(other, { x, y: 0, z: 0 }, ID);
+    rep.update(++tick);
+    return rep.frameFor(1, me, tick === 1);
+  };
+  assert.deepEqual(ids(decodeState(step()).spawns), [me], 'own avatar always; 150 m is out');
+  assert.equal(step(101), null, 'outside the radius: nothing (not even its cell, no one there is known)');
+  const enter = decodeState(step(99.5));
+  assert.deepEqual(ids(enter.spawns), [other], 'within 100 m: a spawn with its whole state');
+  assert.deepEqual(enter.spawns[0]?.position, { x: 99.5, y: 0, z: 0 });
+  const inBand = decodeState(step(109));
+  assert.deepEqual(inBand.spawns, []);
+  assert.deepEqual(inBand.removes, [], 'within the hysteresis band it stays');
+  assert.deepEqual(inBand.updates, [{ id: other, position: { x: 109, y: 0, z: 0 } }]);
+  const leave = decodeState(step(111));
+  assert.deepEqual(leave.removes, [other], 'beyond 110 m it leaves');
+  assert.equal(step(105), null, 'back in the band: no flicker back in');
+  assert.deepEqual(ids(decodeState(step(100)).spawns), [other], 're-enters at the radius');
+  assert.deepEqual([...rep.knownBy(1)].sort(), [me, other]);
+});
+
+test('an idle world sends nothing; removals reach exactly the clients that held the entity', () => {
+  const pg = new Playground('p');
+  const rep = new Replicator(pg, OPTIONS);
+  const a = spawnAt(pg, 1, 0, 0);
+  const b = spawnAt(pg, 2, 500, 0);
+  const c = spawnAt(pg, 3, 20, 0);
+  rep.update(1);
+  rep.frameFor(1, a, true);
+  rep.frameFor(2, b, true);
+  rep.update(2);
+  assert.equal(rep.frameFor(1, a, false), null);
+  assert.equal(rep.frameFor(2, b, false), null);
+  pg.remove(c);
+  rep.update(3);
+  assert.deepEqual(decodeState(rep.frameFor(1, a, false)).removes, [c]);
+  assert.equal(rep.frameFor(2, b, false), null, 'b never saw c');
+});
+
+/** The reference: one client's frame computed the naive way, by brute force over every entity. */
+class NaiveClient {
+  readonly known = new Set<number>();
+  readonly clientId: number;
+  readonly avatarId: number;
+  constructor(clientId: number, avatarId: number) {
+    this.clientId = clientId;
+    this.avatarId = avatarId;
+  }
+
+  frame(
+    tick: number,
+    all: EntityState[],
+    updates: EntityUpdate[],
+    removed: number[],
+    cellSize: number,
+  ): StateFrame {
+    const self = all.find((e) => e.id === this.avatarId) as EntityState;
+    const { x, z } = self.position;
+    const outer = OPTIONS.radiusM + OPTIONS.hysteresisM;
+    const spawns: EntityState[] = [];
+    const removes: number[] = [];
+    for (const id of removed) if (this.known.delete(id)) removes.push(id);
+    const before = new Set(this.known);
+    for (const e of all) {
+      const d = Math.hypot(e.position.x - x, e.position.z - z);
+      if (this.known.has(e.id)) {
+        if (d > outer) {
+          this.known.delete(e.id);
+          removes.push(e.id);
+        }
+      } else if (d <= OPTIONS.radiusM) {
+        this.known.add(e.id);
+        spawns.push(e);
+      }
+    }
+    // Updates: all those of every grid cell holding an entity the client kept this tick.
+    const cellOf = (e: EntityState) =>
+      `${Math.floor(e.position.x / cellSize)},${Math.floor(e.position.z / cellSize)}`;
+    const keptCells = new Set(all.filter((e) => before.has(e.id) && this.known.has(e.id)).map(cellOf));
+    const seen = updates.filter((u) => keptCells.has(cellOf(all.find((s) => s.id === u.id) as EntityState)));
+    return { tick, keyframe: false, spawns, updates: seen, removes };
+  }
+}
+
+const sorted = (f: StateFrame): StateFrame => ({
+  ...f,
+  spawns: [...f.spawns].sort((a, b) => a.id - b.id),
+  updates: [...f.updates].sort((a, b) => a.id - b.id),
+  removes: [...f.removes].sort((a, b) => a - b),
+});
+
+test('shared encoding: a frame assembled from shared cell bytes decodes to what a per-client encoder gives', () => {
+  let seed = 11;
+  const rand = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
+  const pg = new Playground('p');
+  const rep = new Replicator(pg, OPTIONS);
+  const avatars: number[] = [];
+  for (let i = 1; i <= 60; i++) avatars.push(spawnAt(pg, i, (rand() - 0.5) * 400, (rand() - 0.5) * 400));
+  const clients = avatars.slice(0, 30).map((id, i) => new NaiveClient(i + 1, id));
+  const removed: number[] = [];
+  let compared = 0;
+  for (let tick = 1; tick <= 60; tick++) {
+    // Random walks (some far jumps), a prop change, a late spawn and a removal.
+    for (const id of avatars) {
+      const e = pg.get(id);
+      if (!e || rand() < 0.3) continue;
+      const jump = rand() < 0.02 ? 150 : 6;
+      const position = {
+        x: e.position.x + (rand() - 0.5) * jump,
+        y: rand() < 0.1 ? rand() * 3 : e.position.y,
+        z: e.position.z + (rand() - 0.5) * jump,
+      };
+      const rotation = rand() < 0.5 ? { x: 0, y: Math.sin(tick), z: 0, w: Math.cos(tick) } : e.rotation;
+      pg.setTransform(id, position, rotation);
+    }
+    if (tick === 20) pg.setProps(avatars[40] as number, { anim: 'wave' });
+    if (tick === 25) avatars.push(spawnAt(pg, 99, 0, 0));
+    if (tick === 30) {
+      pg.remove(avatars[45] as number);
+      removed.push(avatars[45] as number);
+    }
+    // What changed, as the reference sees it (read before the replicator takes the changes).
+    const all = [...pg.all()].map((e) => ({ ...e }));
+    const updates: EntityUpdate[] = [];
+    for (const e of pg.all()) {
+      if (e.changed === 0) continue;
+      const u: EntityUpdate = { id: e.id };
+      if (e.changed & 1) u.position = e.position;
+      if (e.changed & 2) u.rotation = e.rotation;
+      if (e.changed & 4) u.props = e.props;
+      if (e.changed & 8) u.owner = e.owner;
+      updates.push(u);
+    }
+    const removedNow = removed.splice(0);
+    rep.update(tick);
+    for (const c of clients) {
+      const actual = rep.frameFor(c.clientId, c.avatarId, false);
+      const expected = c.frame(tick, all, updates, removedNow, OPTIONS.cellSizeM);
+      const expectedEmpty =
+        expected.spawns.length === 0 && expected.updates.length === 0 && expected.removes.length === 0;
+      if (actual === null) {
+        assert.ok(expectedEmpty, `client ${c.clientId} tick ${tick}: nothing sent but something was due`);
+        continue;
+      }
+      assert.deepEqual(sorted(decodeState(actual)), sorted(decodeState(encodeState(expected))));
+      compared++;
+    }
+  }
+  assert.ok(compared > 500, `compared ${compared} frames`);
+});
+
+function fakeClient(clientId: number, avatarId: number) {
+  const client = {
+    clientId,
+    avatarId,
+    welcomed: false,
+    needsKeyframe: false,
+    stuckSince: null as number | null,
+    bufferedAmount: 0,
+    frames: [] as StateFrame[],
+    refused: [] as string[],
+    send(bytes: Uint8Array) {
+      this.frames.push(decodeState(bytes));
+    },
+    sendWelcome(_pg: string, keyframe: Uint8Array) {
+      this.send(keyframe);
+      this.welcomed = true;
+    },
+    refuse(name: ErrorName) {
+      this.refused.push(name);
+    },
+  };
+  const asReplica: ReplicaClient = client;
+  void asReplica;
+  return client;
+}
+
+test('backpressure: a stalled client gets nothing queued, then a keyframe of what it sees, then deltas', () => {
+  const pg = new Playground('p');
+  const rep = new Replicator(pg, OPTIONS);
+  const avatars = Array.from({ length: 50 }, (_, i) =>
+    spawnAt(pg, i + 1, (i % 10) * 30, Math.floor(i / 10) * 30),
+  );
+  const far = spawnAt(pg, 0, 5000, 5000);
+  const a = fakeClient(1, avatars[0] as number);
+  const b = fakeClient(2, avatars[1] as number);
+  const opts = { maxBufferedBytes: 1000, slowConsumerGraceMs: 5000 };
+  let now = 0;
+  let tick = 0;
+  const step = () => {
+    for (const id of avatars) {
+      const e = pg.get(id);
+      if (e) pg.setTransform(id, { x: e.position.x + 0.1, y: 0, z: e.position.z }, ID);
+    }
+    rep.update(++tick);
+    return sendTick('p', [a, b], rep, now, opts);
+  };
+  step();
+  assert.equal(a.frames.length, 1);
+  a.bufferedAmount = 10_000;
+  let skips = 0;
+  for (let i = 0; i < 40; i++) {
+    now += 50;
+    skips += step().skips;
+  }
+  assert.equal(skips, 40, 'every tick skipped while stalled');
+  assert.equal(a.frames.length, 1, 'nothing sent (and nothing queued) while stalled');
+  assert.equal(b.frames.length, 41, 'others carry on');
+  assert.ok(rep.knownBy(1).size <= 51, 'per-client state stays bounded by what it can see');
+  a.bufferedAmount = 0;
+  now += 50;
+  step();
+  const key = a.frames[1] as StateFrame;
+  assert.equal(key.keyframe, true, 'a fresh keyframe once drained');
+  const self = pg.get(a.avatarId) as EntityState;
+  const expected = [...pg.all()]
+    .filter((e) => Math.hypot(e.position.x - self.position.x, e.position.z - self.position.z) <= 100)
+    .map((e) => e.id)
+    .sort((x, y) => x - y);
+  assert.deepEqual(ids(key.spawns), expected, 'exactly what it can see');
+  assert.ok(!expected.includes(far));
+  step();
+  assert.equal(a.frames[2]?.keyframe, false, 'then deltas again');
+  assert.ok((a.frames[2]?.updates.length ?? 0) > 0);
+
+  a.bufferedAmount = 10_000;
+  step();
+  now += 5001;
+  step();
+  assert.deepEqual(a.refused, ['PROTOCOL_SLOW_CONSUMER'], 'closed when stuck beyond the grace');
+});

@@ -1,0 +1,74 @@
+import type { ErrorName } from '@plexus/protocol';
+import type { Replicator } from './replicator.ts';
+
+/** What the tick needs of a client connection (ClientConnection implements it). */
+export interface ReplicaClient {
+  readonly clientId: number;
+  avatarId: number;
+  welcomed: boolean;
+  needsKeyframe: boolean;
+  stuckSince: number | null;
+  readonly bufferedAmount: number;
+  send(bytes: Uint8Array): void;
+  sendWelcome(playgroundId: string, keyframe: Uint8Array): void;
+  refuse(name: ErrorName): void;
+}
+
+export interface SendTickOptions {
+  maxBufferedBytes: number;
+  slowConsumerGraceMs: number;
+}
+
+/** Counts of one playground's tick, added up by the caller. */
+export interface SendTickResult {
+  bytes: number;
+  frames: number;
+  skips: number;
+}
+
+/**
+ * Sends one playground's tick: a client over `maxBufferedBytes` gets nothing (no frame is queued
+ * for it anywhere) and is owed a keyframe, and is closed with SLOW_CONSUMER once stuck for longer
+ * than the grace; a new client gets WELCOME + a keyframe of what it sees; a client owed a
+ * keyframe gets one; every other client gets its delta, if anything concerns it.
+ */
+export function sendTick(
+  playgroundId: string,
+  members: Iterable<ReplicaClient>,
+  replicator: Replicator,
+  now: number,
+  options: SendTickOptions,
+): SendTickResult {
+  const result: SendTickResult = { bytes: 0, frames: 0, skips: 0 };
+  // Copy: a refusal below removes the member from the map we iterate.
+  for (const conn of [...members]) {
+    if (conn.bufferedAmount > options.maxBufferedBytes) {
+      conn.stuckSince ??= now;
+      if (now - conn.stuckSince > options.slowConsumerGraceMs) {
+        conn.refuse('PROTOCOL_SLOW_CONSUMER');
+        continue;
+      }
+      result.skips++;
+      conn.needsKeyframe = true;
+      continue;
+    }
+    conn.stuckSince = null;
+    let frame: Uint8Array | null;
+    if (!conn.welcomed) {
+      frame = replicator.frameFor(conn.clientId, conn.avatarId, true) as Uint8Array;
+      conn.sendWelcome(playgroundId, frame);
+    } else if (conn.needsKeyframe) {
+      frame = replicator.frameFor(conn.clientId, conn.avatarId, true) as Uint8Array;
+      conn.send(frame);
+      conn.needsKeyframe = false;
+    } else {
+      frame = replicator.frameFor(conn.clientId, conn.avatarId, false);
+      if (frame) conn.send(frame);
+    }
+    if (frame) {
+      result.bytes += frame.length;
+      result.frames++;
+    }
+  }
+  return result;
+}
