@@ -7,6 +7,7 @@ import type { VerifiedTicket } from '../control/ticket-verifier.ts';
 import { createServerMetrics } from '../metrics.ts';
 import type { ClientConnection } from '../transport/client-connection.ts';
 import { PlaygroundHost } from './playground-host.ts';
+import { PlaygroundTypes } from './type-registry.ts';
 
 const logger = createLogger({ component: 'test', level: 'silent' });
 
@@ -181,4 +182,29 @@ test('queued moves are applied at the tick, and an empty playground is removed a
   advance(1000);
   host.tick();
   assert.equal(host.playgroundCount, 0);
+});
+
+test("a playground type's interest radius overrides the server default", () => {
+  // Spawns at the origin, then 4 m east (random() drives angle and radius).
+  const sequence = [0, 0, 0, 1];
+  const deterministic = () => {
+    let i = 0;
+    return () => sequence[i++ % sequence.length] as number;
+  };
+  const seen = (types?: PlaygroundTypes) => {
+    const { host } = setup({ random: deterministic(), ...(types ? { types } : {}) });
+    const a = fakeConn(1);
+    host.admit(a.bind(host), ticket(1, 'near-sighted'));
+    host.admit(fakeConn(2).bind(host), ticket(2, 'near-sighted'));
+    host.tick();
+    const first = decodeServerFrame(a.conn.sent[0] as Uint8Array);
+    assert.ok(first.op === ServerOp.STATE);
+    return first.spawns.length;
+  };
+  assert.equal(seen(), 2, 'the default 100 m radius sees the other avatar 4 m away');
+  const nearSighted = new PlaygroundTypes(
+    [{ name: 'near-sighted', interest: { radiusM: 1, hysteresisM: 0.5 } }],
+    [{ pattern: 'near-sighted', type: 'near-sighted' }],
+  );
+  assert.equal(seen(nearSighted), 1, 'a 1 m radius sees only its own avatar');
 });

@@ -197,7 +197,7 @@ export class PlaygroundHost {
       byUser: new Map(),
       emptySince: options.now(),
       logic,
-      replicator: new Replicator(playground, options.interest ?? DEFAULT_INTEREST),
+      replicator: new Replicator(playground, { ...(options.interest ?? DEFAULT_INTEREST), ...type.interest }),
     };
     this.rooms.set(playgroundId, room);
     log.info({ playgroundType: type.name }, 'playground created');

@@ -26,6 +26,11 @@ export interface PlaygroundType<S = unknown> {
    */
   kinds?: Record<string, EntityKind>;
   limits?: PlaygroundLimits;
+  /**
+   * Area of interest of this type's playgrounds; keys left out take the server's defaults
+   * (PLEXUS_DS_INTEREST_*). A meeting room can see everything; a large world keeps it tight.
+   */
+  interest?: { radiusM?: number; hysteresisM?: number };
   /** The playground was created (its first join is under way). Spawn the furniture here. */
   onCreate?(api: PlaygroundApi<S>): void;
   /**

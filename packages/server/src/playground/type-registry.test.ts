@@ -34,6 +34,10 @@ test('config: types and map from the environment or a file object', () => {
 test('a malformed type is refused with its source named', () => {
   assert.throws(() => checkPlaygroundType(undefined, 'm.ts'), /m.ts: the module must default-export/);
   assert.throws(() => checkPlaygroundType({ name: 'bad name' }, 'm.ts'), /name must be/);
+  assert.throws(
+    () => checkPlaygroundType({ name: 'x', interest: { radiusM: -1 } }, 'm.ts'),
+    /interest.radiusM/,
+  );
   assert.throws(() => checkPlaygroundType({ name: 'x', onTick: 3 }, 'm.ts'), /onTick must be a function/);
   assert.throws(
     () =>
