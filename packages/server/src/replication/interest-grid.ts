@@ -8,6 +8,11 @@ export interface GridEntity {
   cell: Cell;
   /** Index in `cell.entities` (swap-remove keeps removal O(1)). */
   slot: number;
+  /**
+   * Small dense number of the entity (its bit in every client's known-set bitset), unique among
+   * live entities; reused only once the replicator releases it (`releaseIndex`).
+   */
+  readonly index: number;
   /** SPAWN record bytes cached for one tick (many clients may need them in the same tick). */
   spawnBytes: Uint8Array | null;
   spawnTick: number;
@@ -53,6 +58,9 @@ export class InterestGrid {
   readonly cellSizeM: number;
   readonly cells = new Map<number, Cell>();
   readonly byId = new Map<number, GridEntity>();
+  /** Live entities by `index` (holes where an entity was removed). */
+  readonly byIndex: (GridEntity | undefined)[] = [];
+  private readonly freeIndexes: number[] = [];
   /**
    * A dense window over the occupied cells (row-major, cells by index), so that an interest scan
    * reads array slots instead of hashing hundreds of keys per client. Grows to cover new cells;
@@ -90,9 +98,20 @@ export class InterestGrid {
       return existing;
     }
     const cell = this.cellFor(this.cellIndex(x), this.cellIndex(z));
-    const e: GridEntity = { id, x, z, cell, slot: cell.entities.length, spawnBytes: null, spawnTick: -1 };
+    const index = this.freeIndexes.pop() ?? this.byIndex.length;
+    const e: GridEntity = {
+      id,
+      x,
+      z,
+      cell,
+      slot: cell.entities.length,
+      index,
+      spawnBytes: null,
+      spawnTick: -1,
+    };
     cell.entities.push(e);
     this.byId.set(id, e);
+    this.byIndex[index] = e;
     return e;
   }
 
@@ -109,12 +128,22 @@ export class InterestGrid {
     cell.entities.push(e);
   }
 
-  remove(id: number): boolean {
+  /**
+   * Removes an entity; returns it (its `index` stays taken until `releaseIndex`), or undefined
+   * when it was not in the grid.
+   */
+  remove(id: number): GridEntity | undefined {
     const e = this.byId.get(id);
-    if (!e) return false;
+    if (!e) return undefined;
     this.byId.delete(id);
+    this.byIndex[e.index] = undefined;
     this.detach(e);
-    return true;
+    return e;
+  }
+
+  /** Makes a removed entity's index available to a new entity. */
+  releaseIndex(index: number): void {
+    this.freeIndexes.push(index);
   }
 
   private cellFor(cx: number, cz: number): Cell {
@@ -229,8 +258,16 @@ export class InterestGrid {
       const z0 = Math.max(cz0 - span - this.dMinZ, 0);
       const z1 = Math.min(cz0 + span - this.dMinZ, this.dH - 1);
       for (let dz = z0; dz <= z1; dz++) {
+        // Only the stretch of the row the circle can reach (one cell of slack each side; the
+        // exact test is `consider`'s): about π/4 of the square's probes.
+        const minZ = (dz + this.dMinZ) * size;
+        const nz = z < minZ ? minZ - z : z > minZ + size ? z - minZ - size : 0;
+        if (nz * nz > r2) continue;
+        const half = Math.sqrt(r2 - nz * nz);
+        const a = Math.max(x0, Math.floor((x - half) / size) - 1 - this.dMinX);
+        const b = Math.min(x1, Math.floor((x + half) / size) + 1 - this.dMinX);
         const row = dz * this.dW;
-        for (let dx = x0; dx <= x1; dx++) {
+        for (let dx = a; dx <= b; dx++) {
           const cell = dense[row + dx];
           if (cell) this.consider(cell, x, z, r2, cells, farthest2);
         }

@@ -270,3 +270,117 @@ test('backpressure: a stalled client gets nothing queued, then a keyframe of wha
   step();
   assert.deepEqual(a.refused, ['PROTOCOL_SLOW_CONSUMER'], 'closed when stuck beyond the grace');
 });
+
+/** Drives a playground and checks every client's frame against the naive reference each tick. */
+function checkAgainstReference(o: { spread: number; churn: boolean; spawns?: boolean; ticks: number }): {
+  compared: number;
+  sharedTicks: number;
+} {
+  let seed = 7;
+  const rand = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
+  const pg = new Playground('p');
+  const rep = new Replicator(pg, OPTIONS);
+  const avatars: number[] = [];
+  for (let i = 1; i <= 40; i++)
+    avatars.push(spawnAt(pg, i, (rand() - 0.5) * o.spread, (rand() - 0.5) * o.spread));
+  const clients = avatars.slice(0, 20).map((id, i) => new NaiveClient(i + 1, id));
+  const watched = new Set(clients.map((c) => c.avatarId));
+  let compared = 0;
+  let sharedTicks = 0;
+  for (let tick = 1; tick <= o.ticks; tick++) {
+    for (const id of avatars) {
+      const e = pg.get(id);
+      if (!e || rand() < 0.3) continue;
+      pg.setTransform(
+        id,
+        { x: e.position.x + (rand() - 0.5) * 4, y: 0, z: e.position.z + (rand() - 0.5) * 4 },
+        e.rotation,
+      );
+    }
+    const removedNow: number[] = [];
+    if (o.churn) {
+      // Entities come and go every tick, so grid indexes are freed and reused all the time.
+      for (let k = 0; k < 2; k++) {
+        const i = Math.floor(rand() * avatars.length);
+        const id = avatars[i] as number;
+        if (watched.has(id) || !pg.get(id)) continue;
+        pg.remove(id);
+        removedNow.push(id);
+        avatars.splice(i, 1);
+      }
+      for (let k = 0; k < (o.spawns === false ? 0 : 2); k++)
+        avatars.push(spawnAt(pg, 100 + tick, (rand() - 0.5) * o.spread, (rand() - 0.5) * o.spread));
+    }
+    const all = [...pg.all()].map((e) => ({ ...e }));
+    const updates: EntityUpdate[] = [];
+    for (const e of pg.all()) if (e.changed & 1) updates.push({ id: e.id, position: e.position });
+    rep.update(tick);
+    const frames = new Set<Uint8Array>();
+    for (const c of clients) {
+      const actual = rep.frameFor(c.clientId, c.avatarId, false);
+      const expected = c.frame(tick, all, updates, removedNow, OPTIONS.cellSizeM);
+      if (actual === null) {
+        assert.equal(expected.spawns.length + expected.updates.length + expected.removes.length, 0);
+        continue;
+      }
+      frames.add(actual);
+      assert.deepEqual(sorted(decodeState(actual)), sorted(decodeState(encodeState(expected))));
+      compared++;
+    }
+    if (frames.size === 1 && tick > 1) sharedTicks++;
+  }
+  return { compared, sharedTicks };
+}
+
+test('churn: entity indexes freed and reused every tick keep frames equal to the reference', () => {
+  const r = checkAgainstReference({ spread: 400, churn: true, ticks: 80 });
+  assert.ok(r.compared > 500, `compared ${r.compared} frames`);
+});
+
+test('dense room: every client gets the very same frame bytes, equal to the per-client reference', () => {
+  const r = checkAgainstReference({ spread: 30, churn: false, ticks: 40 });
+  assert.ok(r.compared > 500, `compared ${r.compared} frames`);
+  assert.equal(r.sharedTicks, 39, 'one shared frame every tick after the first');
+  // Removals too: every client held the removed entities, so the frame stays shared.
+  const removing = checkAgainstReference({ spread: 30, churn: true, spawns: false, ticks: 10 });
+  assert.equal(removing.sharedTicks, 9);
+});
+
+test('a quiet tick sends nothing; a client that missed removals still gets them', () => {
+  const pg = new Playground('p');
+  const rep = new Replicator(pg, OPTIONS);
+  const a = spawnAt(pg, 1, 0, 0);
+  const b = spawnAt(pg, 2, 5, 0);
+  const others: number[] = [spawnAt(pg, 3, 10, 0), spawnAt(pg, 4, 20, 0), spawnAt(pg, 5, 30, 0)];
+  rep.update(1);
+  rep.frameFor(1, a, true);
+  rep.frameFor(2, b, true);
+  rep.update(2);
+  assert.equal(rep.quiet, true);
+  assert.equal(rep.frameFor(1, a, false), null);
+  // Client 2 misses the ticks that remove two entities (and spawns reuse nothing it holds).
+  pg.remove(others[0] as number);
+  rep.update(3);
+  assert.deepEqual(decodeState(rep.frameFor(1, a, false)).removes, [others[0]]);
+  pg.remove(others[1] as number);
+  const late = spawnAt(pg, 6, 1, 1);
+  rep.update(4);
+  const f1 = decodeState(rep.frameFor(1, a, false));
+  assert.deepEqual(f1.removes, [others[1]]);
+  assert.deepEqual(ids(f1.spawns), [late]);
+  pg.setTransform(b, { x: 6, y: 0, z: 0 }, ID);
+  rep.update(5);
+  const f2 = decodeState(rep.frameFor(2, b, false));
+  assert.deepEqual(
+    [...f2.removes].sort((x, y) => x - y),
+    others.slice(0, 2).sort((x, y) => x - y),
+  );
+  assert.deepEqual(ids(f2.spawns), [late]);
+  assert.deepEqual(
+    [...rep.knownBy(2)].sort((x, y) => x - y),
+    [a, b, others[2] as number, late].sort((x, y) => x - y),
+  );
+});

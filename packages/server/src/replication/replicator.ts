@@ -25,11 +25,47 @@ export interface ReplicatedWorld {
   get(id: number): EntityState | undefined;
 }
 
-/** Per-client replication state: the entities its mirror holds and where it looks from. */
+/**
+ * Per-client replication state: the entities its mirror holds and where it looks from. The known
+ * set is a bitset over the grid's dense entity indexes (an eighth of a byte per entity, where a
+ * Set of ids costs tens of bytes: a dense room of N clients holds N² entries).
+ */
 interface ClientView {
-  readonly known: Set<number>;
+  bits: Uint32Array;
+  /** Bits set. */
+  count: number;
+  /** The removal serial up to which this view dropped removed entities. */
+  serial: number;
   x: number;
   z: number;
+}
+
+const NO_BITS = new Uint32Array(0);
+
+function knows(v: ClientView, index: number): boolean {
+  const w = index >>> 5;
+  return w < v.bits.length && ((v.bits[w] as number) & (1 << (index & 31))) !== 0;
+}
+
+/** Marks `index` known; the caller checked it was not. */
+function learn(v: ClientView, index: number): void {
+  const w = index >>> 5;
+  if (w >= v.bits.length) {
+    const grown = new Uint32Array(Math.max(w + 1, v.bits.length * 2, 2));
+    grown.set(v.bits);
+    v.bits = grown;
+  }
+  v.bits[w] = (v.bits[w] as number) | (1 << (index & 31));
+  v.count++;
+}
+
+/** Unmarks `index`; true when it was known. */
+function forget(v: ClientView, index: number): boolean {
+  if (!knows(v, index)) return false;
+  const w = index >>> 5;
+  v.bits[w] = (v.bits[w] as number) & ~(1 << (index & 31));
+  v.count--;
+  return true;
 }
 
 const byId = (a: EntityUpdate, b: EntityUpdate) => a.id - b.id;
@@ -51,6 +87,17 @@ export class Replicator {
   /** Cells holding this tick's chunks. */
   private readonly dirtyCells: Cell[] = [];
   private readonly removedIds: number[] = [];
+  /**
+   * Removed entities whose grid index is not yet reusable: some view may still hold its bit
+   * (parallel arrays, serial ascending). An index is released once every view dropped it.
+   */
+  private readonly pendingIndex: number[] = [];
+  private readonly pendingId: number[] = [];
+  private readonly pendingSerial: number[] = [];
+  /** Counts the updates that removed entities. */
+  private removalSerial = 0;
+  /** removalSerial before this tick's update (views up to date have exactly this one). */
+  private prevSerial = 0;
   private readonly chunkWriter = new ByteWriter(16 * 1024);
   private chunkBytes: Buffer = Buffer.alloc(0);
   // Scratch reused by every frameFor call (the tick is single-threaded).
@@ -62,7 +109,16 @@ export class Replicator {
   private readonly chunks: Cell[] = [];
   private readonly enters: GridEntity[] = [];
   private readonly leaves: number[] = [];
+  private readonly leaveIndexes: number[] = [];
   private scanStamp = 0;
+  /** True when this tick changed nothing in the grid: every delta would be empty. */
+  private quietTick = true;
+  /**
+   * The delta every client that holds everything (a dense room) gets this tick, encoded once and
+   * sent as the same bytes to each of them; null until the first such client asks for it.
+   */
+  private sharedFrame: Uint8Array | null = null;
+  private sharedFrameTick = -1;
 
   constructor(world: ReplicatedWorld, options: InterestOptions) {
     this.world = world;
@@ -77,12 +133,37 @@ export class Replicator {
 
   /** Entities client `clientId` currently holds (tests, diagnostics). */
   knownBy(clientId: number): ReadonlySet<number> {
-    return this.views.get(clientId)?.known ?? new Set();
+    const out = new Set<number>();
+    const view = this.views.get(clientId);
+    if (!view) return out;
+    // Bits of entities removed since the view's last frame point at empty slots (not reused yet).
+    for (let w = 0; w < view.bits.length; w++) {
+      const word = view.bits[w] as number;
+      if (word === 0) continue;
+      for (let b = 0; b < 32; b++) {
+        if (word & (1 << b)) {
+          const e = this.grid.byIndex[w * 32 + b];
+          if (e) out.add(e.id);
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * True when the last `update` changed nothing (no spawn, update or remove): every client's delta
+   * is empty, so only new clients and clients owed a keyframe need a frame this tick.
+   */
+  get quiet(): boolean {
+    return this.quietTick;
   }
 
   /** Takes the playground's changes of this tick and encodes each changed cell's chunk once. */
   update(tick: number): void {
     this.tick = tick;
+    this.quietTick = true;
+    this.sharedFrame = null;
+    this.sharedFrameTick = -1;
     for (const cell of this.dirtyCells) {
       cell.updates.length = 0;
       cell.chunkStart = 0;
@@ -91,10 +172,21 @@ export class Replicator {
     this.grid.sweep(this.dirtyCells);
     this.dirtyCells.length = 0;
     this.removedIds.length = 0;
+    this.prevSerial = this.removalSerial;
     const changes = this.world.takeChanges();
     if (!changes) return;
+    this.quietTick = false;
     for (const id of changes.removes) {
-      if (this.grid.remove(id)) this.removedIds.push(id);
+      const e = this.grid.remove(id);
+      if (!e) continue;
+      if (this.removedIds.length === 0) {
+        this.releaseIndexes();
+        this.removalSerial++;
+      }
+      this.removedIds.push(id);
+      this.pendingIndex.push(e.index);
+      this.pendingId.push(id);
+      this.pendingSerial.push(this.removalSerial);
     }
     for (const s of changes.spawns) this.grid.insert(s.id, s.position.x, s.position.z);
     for (const u of changes.updates) {
@@ -115,6 +207,8 @@ export class Replicator {
     }
     const written = w.written();
     this.chunkBytes = Buffer.from(written.buffer, written.byteOffset, written.byteLength);
+    this.quietTick =
+      this.removedIds.length === 0 && changes.spawns.length === 0 && this.dirtyCells.length === 0;
   }
 
   /**
@@ -123,9 +217,12 @@ export class Replicator {
    * entered (spawns) and left (removes) its interest, and the shared chunks of the cells it sees.
    */
   frameFor(clientId: number, avatarId: number, keyframe: boolean): Uint8Array | null {
+    // Nothing changed in the grid since the previous tick: interest is where it was (no avatar
+    // moved), no chunk exists and nothing was removed, so a delta would be empty.
+    if (!keyframe && this.quietTick && this.views.has(clientId)) return null;
     let view = this.views.get(clientId);
     if (!view) {
-      view = { known: new Set(), x: 0, z: 0 };
+      view = { bits: NO_BITS, count: 0, serial: this.removalSerial, x: 0, z: 0 };
       this.views.set(clientId, view);
     }
     const avatar = this.grid.get(avatarId);
@@ -133,26 +230,40 @@ export class Replicator {
       view.x = avatar.x;
       view.z = avatar.z;
     }
-    const { known } = view;
-    const { enters, leaves, chunks, cells, farthest2 } = this;
+    const { enters, leaves, leaveIndexes, chunks, cells, farthest2 } = this;
     enters.length = 0;
     leaves.length = 0;
+    leaveIndexes.length = 0;
     chunks.length = 0;
-    if (keyframe) known.clear();
-    else for (const id of this.removedIds) if (known.delete(id)) leaves.push(id);
+    const upToDate = view.serial === this.prevSerial;
+    if (keyframe) {
+      view.bits.fill(0);
+      view.count = 0;
+      view.serial = this.removalSerial;
+    } else {
+      this.dropRemoved(view, leaves);
+    }
     const removedLeaves = leaves.length;
 
     const r2 = this.radius * this.radius;
     const outer2 = this.outer * this.outer;
     this.grid.cellsNear(view.x, view.z, keyframe ? this.radius : this.outer, cells, farthest2);
     const stamp = ++this.scanStamp;
-    if (!keyframe && this.seesEverything(known.size)) {
+    if (!keyframe && this.seesEverything(view.count)) {
       // A dense room: the client already holds every entity and every cell lies wholly within
       // its radius, so nothing enters or leaves; it gets every chunk.
+      // Every such client whose leaves are all of this tick's removes gets the very same bytes:
+      // the same chunks in the same order (cells come in grid order) and the same removes.
+      const shared = upToDate && leaves.length === this.removedIds.length;
+      if (shared && this.sharedFrameTick === this.tick) return this.sharedFrame;
       for (const cell of cells)
         if (cell.chunkEnd > cell.chunkStart && cell.entities.length > 0) chunks.push(cell);
-      if (leaves.length === 0 && chunks.length === 0) return null;
-      return this.assemble(false);
+      const frame = leaves.length === 0 && chunks.length === 0 ? null : this.assemble(false);
+      if (shared) {
+        this.sharedFrame = frame;
+        this.sharedFrameTick = this.tick;
+      }
+      return frame;
     }
     let kept = 0;
     for (let i = 0; i < cells.length; i++) {
@@ -164,7 +275,7 @@ export class Replicator {
         // The whole cell is within the radius: everything in it is (or now enters) interest.
         for (let j = 0; j < list.length; j++) {
           const e = list[j] as GridEntity;
-          if (known.has(e.id)) kept++;
+          if (knows(view, e.index)) kept++;
           else enters.push(e);
         }
       } else {
@@ -173,9 +284,11 @@ export class Replicator {
           const dx = e.x - view.x;
           const dz = e.z - view.z;
           const d2 = dx * dx + dz * dz;
-          if (known.has(e.id)) {
-            if (d2 > outer2 && e.id !== avatarId) leaves.push(e.id);
-            else kept++;
+          if (knows(view, e.index)) {
+            if (d2 > outer2 && e.id !== avatarId) {
+              leaves.push(e.id);
+              leaveIndexes.push(e.index);
+            } else kept++;
           } else if (d2 <= r2 || e.id === avatarId) {
             enters.push(e);
           }
@@ -185,15 +298,25 @@ export class Replicator {
       // ones come whole as spawns, leaving ones go).
       if (!keyframe && kept > keptBefore && cell.chunkEnd > cell.chunkStart) chunks.push(cell);
     }
-    if (kept + leaves.length - removedLeaves < known.size) {
+    if (kept + leaves.length - removedLeaves < view.count) {
       // Some known entity sits in a cell beyond the outer radius (it moved far in one tick).
-      for (const id of known) {
-        const e = this.grid.get(id);
-        if (!e || e.cell.scan !== stamp) leaves.push(id);
+      // Every known bit is a live entity: removed ones were dropped above.
+      const { bits } = view;
+      for (let w = 0; w < bits.length; w++) {
+        const word = bits[w] as number;
+        if (word === 0) continue;
+        for (let b = 0; b < 32; b++) {
+          if ((word & (1 << b)) === 0) continue;
+          const e = this.grid.byIndex[w * 32 + b] as GridEntity;
+          if (e.cell.scan !== stamp) {
+            leaves.push(e.id);
+            leaveIndexes.push(e.index);
+          }
+        }
       }
     }
-    for (let i = removedLeaves; i < leaves.length; i++) known.delete(leaves[i] as number);
-    for (const e of enters) known.add(e.id);
+    for (const index of leaveIndexes) forget(view, index);
+    for (const e of enters) learn(view, e.index);
 
     if (!keyframe && enters.length === 0 && leaves.length === 0 && chunks.length === 0) return null;
     return this.assemble(keyframe);
@@ -210,6 +333,38 @@ export class Replicator {
   /** Forgets a client (it left): its view is dropped with everything it held. */
   dropClient(clientId: number): void {
     this.views.delete(clientId);
+  }
+
+  /**
+   * Unmarks the entities removed since the view's last frame (normally just this tick's), adding
+   * the ones it held to `leaves` when given.
+   */
+  private dropRemoved(view: ClientView, leaves: number[]): void {
+    const { pendingSerial } = this;
+    if (view.serial === this.removalSerial) return;
+    let i = pendingSerial.length;
+    while (i > 0 && (pendingSerial[i - 1] as number) > view.serial) i--;
+    for (; i < pendingSerial.length; i++) {
+      if (forget(view, this.pendingIndex[i] as number)) leaves.push(this.pendingId[i] as number);
+    }
+    view.serial = this.removalSerial;
+  }
+
+  /** Releases the grid indexes of removed entities that no view holds any more. */
+  private releaseIndexes(): void {
+    let min = this.removalSerial;
+    for (const view of this.views.values()) if (view.serial < min) min = view.serial;
+    const { pendingSerial, pendingIndex, pendingId } = this;
+    let n = 0;
+    while (n < pendingSerial.length && (pendingSerial[n] as number) <= min) {
+      this.grid.releaseIndex(pendingIndex[n] as number);
+      n++;
+    }
+    if (n > 0) {
+      pendingSerial.splice(0, n);
+      pendingIndex.splice(0, n);
+      pendingId.splice(0, n);
+    }
   }
 
   /** Header + this client's spawns + shared chunks + its removes, as one frame. */

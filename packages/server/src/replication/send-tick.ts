@@ -40,12 +40,16 @@ export function sendTick(
   options: SendTickOptions,
 ): SendTickResult {
   const result: SendTickResult = { bytes: 0, frames: 0, skips: 0 };
-  // Copy: a refusal below removes the member from the map we iterate.
-  for (const conn of [...members]) {
+  // A quiet tick (nothing changed) owes frames only to new clients and those owed a keyframe.
+  const quiet = replicator.quiet;
+  let refused: ReplicaClient[] | null = null;
+  for (const conn of members) {
     if (conn.bufferedAmount > options.maxBufferedBytes) {
       conn.stuckSince ??= now;
       if (now - conn.stuckSince > options.slowConsumerGraceMs) {
-        conn.refuse('PROTOCOL_SLOW_CONSUMER');
+        // Refused after the loop: a refusal removes the member from the map we iterate.
+        refused ??= [];
+        refused.push(conn);
         continue;
       }
       result.skips++;
@@ -53,6 +57,7 @@ export function sendTick(
       continue;
     }
     conn.stuckSince = null;
+    if (quiet && conn.welcomed && !conn.needsKeyframe) continue;
     let frame: Uint8Array | null;
     if (!conn.welcomed) {
       frame = replicator.frameFor(conn.clientId, conn.avatarId, true) as Uint8Array;
@@ -70,5 +75,6 @@ export function sendTick(
       result.frames++;
     }
   }
+  if (refused) for (const conn of refused) conn.refuse('PROTOCOL_SLOW_CONSUMER');
   return result;
 }

@@ -46,7 +46,9 @@ export class WsGateway {
   }
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on('error', () => socket.destroy());
+    // A named function, not a closure here: a closure would keep this scope (the request with
+    // all its headers, the head buffer) alive for the socket's whole life.
+    socket.on('error', destroyOnError);
     const path = (req.url ?? '').split('?')[0];
     if (path !== CLIENT_WS_PATH) {
       rejectUpgrade(socket, 404, 'Not Found');
@@ -56,8 +58,8 @@ export class WsGateway {
       rejectUpgrade(socket, 503, 'Service Unavailable');
       return;
     }
+    const address = req.socket.remoteAddress ?? 'unknown';
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const address = req.socket.remoteAddress ?? 'unknown';
       const limits = this.context.limits;
       const refusal = limits.open(address);
       if (refusal) {
@@ -116,6 +118,10 @@ export class WsGateway {
     this.options.server.off('upgrade', this.onUpgrade);
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
+}
+
+function destroyOnError(this: Duplex): void {
+  this.destroy();
 }
 
 function rejectUpgrade(socket: Duplex, status: number, text: string): void {
