@@ -2,6 +2,7 @@ import { AuthorityAction, type AuthorityActionCode, ClientOp, ServerOp, UpdateFi
 import type { JsonValue, Props, Quat, Vec3 } from '../types.ts';
 import { type ByteReader, DecodeError } from './byte-reader.ts';
 import { ByteWriter } from './byte-writer.ts';
+import { parseJsonObject, parseJsonValue } from './json.ts';
 
 /**
  * Frames for entity management, authority and custom messages (docs/protocol.md §4–5). Requests
@@ -155,7 +156,7 @@ export function readSetEntity(r: ByteReader): EntityClientFrame {
   const frame: EntityClientFrame & { op: typeof ClientOp.SET_ENTITY } = { op: ClientOp.SET_ENTITY, entityId };
   if (fields & UpdateFields.POSITION) frame.position = { x: r.f32(), y: r.f32(), z: r.f32() };
   if (fields & UpdateFields.ROTATION) frame.rotation = { x: r.f32(), y: r.f32(), z: r.f32(), w: r.f32() };
-  if (fields & UpdateFields.PROPS) frame.props = jsonObject(r.string(PROPS_MAX));
+  if (fields & UpdateFields.PROPS) frame.props = parseJsonObject(r.string(PROPS_MAX));
   return frame;
 }
 
@@ -166,7 +167,7 @@ export function readSpawn(r: ByteReader): EntityClientFrame {
     kind: r.string(64),
     position: { x: r.f32(), y: r.f32(), z: r.f32() },
     rotation: { x: r.f32(), y: r.f32(), z: r.f32(), w: r.f32() },
-    props: jsonObject(r.string(PROPS_MAX)),
+    props: parseJsonObject(r.string(PROPS_MAX)),
   };
 }
 
@@ -190,7 +191,7 @@ export function readAuthority(r: ByteReader): EntityClientFrame {
 export function readClientMessage(r: ByteReader): EntityClientFrame {
   const type = r.string(EntityLimits.messageTypeBytes);
   if (type.length === 0) throw new DecodeError('MESSAGE: empty type');
-  return { op: ClientOp.MESSAGE, type, payload: jsonValue(r.string(EntityLimits.messagePayloadBytes)) };
+  return { op: ClientOp.MESSAGE, type, payload: parseJsonValue(r.string(EntityLimits.messagePayloadBytes)) };
 }
 
 export function readResult(r: ByteReader): EntityServerFrame {
@@ -208,21 +209,6 @@ export function readServerMessage(r: ByteReader): EntityServerFrame {
     op: ServerOp.MESSAGE,
     from: r.varuint(),
     type: r.string(EntityLimits.messageTypeBytes),
-    payload: jsonValue(r.string(EntityLimits.messagePayloadBytes)),
+    payload: parseJsonValue(r.string(EntityLimits.messagePayloadBytes)),
   };
-}
-
-function jsonValue(text: string): JsonValue {
-  try {
-    return JSON.parse(text) as JsonValue;
-  } catch {
-    throw new DecodeError('invalid JSON');
-  }
-}
-
-function jsonObject(text: string): Props {
-  const v = jsonValue(text);
-  if (typeof v !== 'object' || v === null || Array.isArray(v))
-    throw new DecodeError('expected a JSON object');
-  return v;
 }

@@ -13,6 +13,7 @@ import {
   readSetEntity,
   readSpawn,
 } from './entity-frames.ts';
+import { parseJsonObject } from './json.ts';
 import { readState } from './state.ts';
 
 // The STATE codec (protocol v2: quantised, chunked by grid cell) lives in state.ts.
@@ -196,17 +197,4 @@ function readVec3(r: ByteReader): Vec3 {
 
 function readQuat(r: ByteReader): Quat {
   return { x: r.f32(), y: r.f32(), z: r.f32(), w: r.f32() };
-}
-
-function parseJsonObject(text: string): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new DecodeError('invalid JSON');
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new DecodeError('expected a JSON object');
-  }
-  return value as Record<string, unknown>;
 }

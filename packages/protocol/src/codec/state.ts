@@ -1,8 +1,9 @@
 import { ServerOp, StateFlags, UpdateFields } from '../opcodes.ts';
-import type { EntityState, Props, Quat, Vec3 } from '../types.ts';
+import type { EntityState, Quat, Vec3 } from '../types.ts';
 import { type ByteReader, DecodeError } from './byte-reader.ts';
 import { ByteWriter } from './byte-writer.ts';
 import type { EntityUpdate, StateFrame } from './frames.ts';
+import { parseJsonObject } from './json.ts';
 
 /**
  * The STATE frame of protocol version 2 (docs/protocol.md §4, "STATE"):
@@ -225,20 +226,6 @@ function readU32(r: ByteReader): number {
   return r.u8() + r.u8() * 0x100 + r.u8() * 0x10000 + r.u8() * 0x1000000;
 }
 
-function readProps(r: ByteReader): Props {
-  const text = r.string(PROPS_BYTES);
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new DecodeError('invalid JSON');
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new DecodeError('expected a JSON object');
-  }
-  return value as Props;
-}
-
 /** Reads a STATE payload (after the opcode); chunks are flattened into `updates` in wire order. */
 export function readState(r: ByteReader): StateFrame {
   const tick = r.varuint();
@@ -254,7 +241,7 @@ export function readState(r: ByteReader): StateFrame {
       z: dequantizeCoord(readVarint(r)),
     };
     const rotation = unpackRotation(readU32(r));
-    spawns.push({ id, owner, kind, position, rotation, props: readProps(r) });
+    spawns.push({ id, owner, kind, position, rotation, props: parseJsonObject(r.string(PROPS_BYTES)) });
   }
   const updates: EntityUpdate[] = [];
   for (let chunks = r.varuint(); chunks > 0; chunks--) {
@@ -275,7 +262,7 @@ export function readState(r: ByteReader): StateFrame {
         };
       }
       if (mask & UpdateFields.ROTATION) u.rotation = unpackRotation(readU32(r));
-      if (mask & UpdateFields.PROPS) u.props = readProps(r);
+      if (mask & UpdateFields.PROPS) u.props = parseJsonObject(r.string(PROPS_BYTES));
       if (mask & UpdateFields.OWNER) u.owner = r.varuint();
       updates.push(u);
     }

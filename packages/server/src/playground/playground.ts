@@ -1,4 +1,4 @@
-import type { EntityState, EntityUpdate, Props, Quat, StateFrame, Vec3 } from '@plexus/protocol';
+import type { EntityState, EntityUpdate, Props, Quat, Vec3 } from '@plexus/protocol';
 
 /** Bits of an entity's pending changes (mirrors the wire's update field mask). */
 const CHANGED_POSITION = 1;
@@ -150,23 +150,6 @@ export class Playground {
     this.dirty.clear();
     this.removed.length = 0;
     return { spawns, updates, removes };
-  }
-
-  /** Every entity as a spawn: the content of a keyframe. */
-  snapshot(): EntityState[] {
-    const all: EntityState[] = [];
-    for (const e of this.entities.values()) all.push(toState(e));
-    return all;
-  }
-
-  /** A delta STATE frame for `tick`, or null when nothing changed. */
-  takeDelta(tick: number): StateFrame | null {
-    const changes = this.takeChanges();
-    return changes ? { tick, keyframe: false, ...changes } : null;
-  }
-
-  keyframe(tick: number): StateFrame {
-    return { tick, keyframe: true, spawns: this.snapshot(), updates: [], removes: [] };
   }
 }
 
