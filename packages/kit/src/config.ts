@@ -84,6 +84,7 @@ export { z };
 export const DEV_SECRETS = {
   partnerKey: 'plexus-dev-partner-key',
   clusterSecret: 'plexus-dev-cluster-secret',
+  operatorKey: 'plexus-dev-operator-key',
 } as const;
 
 /**

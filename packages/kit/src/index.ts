@@ -4,4 +4,10 @@ export { fail, ok } from './envelope.ts';
 export { createHttpServer, parseInput, sendError } from './http-server.ts';
 export { createLogger, type Logger } from './logger.ts';
 export { Counter, createMetrics, Gauge, Histogram, type Metrics, Registry } from './metrics.ts';
+export {
+  RESUME_TOKEN_TTL_MS,
+  type ResumeClaims,
+  signResumeToken,
+  verifyResumeToken,
+} from './resume-token.ts';
 export { installShutdown } from './shutdown.ts';

@@ -24,6 +24,8 @@ export const CloseCodes = {
   TOO_MANY_CONNECTIONS: 4011,
   NOT_READY: 4012,
   JOIN_REFUSED: 4013,
+  /** The playground no longer lives on this server: resolve it again through the balancer and resume. */
+  PLAYGROUND_MOVED: 4014,
 } as const;
 
 export type CloseCode = (typeof CloseCodes)[keyof typeof CloseCodes];
@@ -49,4 +51,5 @@ export const closeCodeFor: Partial<Record<ErrorName, CloseCode>> = {
   PROTOCOL_TOO_MANY_CONNECTIONS: CloseCodes.TOO_MANY_CONNECTIONS,
   PROTOCOL_NOT_READY: CloseCodes.NOT_READY,
   PROTOCOL_JOIN_REFUSED: CloseCodes.JOIN_REFUSED,
+  PROTOCOL_PLAYGROUND_MOVED: CloseCodes.PLAYGROUND_MOVED,
 };

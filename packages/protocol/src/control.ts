@@ -5,6 +5,8 @@
  * ping/pong from the LB.
  */
 
+import type { PlexusEventEnvelope } from './cluster.ts';
+
 /** Path on the balancer's HTTP port where dedicated servers open their control socket. */
 export const CONTROL_PATH = '/lb/control/v0';
 
@@ -25,6 +27,11 @@ export interface RegisterMessage {
 export interface PlaygroundLoad {
   playgroundId: string;
   players: number;
+  /**
+   * Fencing epoch the server holds for this playground (from `checkpoints.claim`). On a conflict the
+   * balancer keeps the mapping with the higher epoch and sends `release` to the other server.
+   */
+  epoch?: number | undefined;
 }
 
 /** Periodic load report (about every second). */
@@ -46,6 +53,8 @@ export interface LoadMessage {
   tickP99Ms?: number | undefined;
   /** Client ticks skipped by backpressure over the last interval. */
   backpressureSkips?: number | undefined;
+  /** True once the server is draining (SIGTERM or a drain command): place nothing new on it. */
+  draining?: boolean | undefined;
 }
 
 /** Sent when a client presents a ticket and is admitted: its reserved seat is now a player. */
@@ -55,7 +64,57 @@ export interface TicketRedeemedMessage {
   playgroundId: string;
 }
 
-export type ServerToBalancer = RegisterMessage | LoadMessage | TicketRedeemedMessage;
+/**
+ * A request from the DS that the balancer answers with `rpcResult` of the same `id`. Methods in
+ * `BACKEND_CONTROL_METHODS` are forwarded to the backend's partner RPC
+ * `POST /api/v0/partnerRpc/<method>` with `serverId` (the socket's registered id) set in `params`,
+ * so a server can never speak for another; `lb.*` methods are answered by the balancer itself.
+ * Shapes of params and results: cluster.ts.
+ */
+export interface RpcMessage {
+  type: 'rpc';
+  /** Unique per socket among requests in flight; 1..2^31-1. */
+  id: number;
+  method: ControlRpcMethod;
+  params: Record<string, unknown>;
+}
+
+export type ServerToBalancer = RegisterMessage | LoadMessage | TicketRedeemedMessage | RpcMessage;
+
+/** Control RPCs the balancer forwards to the backend (partner RPC names). */
+export const BACKEND_CONTROL_METHODS = [
+  'checkpoints.claim',
+  'checkpoints.write',
+  'players.join',
+  'players.save',
+  'players.leave',
+  'analytics.record',
+  'events.publish',
+] as const;
+
+/** Control RPCs the balancer answers itself. */
+export const BALANCER_CONTROL_METHODS = ['lb.relocate'] as const;
+
+export type ControlRpcMethod =
+  | (typeof BACKEND_CONTROL_METHODS)[number]
+  | (typeof BALANCER_CONTROL_METHODS)[number];
+
+/** Answer to an `rpc`: `data` on success, else the error envelope's `error` part. */
+export interface RpcResultMessage {
+  type: 'rpcResult';
+  id: number;
+  data?: unknown;
+  error?: { status: number; code: number; message: string } | undefined;
+}
+
+/**
+ * A published event for the DS to deliver to its clients (backend → balancer → every DS that may
+ * host the target). A DS connected to several balancers drops duplicates by `event.id`.
+ */
+export interface EventDeliveryMessage {
+  type: 'event';
+  event: PlexusEventEnvelope;
+}
 
 /** Answer to `register`: the key that verifies join tickets, and the heartbeat cadence. */
 export interface RegisteredMessage {
@@ -71,6 +130,15 @@ export interface CommandMessage {
   command: 'drain' | 'shutdown';
 }
 
+/**
+ * The playground now lives on another server (a higher epoch won a mapping conflict): stop hosting
+ * it without writing a checkpoint, and close its clients with 4014 PLAYGROUND_MOVED so they re-resolve.
+ */
+export interface ReleaseMessage {
+  type: 'release';
+  playgroundId: string;
+}
+
 /** The balancer refuses the channel (bad message, duplicate server id) and closes it. */
 export interface ControlErrorMessage {
   type: 'error';
@@ -78,4 +146,10 @@ export interface ControlErrorMessage {
   message: string;
 }
 
-export type BalancerToServer = RegisteredMessage | CommandMessage | ControlErrorMessage;
+export type BalancerToServer =
+  | RegisteredMessage
+  | CommandMessage
+  | ReleaseMessage
+  | RpcResultMessage
+  | EventDeliveryMessage
+  | ControlErrorMessage;

@@ -27,6 +27,13 @@ export const ErrorCodes = {
   },
 
   MATCH_NO_PLAYGROUND: { code: 3001, status: 503, message: 'No playground could be allocated' },
+  CHECKPOINT_STALE: {
+    code: 3150,
+    status: 409,
+    message: 'A newer holder owns this playground; the checkpoint was not written',
+  },
+  CHECKPOINT_TOO_LARGE: { code: 3151, status: 413, message: 'The checkpoint is too large' },
+  OPERATOR_KEY_REQUIRED: { code: 2006, status: 401, message: 'A valid operator key is required' },
 
   LB_NO_CAPACITY: { code: 4001, status: 503, message: 'No dedicated server has room' },
   LB_BACKEND_UNAVAILABLE: { code: 4002, status: 503, message: 'The backend could not be reached' },
@@ -85,6 +92,11 @@ export const ErrorCodes = {
     code: 5026,
     status: 429,
     message: 'Updates to this entity are too frequent',
+  },
+  PROTOCOL_PLAYGROUND_MOVED: {
+    code: 5027,
+    status: 409,
+    message: 'The playground moved to another server; resolve it again',
   },
 
   // 6xxx: raised by the client SDK itself (never sent by a server); `status` is the HTTP status that

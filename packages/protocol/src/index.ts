@@ -1,4 +1,5 @@
 export * from './close-codes.ts';
+export * from './cluster.ts';
 export { ByteReader, DecodeError } from './codec/byte-reader.ts';
 export { ByteWriter } from './codec/byte-writer.ts';
 export * from './codec/entity-frames.ts';

@@ -18,6 +18,10 @@ export const ServerOp = {
   ERROR: 0x84,
   RESULT: 0x85,
   MESSAGE: 0x86,
+  /** The playground is moving: reconnect to `endpoint` with `ticket` (JSON RedirectPayload). */
+  REDIRECT: 0x87,
+  /** A published event for this client (JSON PlexusEventEnvelope). */
+  EVENT: 0x88,
 } as const;
 
 export type ClientOpcode = (typeof ClientOp)[keyof typeof ClientOp];

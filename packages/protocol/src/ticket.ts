@@ -31,4 +31,9 @@ export interface TicketClaims {
   exp: number;
   pg: string;
   prof: DisplayProfile;
+  /**
+   * Resume token (see kit resume-token.ts) when the user returns to a playground they were in: the
+   * server restores their avatar instead of spawning a new one. Checked by the balancer when it signs.
+   */
+  rt?: string;
 }

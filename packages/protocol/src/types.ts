@@ -80,4 +80,11 @@ export interface Welcome {
   serverId: string;
   tickRateHz: number;
   serverTimeMs: number;
+  /**
+   * Token to resume this presence after a drop: pass it to getEndpointPlaygroundId as `resumeToken`.
+   * Refreshed by every WELCOME.
+   */
+  resumeToken?: string;
+  /** True when this join resumed an earlier presence (same avatar entity, restored position). */
+  resumed?: boolean;
 }

@@ -1,3 +1,4 @@
+import type { PlexusEventEnvelope } from '../cluster.ts';
 import { ClientOp, ServerOp } from '../opcodes.ts';
 import type { EntityState, Props, Quat, Vec3, Welcome } from '../types.ts';
 import { ByteReader, DecodeError } from './byte-reader.ts';
@@ -27,7 +28,20 @@ export const WireLimits = {
   welcomeBytes: 4096,
   errorNameBytes: 64,
   errorMessageBytes: 1024,
+  redirectBytes: 8 * 1024,
+  /** EVENT_MAX_PAYLOAD_BYTES of payload plus the envelope's other fields. */
+  eventBytes: 12 * 1024,
 } as const;
+
+/** Payload of REDIRECT: where the playground now lives and a ticket to get in. */
+export interface RedirectPayload {
+  playgroundId: string;
+  /** WebSocket URL of the new server. */
+  endpoint: string;
+  /** Join ticket for the new server (carries the user's resume token). */
+  ticket: string;
+  reason: 'drain' | 'rebalance';
+}
 
 export type ClientFrame =
   | { op: typeof ClientOp.HELLO; protocolVersion: number; ticket: string }
@@ -59,6 +73,8 @@ export type ServerFrame =
   | ({ op: typeof ServerOp.STATE } & StateFrame)
   | { op: typeof ServerOp.PONG; clientTimeMs: number; serverTimeMs: number }
   | { op: typeof ServerOp.ERROR; code: number; name: string; message: string }
+  | { op: typeof ServerOp.REDIRECT; redirect: RedirectPayload }
+  | { op: typeof ServerOp.EVENT; event: PlexusEventEnvelope }
   | EntityServerFrame;
 
 // ---------------------------------------------------------------- client → server
@@ -145,6 +161,14 @@ export function encodeError(code: number, name: string, message: string): Uint8A
     .finish();
 }
 
+export function encodeRedirect(redirect: RedirectPayload): Uint8Array {
+  return new ByteWriter(512).u8(ServerOp.REDIRECT).string(JSON.stringify(redirect)).finish();
+}
+
+export function encodeEvent(event: PlexusEventEnvelope): Uint8Array {
+  return new ByteWriter(256).u8(ServerOp.EVENT).string(JSON.stringify(event)).finish();
+}
+
 /** Decodes a server frame; throws DecodeError for anything malformed or unknown. */
 export function decodeServerFrame(bytes: Uint8Array): ServerFrame {
   const r = new ByteReader(bytes);
@@ -173,6 +197,18 @@ export function decodeServerFrame(bytes: Uint8Array): ServerFrame {
       break;
     case ServerOp.MESSAGE:
       frame = readServerMessage(r);
+      break;
+    case ServerOp.REDIRECT:
+      frame = {
+        op,
+        redirect: parseJsonObject(r.string(WireLimits.redirectBytes)) as unknown as RedirectPayload,
+      };
+      break;
+    case ServerOp.EVENT:
+      frame = {
+        op,
+        event: parseJsonObject(r.string(WireLimits.eventBytes)) as unknown as PlexusEventEnvelope,
+      };
       break;
     default:
       throw new DecodeError(`unknown server opcode 0x${op.toString(16)}`);
