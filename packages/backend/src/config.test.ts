@@ -12,6 +12,9 @@ test('defaults match the documented contract', () => {
     port: 8081,
     dataDir: './data',
     partnerKey: DEV_SECRETS.partnerKey,
+    operatorKey: DEV_SECRETS.operatorKey,
+    eventInboxTtlMs: 3_600_000,
+    presenceTtlMs: 30_000,
     sessionTtlMs: 86_400_000,
     playgroundCapacity: 50,
     matchmakingSeatTtlMs: 600_000,
@@ -57,11 +60,25 @@ test('a bad value names its key and source', () => {
   assert.throws(() => loadBackendConfig({ PLEXUS_PARTNER_KEY: 'short' }), /partnerKey/);
 });
 
-test('production refuses the development partner key', () => {
+test('production refuses the development partner and operator keys', () => {
   assert.throws(() => loadBackendConfig({ NODE_ENV: 'production' }), /PLEXUS_PARTNER_KEY must be set/);
+  assert.throws(
+    () => loadBackendConfig({ NODE_ENV: 'production', PLEXUS_PARTNER_KEY: 'a-real-production-secret' }),
+    /PLEXUS_OPERATOR_KEY must be set/,
+  );
   const config = loadBackendConfig({
     NODE_ENV: 'production',
     PLEXUS_PARTNER_KEY: 'a-real-production-secret',
+    PLEXUS_OPERATOR_KEY: 'a-real-operator-secret',
   });
   assert.equal(config.partnerKey, 'a-real-production-secret');
+  assert.equal(config.operatorKey, 'a-real-operator-secret');
+});
+
+test('PLEXUS_DATABASE_URL must be a postgres URL', () => {
+  assert.equal(
+    loadBackendConfig({ PLEXUS_DATABASE_URL: 'postgres://u@127.0.0.1:5432/plexus' }).databaseUrl,
+    'postgres://u@127.0.0.1:5432/plexus',
+  );
+  assert.throws(() => loadBackendConfig({ PLEXUS_DATABASE_URL: 'mysql://x' }), /databaseUrl/);
 });

@@ -6,6 +6,17 @@ const backendConfigSchema = z.object({
   /** Directory of the SQLite file `<dataDir>/plexus.db`; created when missing. */
   dataDir: z.string().min(1).default('./data'),
   partnerKey: z.string().min(16).default(DEV_SECRETS.partnerKey),
+  /** Key of the operator RPCs (`/api/v0/operatorRpc/*`). */
+  operatorKey: z.string().min(16).default(DEV_SECRETS.operatorKey),
+  /** `postgres://…` selects PostgreSQL; unset keeps SQLite in `dataDir`. */
+  databaseUrl: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
+  /** How long an event for an offline user waits for their next join. */
+  eventInboxTtlMs: cfg.int(3_600_000, 1_000),
+  /** A user's presence (for event delivery) lapses when their server has not refreshed it for this long. */
+  presenceTtlMs: cfg.int(30_000, 1_000),
   sessionTtlMs: cfg.int(86_400_000, 1_000),
   /** Seats per public matchmade playground. */
   playgroundCapacity: cfg.int(50, 1, 100_000),
@@ -25,6 +36,10 @@ export const BACKEND_ENV = {
   port: 'PLEXUS_BACKEND_PORT',
   dataDir: 'PLEXUS_DATA_DIR',
   partnerKey: 'PLEXUS_PARTNER_KEY',
+  operatorKey: 'PLEXUS_OPERATOR_KEY',
+  databaseUrl: 'PLEXUS_DATABASE_URL',
+  eventInboxTtlMs: 'PLEXUS_EVENT_INBOX_TTL_MS',
+  presenceTtlMs: 'PLEXUS_PRESENCE_TTL_MS',
   sessionTtlMs: 'PLEXUS_SESSION_TTL_MS',
   playgroundCapacity: 'PLEXUS_PLAYGROUND_CAPACITY',
   matchmakingSeatTtlMs: 'PLEXUS_MATCHMAKING_SEAT_TTL_MS',
@@ -47,6 +62,10 @@ export function loadBackendConfig(
     file: environment.PLEXUS_CONFIG_FILE,
     ...(flags ? { flags } : {}),
   });
-  refuseDevSecrets({ partnerKey: config.partnerKey }, { partnerKey: BACKEND_ENV.partnerKey }, environment);
+  refuseDevSecrets(
+    { partnerKey: config.partnerKey, operatorKey: config.operatorKey },
+    { partnerKey: BACKEND_ENV.partnerKey, operatorKey: BACKEND_ENV.operatorKey },
+    environment,
+  );
   return config;
 }

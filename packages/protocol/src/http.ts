@@ -5,6 +5,12 @@ export const HttpPaths = {
   authCheck: '/api/v0/partnerRpc/authCheck.getUserBySessionId',
   matchmakingFind: '/api/v0/partnerRpc/matchmaking.findPlayground',
   rpcPrefix: '/api/v0/rpc/',
+  /** Server-to-server RPCs (partner key). */
+  partnerRpcPrefix: '/api/v0/partnerRpc/',
+  /** Operator RPCs (operator key). */
+  operatorRpcPrefix: '/api/v0/operatorRpc/',
+  /** Balancer admin: `POST /lb/api/v0/admin/servers/<serverId>/drain` (operator key). */
+  adminServersPrefix: '/lb/api/v0/admin/servers/',
 } as const;
 
 /** Playground ids: 1–64 characters of letters, digits, `-`, `_`, `.`, `#`. */

@@ -1,10 +1,10 @@
-import { AppError, ok, parseInput, z } from '@plexus/kit';
+import { ok, parseInput, z } from '@plexus/kit';
 import { HttpPaths } from '@plexus/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { AuthService } from '../services/auth-service.ts';
 import type { MatchmakingService } from '../services/matchmaking-service.ts';
-import { bearerToken, secretsEqual } from '../services/tokens.ts';
 import { toUserSimple } from '../services/user-simple.ts';
+import { registerKeyScope } from './key-scope.ts';
 
 const authCheckBody = z.strictObject({ sessionId: z.string().min(1).max(512) });
 const findPlaygroundBody = z.strictObject({
@@ -29,15 +29,7 @@ export interface PartnerRouteDeps {
 /** Server-to-server RPCs; every route requires `Authorization: Bearer <partner key>`. */
 export function registerPartnerRoutes(app: FastifyInstance, deps: PartnerRouteDeps): void {
   const { partnerKey, auth, matchmaking } = deps;
-  // An encapsulated scope, so the key hook covers exactly these routes.
-  app.register(async (scope) => {
-    // onRequest runs before the body is read: callers without the key learn nothing else.
-    scope.addHook('onRequest', async (req) => {
-      const key = bearerToken(req.headers.authorization);
-      if (key === undefined || !secretsEqual(key, partnerKey))
-        throw new AppError('AUTH_PARTNER_KEY_REQUIRED');
-    });
-
+  registerKeyScope(app, partnerKey, 'AUTH_PARTNER_KEY_REQUIRED', (scope) => {
     scope.post(HttpPaths.authCheck, async (req) => {
       const body = parseInput(authCheckBody, req.body);
       const user = await auth.authenticate(body.sessionId);
