@@ -2,18 +2,34 @@ import { createHttpServer, type Logger, type Metrics } from '@plexus/kit';
 import type { FastifyInstance } from 'fastify';
 import { createBackendMetrics } from './backend-metrics.ts';
 import type { BackendConfig } from './config.ts';
+import { registerContinuity } from './routes/continuity.ts';
 import { registerPartnerRoutes } from './routes/partner.ts';
+import { registerPlaygroundServices } from './routes/playground-services.ts';
 import { registerRpcRoutes } from './routes/rpc.ts';
+import { AnalyticsRecorder } from './services/analytics-recorder.ts';
+import { AnalyticsService } from './services/analytics-service.ts';
 import { AuthService } from './services/auth-service.ts';
-import { MatchmakingService } from './services/matchmaking-service.ts';
 import { ProfileService } from './services/profile-service.ts';
 import type { Repository } from './storage/repository.ts';
+import type { SqlDb } from './storage/sql-db.ts';
+import { AnalyticsStore } from './stores/analytics-store.ts';
 
 export interface BackendAppOptions {
-  config: Pick<BackendConfig, 'partnerKey' | 'sessionTtlMs' | 'playgroundCapacity' | 'matchmakingSeatTtlMs'>;
+  config: Pick<
+    BackendConfig,
+    | 'partnerKey'
+    | 'sessionTtlMs'
+    | 'playgroundCapacity'
+    | 'matchmakingSeatTtlMs'
+    | 'operatorKey'
+    | 'eventInboxTtlMs'
+    | 'presenceTtlMs'
+  >;
   logger: Logger;
   metrics: Metrics;
   repo: Repository;
+  /** The repository's connection, shared by the stores written against SqlDb. */
+  db: SqlDb;
   /** Epoch milliseconds; injected so tests can expire sessions and seats. */
   clock?: () => number;
 }
@@ -27,23 +43,33 @@ export function createBackendApp(options: BackendAppOptions): FastifyInstance {
   const clock = options.clock ?? Date.now;
   const backendMetrics = createBackendMetrics(metrics);
 
+  const analytics = new AnalyticsService({ store: new AnalyticsStore(options.db), clock });
+  // Logins are recorded off the request path: buffered, written in batches, flushed on close.
+  const loginEvents = new AnalyticsRecorder({ sink: (events) => analytics.record({ events }), logger });
   const auth = new AuthService({
     repo,
     clock,
     sessionTtlMs: config.sessionTtlMs,
-    onSessionCreated: (kind) => backendMetrics.sessionsCreated.inc({ kind }),
+    onSessionCreated: (kind, userId) => {
+      backendMetrics.sessionsCreated.inc({ kind });
+      loginEvents.record({ type: 'login', at: clock(), userId, data: { method: kind } });
+    },
   });
   const profiles = new ProfileService({ repo, clock });
-  const matchmaking = new MatchmakingService({
-    repo,
-    clock,
-    playgroundCapacity: config.playgroundCapacity,
-    seatTtlMs: config.matchmakingSeatTtlMs,
-    onAssigned: (outcome) => backendMetrics.matchmakingSeats.inc({ outcome }),
-  });
 
   const app = createHttpServer({ logger, metrics, isReady: () => repo.migrated });
   registerRpcRoutes(app, { auth, profiles });
-  registerPartnerRoutes(app, { partnerKey: config.partnerKey, auth, matchmaking });
+  registerPartnerRoutes(app, { partnerKey: config.partnerKey, auth });
+  registerPlaygroundServices(app, {
+    config,
+    db: options.db,
+    repo,
+    auth,
+    analytics,
+    clock,
+    onAssigned: (outcome) => backendMetrics.matchmakingSeats.inc({ outcome }),
+  });
+  app.addHook('onClose', () => loginEvents.close());
+  registerContinuity(app, { config, db: options.db, logger, metrics, clock });
   return app;
 }

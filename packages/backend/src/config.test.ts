@@ -19,6 +19,7 @@ test('defaults match the documented contract', () => {
     playgroundCapacity: 50,
     matchmakingSeatTtlMs: 600_000,
     dbBusyTimeoutMs: 5_000,
+    dbPoolSize: 10,
     logLevel: 'info',
   });
 });

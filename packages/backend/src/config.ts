@@ -18,12 +18,17 @@ const backendConfigSchema = z.object({
   /** A user's presence (for event delivery) lapses when their server has not refreshed it for this long. */
   presenceTtlMs: cfg.int(30_000, 1_000),
   sessionTtlMs: cfg.int(86_400_000, 1_000),
-  /** Seats per public matchmade playground. */
+  /** Seats per auto-opened public playground (`public-<type>-<n>`; catalogue playgrounds set their own). */
   playgroundCapacity: cfg.int(50, 1, 100_000),
   /** How long a matchmaking seat counts towards a playground's population (no live occupancy yet). */
   matchmakingSeatTtlMs: cfg.int(600_000, 1_000),
-  /** How long a write waits for another connection's lock before failing (SQLite busy_timeout). */
+  /**
+   * How long a write waits for another connection's lock before failing (SQLite busy_timeout,
+   * PostgreSQL lock_timeout).
+   */
   dbBusyTimeoutMs: cfg.int(5_000, 0, 600_000),
+  /** PostgreSQL connections of this backend (unused with SQLite). */
+  dbPoolSize: cfg.int(10, 1, 1_000),
   logLevel: cfg.logLevel(),
 });
 
@@ -44,6 +49,7 @@ export const BACKEND_ENV = {
   playgroundCapacity: 'PLEXUS_PLAYGROUND_CAPACITY',
   matchmakingSeatTtlMs: 'PLEXUS_MATCHMAKING_SEAT_TTL_MS',
   dbBusyTimeoutMs: 'PLEXUS_DB_BUSY_TIMEOUT_MS',
+  dbPoolSize: 'PLEXUS_DB_POOL_SIZE',
   logLevel: 'PLEXUS_LOG_LEVEL',
 } as const;
 

@@ -1,6 +1,15 @@
 export { type BackendAppOptions, createBackendApp } from './app.ts';
 export { BACKEND_ENV, type BackendConfig, type BackendConfigInput, loadBackendConfig } from './config.ts';
 export { type BackendHandle, startBackend } from './start.ts';
+export {
+  DATABASE_FILE,
+  type OpenedStorage,
+  openRepository,
+  openSqlDb,
+  openSqliteDb,
+  type StorageConfig,
+} from './storage/open-repository.ts';
+export { PgDb, type PgDbOptions } from './storage/postgres/pg-db.ts';
 export type {
   NewSession,
   NewUser,
@@ -12,4 +21,7 @@ export type {
   UserRecord,
 } from './storage/repository.ts';
 export { EmailTakenError, UnknownUserError } from './storage/repository.ts';
-export { DATABASE_FILE, openSqliteRepository, SqliteRepository } from './storage/sqlite/sqlite-repository.ts';
+export type { SqlDb, SqlExecutor, SqlValue, TransactionOptions } from './storage/sql-db.ts';
+export { isUniqueViolation } from './storage/sql-errors.ts';
+export { SqlRepository, type SqlRepositoryOptions } from './storage/sql-repository.ts';
+export { SqliteDb, type SqliteDbOptions } from './storage/sqlite/sqlite-db.ts';

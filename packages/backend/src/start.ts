@@ -2,7 +2,8 @@ import type { AddressInfo } from 'node:net';
 import { createMetrics, type Logger } from '@plexus/kit';
 import { createBackendApp } from './app.ts';
 import type { BackendConfig } from './config.ts';
-import { openSqliteRepository } from './storage/sqlite/sqlite-repository.ts';
+import { startContinuityHousekeeping } from './services/continuity-housekeeping.ts';
+import { describeStorage, openRepository } from './storage/open-repository.ts';
 
 export interface BackendHandle {
   url: string;
@@ -13,19 +14,20 @@ export interface BackendHandle {
 const SESSION_PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 
 /**
- * Opens `<dataDir>/plexus.db`, applies pending migrations, and listens on host:port. Logs one
- * `{url} 'listening'` line. `close()` stops the HTTP server, then closes the database; idempotent.
+ * Opens the storage (PostgreSQL at `databaseUrl`, else `<dataDir>/plexus.db`), applies pending
+ * migrations, and listens on host:port. Logs one `{url} 'listening'` line. `close()` stops the HTTP
+ * server, then closes the database; idempotent.
  */
 export async function startBackend(
   config: BackendConfig,
   { logger }: { logger: Logger },
 ): Promise<BackendHandle> {
-  const repo = openSqliteRepository({ dataDir: config.dataDir, busyTimeoutMs: config.dbBusyTimeoutMs });
+  const { db, repo } = openRepository(config, { logger });
   let app: ReturnType<typeof createBackendApp> | undefined;
   try {
     const applied = await repo.migrate();
-    if (applied.length > 0) logger.info({ applied, file: repo.file }, 'migrations applied');
-    app = createBackendApp({ config, logger, metrics: createMetrics('backend'), repo });
+    if (applied.length > 0) logger.info({ applied, ...describeStorage(config) }, 'migrations applied');
+    app = createBackendApp({ config, logger, metrics: createMetrics('backend'), repo, db });
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
     await app?.close();
@@ -44,6 +46,7 @@ export async function startBackend(
     );
   }, SESSION_PRUNE_INTERVAL_MS);
   pruneTimer.unref();
+  const housekeeping = startContinuityHousekeeping({ db, presenceTtlMs: config.presenceTtlMs, logger });
 
   logger.info({ url }, 'listening');
   let closing: Promise<void> | undefined;
@@ -52,6 +55,7 @@ export async function startBackend(
     close() {
       closing ??= (async () => {
         clearInterval(pruneTimer);
+        await housekeeping.stop();
         try {
           await server.close();
         } finally {

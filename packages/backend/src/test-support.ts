@@ -7,9 +7,12 @@ import type { Envelope } from '@plexus/protocol';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { createBackendApp } from './app.ts';
 import type { BackendConfig } from './config.ts';
-import { openSqliteRepository, type SqliteRepository } from './storage/sqlite/sqlite-repository.ts';
+import { openSqliteDb } from './storage/open-repository.ts';
+import type { SqlDb } from './storage/sql-db.ts';
+import { SqlRepository } from './storage/sql-repository.ts';
 
 export const PARTNER_KEY = DEV_SECRETS.partnerKey;
+export const OPERATOR_KEY = DEV_SECRETS.operatorKey;
 
 /** A temp directory for one test file; `remove()` deletes it (call from `after`). */
 export function tempRoot(): { dir: string; sub(name: string): string; remove(): void } {
@@ -24,7 +27,9 @@ export function tempRoot(): { dir: string; sub(name: string): string; remove(): 
 
 export interface TestBackend {
   app: FastifyInstance;
-  repo: SqliteRepository;
+  repo: SqlRepository;
+  /** The repository's connection, for stores under test. */
+  db: SqlDb;
   metrics: Metrics;
   dataDir: string;
   /** The injected clock: set `clock.now` to move time. */
@@ -32,18 +37,31 @@ export interface TestBackend {
   close(): Promise<void>;
 }
 
-/** An in-process backend over a fresh migrated SQLite database in `dataDir`. */
+/**
+ * An in-process backend over a fresh migrated SQLite database in `dataDir`, or over `storage.db`
+ * (any engine, e.g. from forEachEngine); `storage.migrate: false` leaves the schema as it is.
+ */
 export async function startTestBackend(
   dataDir: string,
-  config: Partial<Pick<BackendConfig, 'sessionTtlMs' | 'playgroundCapacity' | 'matchmakingSeatTtlMs'>> = {},
+  config: Partial<
+    Pick<
+      BackendConfig,
+      'sessionTtlMs' | 'playgroundCapacity' | 'matchmakingSeatTtlMs' | 'eventInboxTtlMs' | 'presenceTtlMs'
+    >
+  > = {},
+  storage: { db?: SqlDb; migrate?: boolean } = {},
 ): Promise<TestBackend> {
-  const repo = openSqliteRepository({ dataDir });
-  await repo.migrate();
+  const db = storage.db ?? openSqliteDb(dataDir);
+  const repo = new SqlRepository(db);
+  if (storage.migrate ?? true) await repo.migrate();
   const clock = { now: Date.parse('2030-01-01T00:00:00Z') };
   const metrics = createMetrics('backend');
   const app = createBackendApp({
     config: {
       partnerKey: PARTNER_KEY,
+      operatorKey: OPERATOR_KEY,
+      eventInboxTtlMs: config.eventInboxTtlMs ?? 3_600_000,
+      presenceTtlMs: config.presenceTtlMs ?? 30_000,
       sessionTtlMs: config.sessionTtlMs ?? 86_400_000,
       playgroundCapacity: config.playgroundCapacity ?? 50,
       matchmakingSeatTtlMs: config.matchmakingSeatTtlMs ?? 600_000,
@@ -51,12 +69,14 @@ export async function startTestBackend(
     logger: createLogger({ component: 'backend', level: 'silent' }),
     metrics,
     repo,
+    db,
     clock: () => clock.now,
   });
   await app.ready();
   return {
     app,
     repo,
+    db,
     metrics,
     dataDir,
     clock,

@@ -26,7 +26,7 @@ test('with PLEXUS_WEB_ROOT the demo is served at /, and the API still answers', 
     assert.equal(missing.statusCode, 404);
     assert.equal(missing.json().error.code, 1002);
     const servers = await b.app.inject({ method: 'GET', url: '/lb/api/v0/servers' });
-    assert.deepEqual(servers.json().data, { servers: [] });
+    assert.deepEqual(servers.json().data, { servers: [], dead: [] });
   } finally {
     await b.app.close();
   }
@@ -71,6 +71,12 @@ test('/readyz is 503 until listening, 200 once listening; /metrics exposes the b
       'plexus_lb_tickets_issued_total',
       'plexus_lb_placement_refusals_total',
       'plexus_lb_auth_check_duration_seconds',
+      'plexus_lb_connected_servers',
+      'plexus_lb_servers_dead_total',
+      'plexus_lb_playgrounds_replaced_total',
+      'plexus_lb_control_rpcs_total',
+      'plexus_lb_events_delivered_total',
+      'plexus_lb_analytics_dropped_total',
     ]) {
       assert.match(metrics, new RegExp(`^# TYPE ${name} `, 'm'), name);
     }

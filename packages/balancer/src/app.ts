@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import fastifyStatic from '@fastify/static';
@@ -5,16 +6,24 @@ import { createHttpServer, createMetrics, type Metrics, ok } from '@plexus/kit';
 import { CONTROL_PATH, HttpPaths } from '@plexus/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { AnalyticsRecorder } from './analytics-recorder.ts';
 import { AuthCache } from './auth-cache.ts';
 import { type BackendClient, HttpBackendClient } from './backend-client.ts';
+import { BackendEvents } from './backend-events.ts';
+import type { ClusterStore } from './cluster-store.ts';
 import type { BalancerConfig } from './config.ts';
 import { ControlChannel } from './control-channel.ts';
+import { ControlRpc } from './control-rpc.ts';
 import { JoinService } from './join-service.ts';
+import { MemoryClusterStore } from './memory-store.ts';
 import { createBalancerMetrics } from './metrics.ts';
-import { ServerRegistry } from './registry.ts';
+import { type PeerBus, RedisPeerBus } from './redis-bus.ts';
+import { RedisClusterStore } from './redis-store.ts';
+import { Relocator } from './relocation.ts';
+import { registerAdminRoutes } from './routes/admin-routes.ts';
 import { registerBackendProxy } from './routes/backend-proxy.ts';
 import { registerEndpointRoutes, SERVERS_PATH } from './routes/endpoint-routes.ts';
-import { SeatLedger } from './seat-ledger.ts';
+import { ServerRouter } from './server-router.ts';
 import { TicketSigner } from './tickets.ts';
 
 /** Request bodies on the balancer are small (DESIGN.md §8: 16 KiB on auth RPCs). */
@@ -28,36 +37,36 @@ export interface BalancerParts {
   metrics?: Metrics;
   /** Clock for tickets, seats, the auth cache and the registry. */
   now?: () => number;
+  /** Whether to subscribe to the backend's event stream (default true). */
+  events?: boolean;
 }
 
 export interface BalancerApp {
   app: FastifyInstance;
-  registry: ServerRegistry;
-  ledger: SeatLedger;
+  /** This balancer's id among several (Redis mode). */
+  lbId: string;
+  store: ClusterStore;
   signer: TicketSigner;
   authCache: AuthCache;
   control: ControlChannel;
+  router: ServerRouter;
   join: JoinService;
+  analytics: AnalyticsRecorder;
+  events: BackendEvents | undefined;
   metrics: Metrics;
 }
 
 /**
  * Builds the balancer from its parts: the HTTP API (fastify; use `app.inject` in tests), the control
- * channel attached to the same HTTP server's upgrade event, and the in-memory registry. Closing the
- * fastify app closes the control sockets first.
+ * channel attached to the same HTTP server's upgrade event, the cluster state (in memory, or in Redis
+ * with `redisUrl`) and the backend's event stream. Closing the fastify app closes everything.
  */
 export async function createBalancerApp(parts: BalancerParts): Promise<BalancerApp> {
   const { config, logger } = parts;
   const now = parts.now ?? Date.now;
   const metrics = parts.metrics ?? createMetrics('balancer');
-  const registry = new ServerRegistry({ now });
-  const ledger = new SeatLedger({ now });
-  const signer = await TicketSigner.create({ ttlMs: config.ticketTtlMs, now });
-  const authCache = new AuthCache({
-    ttlMs: config.authCacheTtlMs,
-    maxEntries: config.authCacheMaxEntries,
-    now,
-  });
+  const lbId =
+    config.lbId ?? (config.port === 0 ? `lb-${randomBytes(4).toString('hex')}` : `lb-${config.port}`);
   const backend =
     parts.backend ??
     new HttpBackendClient({
@@ -66,15 +75,73 @@ export async function createBalancerApp(parts: BalancerParts): Promise<BalancerA
       timeoutMs: config.backendTimeoutMs,
       logger: logger.child({ peer: 'backend' }),
     });
-  const balancerMetrics = createBalancerMetrics(metrics, registry);
+  let store: ClusterStore;
+  let bus: PeerBus | undefined;
+  let router: ServerRouter | undefined;
+  if (config.redisUrl) {
+    const redisStore = await RedisClusterStore.connect({
+      url: config.redisUrl,
+      lbId,
+      // Long enough to ride out a few missed refreshes, short enough that a dead balancer's servers
+      // stop counting as alive within seconds.
+      ttlMs: Math.max(3_000, config.heartbeatIntervalMs * (config.deadAfterMisses + 2)),
+      logger: logger.child({ peer: 'redis' }),
+      now,
+    });
+    const redisBus = new RedisPeerBus({
+      url: config.redisUrl,
+      prefix: redisStore.prefix,
+      lbId,
+      publisher: redisStore.connection,
+      logger: logger.child({ peer: 'redis' }),
+      onDelivery: (delivery) => router?.onPeerDelivery(delivery),
+    });
+    await redisBus.ready();
+    store = redisStore;
+    bus = redisBus;
+    logger.info({ lbId, redis: new URL(config.redisUrl).host }, 'cluster state in redis');
+  } else {
+    store = new MemoryClusterStore({ lbId, now });
+  }
+
+  const signer = await TicketSigner.create({ ttlMs: config.ticketTtlMs, now });
+  const authCache = new AuthCache({
+    ttlMs: config.authCacheTtlMs,
+    maxEntries: config.authCacheMaxEntries,
+    now,
+  });
+  // The control channel is created below; these close over it. With one balancer every registered
+  // server holds a socket to it; with several, a server may be held by others only.
+  let control: ControlChannel | undefined;
+  const connected =
+    store.mode === 'memory' ? () => true : (serverId: string) => control?.isConnected(serverId) ?? false;
+  const balancerMetrics = createBalancerMetrics(
+    metrics,
+    store,
+    () => control?.connectedServers().length ?? 0,
+  );
+  const analytics = new AnalyticsRecorder({
+    backend,
+    logger: logger.child({ peer: 'analytics' }),
+    onDropped: (n) => balancerMetrics.analyticsDropped.inc(n),
+  });
   const join = new JoinService({
     backend,
     authCache,
-    registry,
-    ledger,
+    store,
     signer,
     metrics: balancerMetrics,
+    analytics,
+    clusterSecret: config.clusterSecret,
+    connected,
     logger,
+  });
+  const relocator = new Relocator({
+    store,
+    signer,
+    clusterSecret: config.clusterSecret,
+    logger: logger.child({ channel: 'control' }),
+    connected,
   });
 
   const app = createHttpServer({
@@ -85,26 +152,60 @@ export async function createBalancerApp(parts: BalancerParts): Promise<BalancerA
     isReady: () => app.server.listening,
   });
 
-  const control = new ControlChannel({
-    registry,
-    ledger,
+  const channel = new ControlChannel({
+    store,
+    rpc: new ControlRpc({
+      backend,
+      relocator,
+      metrics: balancerMetrics,
+      logger: logger.child({ channel: 'control' }),
+    }),
     ticketKey: signer.publicJwk,
     clusterSecret: config.clusterSecret,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
+    deadAfterMisses: config.deadAfterMisses,
     registerTimeoutMs: config.registerTimeoutMs,
     logger: logger.child({ channel: 'control' }),
+    onReleases: (releases) => router?.deliverReleases(releases),
+    onServerDead: () => balancerMetrics.serversDead.inc(),
   });
-  control.attach(app.server);
+  control = channel;
+  channel.attach(app.server);
+  const serverRouter = new ServerRouter({
+    local: channel,
+    store,
+    lbId,
+    bus,
+    logger: logger.child({ channel: 'control' }),
+    onEventDelivered: (n) => balancerMetrics.eventsDelivered.inc(n),
+  });
+  router = serverRouter;
 
-  // Expired reservations are purged lazily on every query; this bounds the ledger when idle too.
-  const sweep = setInterval(() => ledger.sweep(), Math.max(1_000, config.ticketTtlMs));
-  sweep.unref();
+  const events =
+    parts.events === false
+      ? undefined
+      : new BackendEvents({
+          backendUrl: config.backendUrl,
+          partnerKey: config.partnerKey,
+          logger: logger.child({ peer: 'backend-events' }),
+          onEvent: (event) => {
+            serverRouter
+              .deliverEvent(event)
+              .catch((err: unknown) => logger.warn({ err, eventId: event.id }, 'event delivery failed'));
+          },
+        });
+  app.addHook('onListen', async () => events?.start());
+
   app.addHook('preClose', async () => {
-    clearInterval(sweep);
-    await control.close();
+    await events?.close();
+    await channel.close();
+    await analytics.close();
+    await bus?.close();
+    await store.close();
   });
 
-  registerEndpointRoutes(app, { join, registry, ledger });
+  registerEndpointRoutes(app, { join, store });
+  registerAdminRoutes(app, { operatorKey: config.operatorKey, router: serverRouter });
   await registerBackendProxy(app, backend);
 
   const webRoot = config.webRoot ? resolve(config.webRoot) : undefined;
@@ -120,6 +221,7 @@ export async function createBalancerApp(parts: BalancerParts): Promise<BalancerA
           getEndpoint: `POST ${HttpPaths.getEndpoint}`,
           getEndpointPlaygroundId: `POST ${HttpPaths.getEndpointPlaygroundId}`,
           servers: `GET ${SERVERS_PATH}`,
+          drain: `POST ${HttpPaths.adminServersPrefix}<serverId>/drain (operator key)`,
           backendRpc: `POST ${HttpPaths.rpcPrefix}<service>.<method>`,
           control: `GET ${CONTROL_PATH} (WebSocket, dedicated servers)`,
           health: 'GET /healthz, GET /readyz, GET /metrics',
@@ -128,7 +230,19 @@ export async function createBalancerApp(parts: BalancerParts): Promise<BalancerA
     );
   }
 
-  return { app, registry, ledger, signer, authCache, control, join, metrics };
+  return {
+    app,
+    lbId,
+    store,
+    signer,
+    authCache,
+    control: channel,
+    router: serverRouter,
+    join,
+    analytics,
+    events,
+    metrics,
+  };
 }
 
 function isDirectory(path: string): boolean {

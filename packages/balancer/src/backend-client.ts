@@ -1,5 +1,6 @@
 import { AppError, z } from '@plexus/kit';
 import {
+  ErrorCodes,
   type ErrorName,
   errorNameOf,
   HttpPaths,
@@ -12,11 +13,22 @@ import type { Logger } from 'pino';
 export interface BackendClient {
   /** authCheck.getUserBySessionId; AUTH_INVALID_SESSION for a bad session. */
   getUserBySessionId(sessionId: string): Promise<UserSimple>;
-  /** matchmaking.findPlayground: the playground a user should join. */
-  findPlayground(userId: string, criteria?: Record<string, unknown>): Promise<string>;
+  /** matchmaking.findPlayground: the playground (instance) a user — or their whole party — should join. */
+  findPlayground(userId: string, criteria?: Record<string, unknown>, partyId?: string): Promise<string>;
+  /** matchmaking.joinPlayground: the instance of a named playground to join (e.g. `expo-hall#2`). */
+  joinPlayground(userId: string, playgroundId: string, inviteCode?: string): Promise<string>;
+  /**
+   * Any partner RPC (`/api/v0/partnerRpc/<method>`), for the control channel: the backend's data or
+   * its error as it answered it. Never throws; an unusable backend is LB_BACKEND_UNAVAILABLE.
+   */
+  partnerRpc(method: string, params: unknown): Promise<PartnerRpcOutcome>;
   /** Forwards a client RPC (`/api/v0/rpc/<method>`) and returns the backend's status and JSON text. */
   forwardRpc(request: ForwardRequest): Promise<ForwardResponse>;
 }
+
+export type PartnerRpcOutcome =
+  | { ok: true; data: unknown }
+  | { ok: false; error: { status: number; code: number; message: string } };
 
 export interface ForwardRequest {
   method: string;
@@ -55,18 +67,22 @@ const envelopeSchema = z.object({
 });
 
 const authCheckDataSchema = z.object({ user: userSchema });
-const findPlaygroundDataSchema = z.object({ playgroundId: z.string().regex(PLAYGROUND_ID_PATTERN) });
+const matchmakingDataSchema = z.object({ playgroundId: z.string().regex(PLAYGROUND_ID_PATTERN) });
 
 /**
- * Backend errors a client may see as they are; anything else (5xx, a misconfigured partner key, an
- * unknown route, garbage) means the backend is unusable: LB_BACKEND_UNAVAILABLE.
+ * Backend errors a client may see as they are (with every matchmaking error, `MATCH_*`); anything
+ * else (5xx, a misconfigured partner key, an unknown route, garbage) means the backend is unusable:
+ * LB_BACKEND_UNAVAILABLE.
  */
 const PASS_THROUGH = new Set<ErrorName>([
   'AUTH_INVALID_SESSION',
   'COMMON_BAD_REQUEST',
   'COMMON_RATE_LIMITED',
-  'MATCH_NO_PLAYGROUND',
 ]);
+
+function passesThrough(name: ErrorName): boolean {
+  return PASS_THROUGH.has(name) || name.startsWith('MATCH_');
+}
 
 export interface HttpBackendClientOptions {
   backendUrl: string;
@@ -99,10 +115,58 @@ export class HttpBackendClient implements BackendClient {
     return user;
   }
 
-  async findPlayground(userId: string, criteria?: Record<string, unknown>): Promise<string> {
-    const body = criteria === undefined ? { userId } : { userId, criteria };
-    const data = await this.#partnerCall(HttpPaths.matchmakingFind, body, findPlaygroundDataSchema);
+  async findPlayground(
+    userId: string,
+    criteria?: Record<string, unknown>,
+    partyId?: string,
+  ): Promise<string> {
+    const body = {
+      userId,
+      ...(criteria === undefined ? {} : { criteria }),
+      ...(partyId === undefined ? {} : { partyId }),
+    };
+    const data = await this.#partnerCall(HttpPaths.matchmakingFind, body, matchmakingDataSchema);
     return data.playgroundId;
+  }
+
+  async joinPlayground(userId: string, playgroundId: string, inviteCode?: string): Promise<string> {
+    const body = inviteCode === undefined ? { userId, playgroundId } : { userId, playgroundId, inviteCode };
+    const data = await this.#partnerCall(HttpPaths.matchmakingJoin, body, matchmakingDataSchema);
+    return data.playgroundId;
+  }
+
+  async partnerRpc(method: string, params: unknown): Promise<PartnerRpcOutcome> {
+    const path = `${HttpPaths.partnerRpcPrefix}${method}`;
+    const unavailable = (): PartnerRpcOutcome => {
+      const { code, status, message } = ErrorCodes.LB_BACKEND_UNAVAILABLE;
+      return { ok: false, error: { status, code, message } };
+    };
+    let status: number;
+    let text: string;
+    try {
+      ({ status, text } = await this.#post(path, this.#partnerHeaders(), JSON.stringify(params)));
+    } catch {
+      return unavailable();
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (err) {
+      this.#unavailable(`backend answered ${status} with a non-JSON body on ${path}`, err);
+      return unavailable();
+    }
+    const envelope = envelopeSchema.safeParse(json);
+    if (!envelope.success) {
+      this.#unavailable(`backend answered ${status} without an envelope on ${path}`);
+      return unavailable();
+    }
+    const { data, error } = envelope.data;
+    if (!error.status && status < 400) return { ok: true, data };
+    if (errorNameOf(error.code) === 'AUTH_PARTNER_KEY_REQUIRED') {
+      this.#logger.error({ path }, 'the backend refused the partner key: check PLEXUS_PARTNER_KEY');
+      return unavailable();
+    }
+    return { ok: false, error: { status, code: error.code, message: error.message } };
   }
 
   async forwardRpc(request: ForwardRequest): Promise<ForwardResponse> {
@@ -123,11 +187,7 @@ export class HttpBackendClient implements BackendClient {
   }
 
   async #partnerCall<S extends z.ZodType>(path: string, body: unknown, dataSchema: S): Promise<z.output<S>> {
-    const { status, text } = await this.#post(
-      path,
-      { 'content-type': 'application/json', authorization: `Bearer ${this.#partnerKey}` },
-      JSON.stringify(body),
-    );
+    const { status, text } = await this.#post(path, this.#partnerHeaders(), JSON.stringify(body));
     let json: unknown;
     try {
       json = JSON.parse(text);
@@ -140,7 +200,7 @@ export class HttpBackendClient implements BackendClient {
     const { error } = envelope.data;
     if (error.status || status >= 400) {
       const name = errorNameOf(error.code);
-      if (name && PASS_THROUGH.has(name)) throw new AppError(name, error.message);
+      if (name && passesThrough(name)) throw new AppError(name, error.message);
       if (name === 'AUTH_PARTNER_KEY_REQUIRED') {
         this.#logger.error({ path }, 'the backend refused the partner key: check PLEXUS_PARTNER_KEY');
       }
@@ -149,6 +209,10 @@ export class HttpBackendClient implements BackendClient {
     const data = dataSchema.safeParse(envelope.data.data);
     if (!data.success) throw this.#unavailable(`backend answered an unexpected shape on ${path}`);
     return data.data;
+  }
+
+  #partnerHeaders(): Record<string, string> {
+    return { 'content-type': 'application/json', authorization: `Bearer ${this.#partnerKey}` };
   }
 
   async #post(

@@ -13,6 +13,10 @@ test('defaults match the documented contract', () => {
   assert.equal(config.heartbeatIntervalMs, 1_000);
   assert.equal(config.webRoot, undefined);
   assert.equal(config.clusterSecret, DEV_SECRETS.clusterSecret);
+  assert.equal(config.operatorKey, DEV_SECRETS.operatorKey);
+  assert.equal(config.deadAfterMisses, 3);
+  assert.equal(config.redisUrl, undefined);
+  assert.equal(config.lbId, undefined);
 });
 
 test('environment variables override defaults', () => {
@@ -22,12 +26,30 @@ test('environment variables override defaults', () => {
     PLEXUS_AUTH_CACHE_TTL_MS: '0',
     PLEXUS_LB_HEARTBEAT_MS: '250',
     PLEXUS_WEB_ROOT: '/srv/web',
+    PLEXUS_LB_DEAD_AFTER_MISSES: '5',
+    PLEXUS_REDIS_URL: 'redis://10.0.0.2:6379/1',
+    PLEXUS_LB_ID: 'lb-east',
   });
   assert.equal(config.port, 9090);
   assert.equal(config.backendUrl, 'http://10.0.0.1:1234');
   assert.equal(config.authCacheTtlMs, 0);
   assert.equal(config.heartbeatIntervalMs, 250);
   assert.equal(config.webRoot, '/srv/web');
+  assert.equal(config.deadAfterMisses, 5);
+  assert.equal(config.redisUrl, 'redis://10.0.0.2:6379/1');
+  assert.equal(config.lbId, 'lb-east');
+});
+
+test('a bad Redis URL or balancer id is refused, naming the variable', () => {
+  assert.throws(
+    () => loadBalancerConfig({ PLEXUS_REDIS_URL: 'http://x' }),
+    /redisUrl \(from PLEXUS_REDIS_URL\)/,
+  );
+  assert.throws(() => loadBalancerConfig({ PLEXUS_LB_ID: 'has space' }), /lbId \(from PLEXUS_LB_ID\)/);
+  assert.throws(
+    () => loadBalancerConfig({ PLEXUS_LB_DEAD_AFTER_MISSES: '0' }),
+    /deadAfterMisses \(from PLEXUS_LB_DEAD_AFTER_MISSES\)/,
+  );
 });
 
 test('a ticket TTL above 30 s is refused, naming the variable', () => {
@@ -47,10 +69,20 @@ test('production refuses the development secrets', () => {
     () => loadBalancerConfig({ NODE_ENV: 'production', PLEXUS_PARTNER_KEY: 'a-real-partner-key-123' }),
     /PLEXUS_CLUSTER_SECRET must be set/,
   );
+  assert.throws(
+    () =>
+      loadBalancerConfig({
+        NODE_ENV: 'production',
+        PLEXUS_PARTNER_KEY: 'a-real-partner-key-123',
+        PLEXUS_CLUSTER_SECRET: 'a-real-cluster-secret-456',
+      }),
+    /PLEXUS_OPERATOR_KEY must be set/,
+  );
   const config = loadBalancerConfig({
     NODE_ENV: 'production',
     PLEXUS_PARTNER_KEY: 'a-real-partner-key-123',
     PLEXUS_CLUSTER_SECRET: 'a-real-cluster-secret-456',
+    PLEXUS_OPERATOR_KEY: 'a-real-operator-key-789',
   });
   assert.equal(config.clusterSecret, 'a-real-cluster-secret-456');
 });

@@ -7,6 +7,18 @@ const balancerConfigSchema = z.object({
   backendUrl: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:8081'),
   partnerKey: z.string().min(16).default(DEV_SECRETS.partnerKey),
   clusterSecret: z.string().min(16).default(DEV_SECRETS.clusterSecret),
+  /** Key of the admin routes (`/lb/api/v0/admin/*`, `Authorization: Bearer`). */
+  operatorKey: z.string().min(16).default(DEV_SECRETS.operatorKey),
+  /** `redis://…` shares the registry, playground map and seats with other balancers; unset = in memory. */
+  redisUrl: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .optional(),
+  /** This balancer's id among several (Redis mode); default `lb-<port>` (`lb-<random>` for port 0). */
+  lbId: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 _ . -')
+    .optional(),
   /** Lifetime of a join ticket and of the seat it reserves; at most 30 s (DESIGN.md §8). */
   ticketTtlMs: cfg.int(30_000, 1_000, 30_000),
   /** How long a successful authCheck is reused; 0 disables the cache. Bounds how late a logout is seen. */
@@ -16,8 +28,10 @@ const balancerConfigSchema = z.object({
   backendTimeoutMs: cfg.int(3_000, 100, 60_000),
   /** Optional directory served at `/` (the browser demo). */
   webRoot: z.string().min(1).optional(),
-  /** WebSocket ping cadence on control sockets; 3 missed pongs mark a server dead. */
+  /** WebSocket ping cadence on control sockets. */
   heartbeatIntervalMs: cfg.int(1_000, 10, 60_000),
+  /** Missed pongs in a row after which a server is declared dead. */
+  deadAfterMisses: cfg.int(3, 1, 100),
   /** A control socket must send `register` within this long. */
   registerTimeoutMs: cfg.int(5_000, 10, 60_000),
   logLevel: cfg.logLevel(),
@@ -33,11 +47,15 @@ export const BALANCER_ENV = {
   backendUrl: 'PLEXUS_BACKEND_URL',
   partnerKey: 'PLEXUS_PARTNER_KEY',
   clusterSecret: 'PLEXUS_CLUSTER_SECRET',
+  operatorKey: 'PLEXUS_OPERATOR_KEY',
+  redisUrl: 'PLEXUS_REDIS_URL',
+  lbId: 'PLEXUS_LB_ID',
   ticketTtlMs: 'PLEXUS_TICKET_TTL_MS',
   authCacheTtlMs: 'PLEXUS_AUTH_CACHE_TTL_MS',
   backendTimeoutMs: 'PLEXUS_LB_BACKEND_TIMEOUT_MS',
   webRoot: 'PLEXUS_WEB_ROOT',
   heartbeatIntervalMs: 'PLEXUS_LB_HEARTBEAT_MS',
+  deadAfterMisses: 'PLEXUS_LB_DEAD_AFTER_MISSES',
   logLevel: 'PLEXUS_LOG_LEVEL',
 } as const;
 
@@ -57,8 +75,12 @@ export function loadBalancerConfig(
     ...(flags ? { flags } : {}),
   });
   refuseDevSecrets(
-    { partnerKey: config.partnerKey, clusterSecret: config.clusterSecret },
-    { partnerKey: BALANCER_ENV.partnerKey, clusterSecret: BALANCER_ENV.clusterSecret },
+    { partnerKey: config.partnerKey, clusterSecret: config.clusterSecret, operatorKey: config.operatorKey },
+    {
+      partnerKey: BALANCER_ENV.partnerKey,
+      clusterSecret: BALANCER_ENV.clusterSecret,
+      operatorKey: BALANCER_ENV.operatorKey,
+    },
     environment,
   );
   return config;

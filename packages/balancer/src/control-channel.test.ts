@@ -7,6 +7,7 @@ import {
   silentLogger,
   TEST_SECRET,
   testConfig,
+  testUser,
   waitFor,
   within,
 } from './test-support.ts';
@@ -17,6 +18,7 @@ const clients: ControlClient[] = [];
 before(async () => {
   lb = await startBalancer(testConfig({ heartbeatIntervalMs: 50, registerTimeoutMs: 300 }), {
     logger: silentLogger(),
+    events: false,
   });
 });
 
@@ -43,6 +45,11 @@ async function register(serverId: string, overrides: Record<string, unknown> = {
 async function servers(): Promise<Record<string, unknown>[]> {
   const res = await fetch(`${lb.url}/lb/api/v0/servers`);
   return ((await res.json()) as { data: { servers: Record<string, unknown>[] } }).data.servers;
+}
+
+async function deadServers(): Promise<Record<string, unknown>[]> {
+  const res = await fetch(`${lb.url}/lb/api/v0/servers`);
+  return ((await res.json()) as { data: { dead: Record<string, unknown>[] } }).data.dead;
 }
 
 async function serverIds(): Promise<string[]> {
@@ -75,11 +82,16 @@ test('register → registered with the ticket JWK and the heartbeat interval', a
   assert.equal(key.kty, 'OKP');
   assert.equal(key.crv, 'Ed25519');
   assert.ok(key.x && key.x.length > 20);
-  assert.equal(lb.balancer.registry.homeOf('hall'), 'ds-reg');
+  assert.equal(await lb.balancer.store.homeOf('hall'), 'ds-reg');
   assert.ok((await serverIds()).includes('ds-reg'));
   await client.close();
   await waitFor(async () => !(await serverIds()).includes('ds-reg'), 2_000, 'removal after close');
-  assert.equal(lb.balancer.registry.homeOf('hall'), undefined);
+  assert.equal(await lb.balancer.store.homeOf('hall'), undefined);
+  const dead = await deadServers();
+  const entry = dead.find((d) => d.serverId === 'ds-reg');
+  assert.equal(entry?.alive, false);
+  assert.match(String(entry?.reason), /control socket closed/);
+  assert.equal(entry?.playgrounds, 1);
 });
 
 test('garbage JSON → error message and close 4000; the balancer keeps serving', async () => {
@@ -154,6 +166,8 @@ test('a load report appears in GET /lb/api/v0/servers', async () => {
   assert.equal(entry.capacity, 40);
   assert.equal(entry.pending, 0);
   assert.equal(entry.draining, false);
+  assert.equal(entry.alive, true);
+  assert.deepEqual(entry.balancers, [lb.balancer.lbId]);
   assert.equal(entry.version, '0.1.0');
   assert.equal(entry.endpoint, 'ws://127.0.0.1:9100/ws');
   assert.deepEqual(entry.playgrounds, [
@@ -161,28 +175,27 @@ test('a load report appears in GET /lb/api/v0/servers', async () => {
     { playgroundId: 'cafe', players: 2 },
   ]);
   assert.ok(!Number.isNaN(Date.parse(entry.lastReportAt as string)));
-  assert.equal(lb.balancer.registry.homeOf('cafe'), 'ds-load');
+  assert.equal(await lb.balancer.store.homeOf('cafe'), 'ds-load');
+  // A server that starts draining says so in its reports; it takes no new playgrounds from then on.
+  client.send({ type: 'load', players: 7, playgrounds: [], cpu: 0, tickMs: 0, draining: true });
+  await waitFor(
+    async () => (await servers()).find((s) => s.serverId === 'ds-load')?.draining === true,
+    2_000,
+    'draining report',
+  );
   await client.close();
 });
 
 test('ticketRedeemed releases the pending seat and counts the player', async () => {
   const client = await register('ds-redeem', { capacity: 5 });
-  const user = {
-    id: 'u1',
-    firstName: 'A',
-    lastName: 'B',
-    privacyMode: 0,
-    avatar: '',
-    companyName: '',
-    companyTitle: '',
-  };
-  const grant = await lb.balancer.join.grant(user, 'redeem-room');
+  const grant = await lb.balancer.join.grant(testUser('u1'), 'redeem-room');
   assert.equal(grant.serverId, 'ds-redeem');
-  assert.equal(lb.balancer.ledger.pendingFor('ds-redeem'), 1);
+  const pending = async () => (await lb.balancer.store.get('ds-redeem'))?.pending;
+  assert.equal(await pending(), 1);
   const jti = JSON.parse(Buffer.from(grant.ticket.split('.')[1] as string, 'base64url').toString()).jti;
   client.send({ type: 'ticketRedeemed', jti, playgroundId: 'redeem-room' });
-  await waitFor(() => lb.balancer.ledger.pendingFor('ds-redeem') === 0, 2_000, 'redemption');
-  assert.equal(lb.balancer.registry.get('ds-redeem')?.players, 1);
+  await waitFor(async () => (await pending()) === 0, 2_000, 'redemption');
+  assert.equal((await lb.balancer.store.get('ds-redeem'))?.players, 1);
   await client.close();
 });
 
@@ -199,11 +212,82 @@ test('a second connection with the same server id replaces the first', async () 
 
 test('drain command reaches the server and stops new placements on it', async () => {
   const client = await register('ds-drain');
-  assert.equal(lb.balancer.control.sendCommand('ds-drain', 'drain'), true);
+  assert.equal(await lb.balancer.router.drain('ds-drain'), true);
   assert.deepEqual(await client.next(), { type: 'command', command: 'drain' });
   assert.equal((await servers()).find((s) => s.serverId === 'ds-drain')?.draining, true);
-  assert.equal(lb.balancer.control.sendCommand('ds-unknown', 'drain'), false);
+  assert.equal(await lb.balancer.router.drain('ds-unknown'), false);
   await client.close();
+});
+
+test('epoch conflicts: the higher epoch keeps the playground, the other server is told to release it', async () => {
+  const a = await register('ds-epoch-a', { playgrounds: [{ playgroundId: 'fenced', players: 1, epoch: 3 }] });
+  assert.equal(await lb.balancer.store.homeOf('fenced'), 'ds-epoch-a');
+  // A newer holder (it claimed epoch 5 after ds-epoch-a was cut off) wins; the old one must stop.
+  const b = await register('ds-epoch-b', { playgrounds: [{ playgroundId: 'fenced', players: 1, epoch: 5 }] });
+  assert.deepEqual(await a.nextOfType('release'), { type: 'release', playgroundId: 'fenced' });
+  assert.equal(await lb.balancer.store.homeOf('fenced'), 'ds-epoch-b');
+  // A stale reporter (lower epoch) loses, in a load report as in a register; ties keep the home.
+  a.send({
+    type: 'load',
+    players: 1,
+    playgrounds: [{ playgroundId: 'fenced', players: 1, epoch: 4 }],
+    cpu: 0,
+    tickMs: 0,
+  });
+  assert.deepEqual(await a.nextOfType('release'), { type: 'release', playgroundId: 'fenced' });
+  const c = await register('ds-epoch-c', { playgrounds: [{ playgroundId: 'fenced', players: 1, epoch: 5 }] });
+  assert.deepEqual(await c.nextOfType('release'), { type: 'release', playgroundId: 'fenced' });
+  assert.equal(await lb.balancer.store.homeOf('fenced'), 'ds-epoch-b');
+  // A server that lost its link comes back with its playgrounds: re-adopted when nobody holds them.
+  await b.close();
+  await waitFor(async () => (await lb.balancer.store.homeOf('fenced')) === undefined, 2_000, 'b dead');
+  c.send({
+    type: 'load',
+    players: 1,
+    playgrounds: [{ playgroundId: 'fenced', players: 1, epoch: 5 }],
+    cpu: 0,
+    tickMs: 0,
+  });
+  await waitFor(
+    async () => (await lb.balancer.store.homeOf('fenced')) === 'ds-epoch-c',
+    2_000,
+    're-adoption',
+  );
+  await a.close();
+  await c.close();
+});
+
+test('a draining server neither takes over nor is told to release a playground placed elsewhere', async () => {
+  const a = await register('ds-moving', { playgrounds: [{ playgroundId: 'moving', players: 2, epoch: 2 }] });
+  const b = await register('ds-target');
+  a.send({
+    type: 'load',
+    players: 2,
+    playgrounds: [{ playgroundId: 'moving', players: 2, epoch: 2 }],
+    cpu: 0,
+    tickMs: 0,
+    draining: true,
+  });
+  await waitFor(async () => (await servers()).find((s) => s.serverId === 'ds-moving')?.draining === true);
+  const grant = await lb.balancer.join.grant(testUser('u-moving'), 'moving');
+  assert.equal(grant.serverId, 'ds-target');
+  a.send({
+    type: 'load',
+    players: 2,
+    playgrounds: [{ playgroundId: 'moving', players: 2, epoch: 9 }],
+    cpu: 0,
+    tickMs: 0,
+    draining: true,
+  });
+  await waitFor(
+    async () => (await lb.balancer.store.get('ds-moving'))?.playgrounds[0]?.epoch === 9,
+    2_000,
+    'the epoch-9 report',
+  );
+  assert.equal(await lb.balancer.store.homeOf('moving'), 'ds-target');
+  await assert.rejects(a.nextOfType('release', 200));
+  await a.close();
+  await b.close();
 });
 
 test('a server that answers pings stays; one that stops answering is removed after ~3 heartbeats', async () => {
@@ -214,10 +298,14 @@ test('a server that answers pings stays; one that stops answering is removed aft
   await mute.opened;
   mute.send(registerMessage('ds-mute', { playgrounds: [{ playgroundId: 'mute-room', players: 1 }] }));
   assert.equal(((await mute.next()) as { type: string }).type, 'registered');
-  assert.equal(lb.balancer.registry.homeOf('mute-room'), 'ds-mute');
+  assert.equal(await lb.balancer.store.homeOf('mute-room'), 'ds-mute');
 
   await waitFor(async () => !(await serverIds()).includes('ds-mute'), 3_000, 'dead server removal');
-  assert.equal(lb.balancer.registry.homeOf('mute-room'), undefined);
+  assert.equal(await lb.balancer.store.homeOf('mute-room'), undefined);
+  assert.match(
+    String((await deadServers()).find((d) => d.serverId === 'ds-mute')?.reason),
+    /missed 3 heartbeats/,
+  );
   await within(mute.closed, 2_000, 'terminated socket');
   await waitFor(() => pings >= 5, 3_000, 'five pings');
   assert.ok((await serverIds()).includes('ds-alive'));
@@ -225,7 +313,10 @@ test('a server that answers pings stays; one that stops answering is removed aft
 });
 
 test('close() sends 1001 to connected servers and the process can exit', async () => {
-  const other = await startBalancer(testConfig({ heartbeatIntervalMs: 1_000 }), { logger: silentLogger() });
+  const other = await startBalancer(testConfig({ heartbeatIntervalMs: 1_000 }), {
+    logger: silentLogger(),
+    events: false,
+  });
   const client = new ControlClient(other.url);
   await client.opened;
   client.send(registerMessage('ds-bye'));

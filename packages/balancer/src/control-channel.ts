@@ -6,21 +6,23 @@ import {
   CloseCodes,
   CONTROL_PATH,
   CONTROL_PROTOCOL_VERSION,
-  type CommandMessage,
   ErrorCodes,
   type ErrorName,
 } from '@plexus/protocol';
 import type { Logger } from 'pino';
 import { type WebSocket, WebSocketServer } from 'ws';
+import type { ClusterStore, Release, ServerIdentity } from './cluster-store.ts';
 import { parseServerMessage } from './control-messages.ts';
-import type { MappingConflict, ServerRegistry } from './registry.ts';
-import type { SeatLedger } from './seat-ledger.ts';
+import { type ControlRpc, newRpcSlots, type RpcPeer, type RpcSlots } from './control-rpc.ts';
+import type { LocalServers } from './server-router.ts';
 import type { TicketPublicJwk } from './tickets.ts';
 
 /** Largest control message (DESIGN.md §8). */
 export const CONTROL_MAX_PAYLOAD_BYTES = 1024 * 1024;
-/** Missed pongs after which a server is dead. */
-export const MAX_MISSED_PONGS = 3;
+/** Bytes queued on a control socket beyond which further messages to it are dropped. */
+export const CONTROL_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+/** Load reports waiting for the store per server; beyond it new ones are dropped (the next replaces them). */
+const MAX_QUEUED_OPS = 8;
 
 /** Close codes of the control channel (docs/api.md#control-channel). */
 export const ControlCloseCodes = {
@@ -30,40 +32,59 @@ export const ControlCloseCodes = {
   REGISTER_TIMEOUT: CloseCodes.HANDSHAKE_TIMEOUT,
   REPLACED: CloseCodes.DUPLICATE_LOGIN,
   SHUTDOWN: CloseCodes.SHUTTING_DOWN,
+  /** 1013 Try Again Later: the shared state (Redis) could not record the registration. */
+  TRY_AGAIN_LATER: 1013,
 } as const;
 
 export interface ControlChannelOptions {
-  registry: ServerRegistry;
-  ledger: SeatLedger;
+  store: ClusterStore;
+  rpc: ControlRpc;
   ticketKey: TicketPublicJwk;
   clusterSecret: string;
   heartbeatIntervalMs: number;
+  /** Missed pongs in a row after which a server is dead. */
+  deadAfterMisses: number;
   registerTimeoutMs: number;
   logger: Logger;
+  /** Mappings lost in an epoch conflict: the losers must be told (they may be on another balancer). */
+  onReleases(releases: Release[]): void;
+  /** A server no balancer holds any more was declared dead. */
+  onServerDead(serverId: string, dropped: string[]): void;
 }
 
 interface Connection {
   ws: WebSocket;
   serverId: string | undefined;
+  identity: ServerIdentity | undefined;
   missedPongs: number;
   /** Set when a newer connection took over its server id: its close must not unregister. */
   replaced: boolean;
   registerTimer: NodeJS.Timeout | undefined;
   heartbeat: NodeJS.Timeout | undefined;
+  rpc: RpcSlots;
   log: Logger;
+}
+
+/** State operations of one server, applied one after another (register before load, lose before re-register). */
+interface OpQueue {
+  tail: Promise<void>;
+  depth: number;
 }
 
 /**
  * The WebSocket control channel dedicated servers keep open to the balancer: authenticated by the
- * cluster secret on upgrade, `register` first, then load reports and ticket redemptions; the balancer
- * pings every heartbeat interval and drops a server after MAX_MISSED_PONGS missed pongs.
+ * cluster secret on upgrade, `register` first, then load reports, ticket redemptions and control RPCs;
+ * the balancer pings every heartbeat interval and declares a server dead after `deadAfterMisses`
+ * missed pongs or when its socket closes.
  */
-export class ControlChannel {
+export class ControlChannel implements LocalServers {
   readonly #o: ControlChannelOptions;
   readonly #wss: WebSocketServer;
   readonly #secretDigest: Buffer;
   readonly #connections = new Set<Connection>();
   readonly #byServer = new Map<string, Connection>();
+  readonly #queues = new Map<string, OpQueue>();
+  readonly #refresh: NodeJS.Timeout;
   #closing = false;
 
   constructor(options: ControlChannelOptions) {
@@ -75,6 +96,14 @@ export class ControlChannel {
       perMessageDeflate: false,
       clientTracking: false,
     });
+    // Shared state expires unless refreshed: this is what tells other balancers this one still
+    // holds its servers.
+    this.#refresh = setInterval(() => {
+      this.#o.store
+        .refresh(this.connectedServers())
+        .catch((err: unknown) => this.#o.logger.debug({ err }, 'registry refresh failed'));
+    }, options.heartbeatIntervalMs);
+    this.#refresh.unref();
   }
 
   /** Takes over `upgrade` requests on the HTTP server: CONTROL_PATH only, everything else is dropped. */
@@ -84,27 +113,34 @@ export class ControlChannel {
     );
   }
 
-  /** Connected, registered server ids. */
+  /** Registered server ids whose socket this balancer holds. */
   connectedServers(): string[] {
     return [...this.#byServer.keys()];
   }
 
-  /**
-   * Sends a command to a server. `drain` and `shutdown` both stop new placements on it at once.
-   * Returns false when the server is not connected.
-   */
-  sendCommand(serverId: string, command: CommandMessage['command']): boolean {
-    const conn = this.#byServer.get(serverId);
-    if (!conn) return false;
-    this.#o.registry.setDraining(serverId, true);
-    this.#send(conn, { type: 'command', command });
-    conn.log.info({ command }, 'command sent');
-    return true;
+  isConnected(serverId: string): boolean {
+    return this.#byServer.has(serverId);
   }
 
-  /** Closes every control socket with 1001 and stops accepting new ones. */
+  send(serverId: string, message: BalancerToServer): boolean {
+    const conn = this.#byServer.get(serverId);
+    return conn !== undefined && this.#send(conn, message);
+  }
+
+  broadcast(message: BalancerToServer): number {
+    const text = JSON.stringify(message);
+    let sent = 0;
+    for (const conn of this.#byServer.values()) if (this.#sendText(conn, text)) sent++;
+    return sent;
+  }
+
+  /**
+   * Closes every control socket with 1001 and stops accepting new ones. Servers are not declared
+   * dead: they reconnect to this balancer when it is back, or stay held by the others.
+   */
   async close(): Promise<void> {
     this.#closing = true;
+    clearInterval(this.#refresh);
     const closed = [...this.#connections].map(
       (conn) =>
         new Promise<void>((resolve) => {
@@ -118,6 +154,7 @@ export class ControlChannel {
         }),
     );
     await Promise.all(closed);
+    await Promise.all([...this.#queues.values()].map((q) => q.tail));
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
   }
 
@@ -151,10 +188,12 @@ export class ControlChannel {
     const conn: Connection = {
       ws,
       serverId: undefined,
+      identity: undefined,
       missedPongs: 0,
       replaced: false,
       registerTimer: undefined,
       heartbeat: undefined,
+      rpc: newRpcSlots(),
       log: this.#o.logger.child({ remote: req.socket.remoteAddress }),
     };
     this.#connections.add(conn);
@@ -197,7 +236,6 @@ export class ControlChannel {
       return;
     }
     const message = parsed.message;
-    const { registry, ledger } = this.#o;
     if (conn.serverId === undefined) {
       if (message.type !== 'register') {
         this.#refuse(
@@ -217,29 +255,7 @@ export class ControlChannel {
         );
         return;
       }
-      clearTimeout(conn.registerTimer);
-      conn.registerTimer = undefined;
-      const previous = this.#byServer.get(message.serverId);
-      if (previous) {
-        previous.replaced = true;
-        previous.log.warn('control connection replaced by a newer one for the same server id');
-        this.#stopHeartbeat(previous);
-        previous.ws.close(ControlCloseCodes.REPLACED, 'replaced by a newer connection');
-      }
-      conn.serverId = message.serverId;
-      conn.log = conn.log.child({ serverId: message.serverId });
-      this.#byServer.set(message.serverId, conn);
-      this.#logConflicts(conn, registry.register(message));
-      this.#send(conn, {
-        type: 'registered',
-        ticketKey: this.#o.ticketKey,
-        heartbeatIntervalMs: this.#o.heartbeatIntervalMs,
-      });
-      this.#startHeartbeat(conn);
-      conn.log.info(
-        { endpoint: message.endpoint, capacity: message.capacity, version: message.version },
-        'dedicated server registered',
-      );
+      this.#register(conn, message);
       return;
     }
     const serverId = conn.serverId;
@@ -253,17 +269,106 @@ export class ControlChannel {
         );
         return;
       case 'load':
-        this.#logConflicts(
+        this.#enqueue(
+          serverId,
           conn,
-          registry.applyLoad(serverId, message, (playgroundId) =>
-            ledger.hasPendingFor(serverId, playgroundId),
-          ),
+          async () => {
+            this.#o.onReleases(await this.#o.store.report(conn.identity as ServerIdentity, message));
+          },
+          true,
         );
         return;
       case 'ticketRedeemed':
-        if (ledger.redeem(serverId, message.jti)) registry.notePlayerJoined(serverId, message.playgroundId);
+        this.#enqueue(serverId, conn, async () => {
+          await this.#o.store.redeem(serverId, message.jti, message.playgroundId);
+        });
+        return;
+      case 'rpc':
+        this.#o.rpc.handle(this.#peerOf(conn, serverId), message);
         return;
     }
+  }
+
+  #register(
+    conn: Connection,
+    message: ServerIdentity & {
+      playgrounds: { playgroundId: string; players: number; epoch?: number | undefined }[];
+    },
+  ): void {
+    clearTimeout(conn.registerTimer);
+    conn.registerTimer = undefined;
+    const serverId = message.serverId;
+    const previous = this.#byServer.get(serverId);
+    if (previous) {
+      previous.replaced = true;
+      previous.log.warn('control connection replaced by a newer one for the same server id');
+      this.#stopHeartbeat(previous);
+      previous.ws.close(ControlCloseCodes.REPLACED, 'replaced by a newer connection');
+    }
+    conn.serverId = serverId;
+    conn.identity = {
+      serverId,
+      endpoint: message.endpoint,
+      capacity: message.capacity,
+      version: message.version,
+      protocolVersion: message.protocolVersion,
+    };
+    conn.log = conn.log.child({ serverId });
+    this.#byServer.set(serverId, conn);
+    this.#enqueue(serverId, conn, async () => {
+      let releases: Release[];
+      try {
+        releases = await this.#o.store.register(conn.identity as ServerIdentity, message.playgrounds);
+      } catch (err) {
+        conn.log.error({ err }, 'registration could not be recorded');
+        this.#refuse(
+          conn,
+          'LB_STATE_UNAVAILABLE',
+          'The balancer could not record the registration; retry later',
+          ControlCloseCodes.TRY_AGAIN_LATER,
+        );
+        return;
+      }
+      if (this.#byServer.get(serverId) !== conn) return;
+      this.#send(conn, {
+        type: 'registered',
+        ticketKey: this.#o.ticketKey,
+        heartbeatIntervalMs: this.#o.heartbeatIntervalMs,
+      });
+      this.#startHeartbeat(conn);
+      conn.log.info(
+        { endpoint: message.endpoint, capacity: message.capacity, version: message.version },
+        'dedicated server registered',
+      );
+      this.#o.onReleases(releases);
+    });
+  }
+
+  #peerOf(conn: Connection, serverId: string): RpcPeer {
+    return { serverId, rpc: conn.rpc, send: (m) => this.#send(conn, m) };
+  }
+
+  /**
+   * Runs a state operation after the server's earlier ones. Operations of a connection that is no
+   * longer the server's current one are skipped; `droppable` ones (load reports) are dropped when
+   * the store is slow rather than queued without bound.
+   */
+  #enqueue(serverId: string, conn: Connection | undefined, op: () => Promise<void>, droppable = false): void {
+    let queue = this.#queues.get(serverId);
+    if (!queue) {
+      queue = { tail: Promise.resolve(), depth: 0 };
+      this.#queues.set(serverId, queue);
+    }
+    if (droppable && queue.depth >= MAX_QUEUED_OPS) return;
+    const q = queue;
+    q.depth++;
+    q.tail = q.tail
+      .then(() => (conn === undefined || this.#byServer.get(serverId) === conn ? op() : undefined))
+      .catch((err: unknown) => this.#o.logger.debug({ err, serverId }, 'control state operation failed'))
+      .finally(() => {
+        q.depth--;
+        if (q.depth === 0 && this.#queues.get(serverId) === q) this.#queues.delete(serverId);
+      });
   }
 
   #onClose(conn: Connection, code: number): void {
@@ -277,14 +382,29 @@ export class ControlChannel {
 
   #unregister(serverId: string, reason: string): void {
     this.#byServer.delete(serverId);
-    this.#o.ledger.dropServer(serverId);
-    const dropped = this.#o.registry.remove(serverId);
-    this.#o.logger.warn({ serverId, reason, playgrounds: dropped }, 'dedicated server removed');
+    // A balancer shutting down leaves its servers to the others (or to its own restart): its entries
+    // in the shared state simply expire.
+    if (this.#closing) return;
+    this.#enqueue(serverId, undefined, async () => {
+      const outcome = await this.#o.store.lose(serverId, reason);
+      if (outcome.dead) {
+        this.#o.logger.warn(
+          { serverId, reason, playgrounds: outcome.dropped.slice(0, 50), dropped: outcome.dropped.length },
+          'dedicated server dead; its playgrounds are placed again on their next join',
+        );
+        this.#o.onServerDead(serverId, outcome.dropped);
+      } else {
+        this.#o.logger.info(
+          { serverId, reason },
+          'control link lost; another balancer still holds the server',
+        );
+      }
+    });
   }
 
   #startHeartbeat(conn: Connection): void {
     conn.heartbeat = setInterval(() => {
-      if (conn.missedPongs >= MAX_MISSED_PONGS) {
+      if (conn.missedPongs >= this.#o.deadAfterMisses) {
         conn.log.warn({ missedPongs: conn.missedPongs }, 'dedicated server missed its heartbeats');
         this.#stopHeartbeat(conn);
         // Unregister at once: terminate's close event may come later on a dead peer.
@@ -316,17 +436,18 @@ export class ControlChannel {
     conn.ws.close(closeCode, errorName.slice(0, 100));
   }
 
-  #send(conn: Connection, message: BalancerToServer): void {
-    if (conn.ws.readyState !== conn.ws.OPEN) return;
-    conn.ws.send(JSON.stringify(message));
+  #send(conn: Connection, message: BalancerToServer): boolean {
+    return this.#sendText(conn, JSON.stringify(message));
   }
 
-  #logConflicts(conn: Connection, conflicts: MappingConflict[]): void {
-    if (conflicts.length === 0) return;
-    conn.log.warn(
-      { conflicts: conflicts.slice(0, 10), count: conflicts.length },
-      'playground reported by two servers',
-    );
+  #sendText(conn: Connection, text: string): boolean {
+    if (conn.ws.readyState !== conn.ws.OPEN) return false;
+    if (conn.ws.bufferedAmount > CONTROL_MAX_BUFFERED_BYTES) {
+      conn.log.warn({ buffered: conn.ws.bufferedAmount }, 'control socket backed up; message dropped');
+      return false;
+    }
+    conn.ws.send(text);
+    return true;
   }
 }
 

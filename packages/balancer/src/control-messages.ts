@@ -12,6 +12,7 @@ const count = z.number().int().min(0).max(1_000_000);
 const playgroundLoad = z.object({
   playgroundId: z.string().regex(PLAYGROUND_ID_PATTERN),
   players: count,
+  epoch: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
 });
 
 const playgrounds = z.array(playgroundLoad).max(MAX_REPORTED_PLAYGROUNDS);
@@ -41,6 +42,7 @@ export const loadMessage = z.object({
   bytesOutPerSec: z.number().min(0).max(1e12).optional(),
   tickP99Ms: z.number().min(0).max(3_600_000).optional(),
   backpressureSkips: z.number().int().min(0).max(1e12).optional(),
+  draining: z.boolean().optional(),
 });
 
 export const ticketRedeemedMessage = z.object({
@@ -49,10 +51,27 @@ export const ticketRedeemedMessage = z.object({
   playgroundId: z.string().regex(PLAYGROUND_ID_PATTERN),
 });
 
+/**
+ * A control RPC. The method is checked by the handler (an unknown one is answered with an error, not
+ * a closed channel); the params are checked by whoever answers the method. Their size is bounded by
+ * the socket's frame limit.
+ */
+export const rpcMessage = z.object({
+  type: z.literal('rpc'),
+  id: z
+    .number()
+    .int()
+    .min(1)
+    .max(2 ** 31 - 1),
+  method: z.string().min(1).max(128),
+  params: z.record(z.string(), z.unknown()),
+});
+
 export const serverToBalancer = z.discriminatedUnion('type', [
   registerMessage,
   loadMessage,
   ticketRedeemedMessage,
+  rpcMessage,
 ]);
 
 export type ParsedServerMessage = z.output<typeof serverToBalancer>;
@@ -79,6 +98,6 @@ export function parseServerMessage(text: string): ParseOutcome {
 }
 
 /** The parsed message as the protocol type (a compile-time check that the schemas match it). */
-export function asProtocolMessage(message: ParsedServerMessage): ServerToBalancer {
+export function asProtocolMessage(message: Exclude<ParsedServerMessage, { type: 'rpc' }>): ServerToBalancer {
   return message;
 }

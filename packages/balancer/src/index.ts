@@ -1,10 +1,12 @@
 export { type BalancerApp, type BalancerParts, createBalancerApp } from './app.ts';
 export { AuthCache } from './auth-cache.ts';
-export { type BackendClient, HttpBackendClient } from './backend-client.ts';
+export { type BackendClient, HttpBackendClient, type PartnerRpcOutcome } from './backend-client.ts';
+export type { ClusterStore, ServerView } from './cluster-store.ts';
 export { BALANCER_ENV, type BalancerConfig, type BalancerConfigInput, loadBalancerConfig } from './config.ts';
 export { ControlChannel, ControlCloseCodes } from './control-channel.ts';
-export { headroom, type PlacementResult, placePlayground, type RegistrySnapshot } from './placement.ts';
-export { ServerRegistry } from './registry.ts';
+export { MemoryClusterStore } from './memory-store.ts';
+export { headroom, type PlacementResult, type PlacementSnapshot, placePlayground } from './placement.ts';
+export { RedisClusterStore } from './redis-store.ts';
 export { SeatLedger } from './seat-ledger.ts';
 export { type BalancerHandle, startBalancer } from './start.ts';
 export { displayProfileOf, TicketSigner } from './tickets.ts';

@@ -1,33 +1,50 @@
-import { AppError, isAppError } from '@plexus/kit';
+import { AppError, isAppError, verifyResumeToken } from '@plexus/kit';
 import type { EndpointGrant, UserSimple } from '@plexus/protocol';
 import type { Logger } from 'pino';
+import type { AnalyticsRecorder } from './analytics-recorder.ts';
 import type { AuthCache } from './auth-cache.ts';
 import type { BackendClient } from './backend-client.ts';
+import type { ClusterStore } from './cluster-store.ts';
 import type { BalancerMetrics } from './metrics.ts';
-import { placePlayground, type RefusalReason } from './placement.ts';
-import type { ServerRegistry } from './registry.ts';
-import type { SeatLedger } from './seat-ledger.ts';
+import type { RefusalReason } from './placement.ts';
 import { newTicketId, type TicketSigner } from './tickets.ts';
 
 export interface JoinServiceDeps {
   backend: BackendClient;
   authCache: AuthCache;
-  registry: ServerRegistry;
-  ledger: SeatLedger;
+  store: ClusterStore;
   signer: TicketSigner;
   metrics: BalancerMetrics;
+  analytics: Pick<AnalyticsRecorder, 'record'>;
+  clusterSecret: string;
+  /** Whether this balancer holds a server's control socket (it signs tickets only for those). */
+  connected(serverId: string): boolean;
   logger: Logger;
+}
+
+export interface MatchmadeJoin {
+  criteria?: Record<string, unknown> | undefined;
+  partyId?: string | undefined;
+}
+
+export interface NamedJoin {
+  /** The resume token of the user's last welcome in this playground: come back as the same avatar. */
+  resumeToken?: string | undefined;
+  /** Joins a private playground. */
+  inviteCode?: string | undefined;
 }
 
 const REFUSAL_MESSAGES: Record<RefusalReason, string> = {
   no_servers: 'No dedicated server is registered',
   playground_full: 'The server hosting this playground is full',
   no_capacity: 'No dedicated server has room',
+  home_not_connected: 'The server hosting this playground is not connected to this balancer',
 };
 
 /**
  * The join flow behind getEndpoint / getEndpointPlaygroundId: authenticate the session through the
- * backend (with a short cache), place the playground, reserve a seat, sign a ticket.
+ * backend (with a short cache), let the backend's matchmaking pick the playground instance, place it,
+ * reserve a seat, sign a ticket. A refused join is recorded as an analytics event (never waited on).
  */
 export class JoinService {
   readonly #d: JoinServiceDeps;
@@ -48,52 +65,119 @@ export class JoinService {
     return call;
   }
 
-  /** Matchmaking join: the backend picks the playground, the balancer places it. */
-  async joinMatchmade(sessionId: string, criteria?: Record<string, unknown>): Promise<EndpointGrant> {
-    const user = await this.authenticate(sessionId);
-    const playgroundId = await this.#d.backend.findPlayground(user.id, criteria);
-    return this.grant(user, playgroundId);
-  }
-
-  /** Join a named playground. */
-  async joinPlayground(sessionId: string, playgroundId: string): Promise<EndpointGrant> {
-    const user = await this.authenticate(sessionId);
-    return this.grant(user, playgroundId);
+  /** Matchmaking join: the backend picks the playground instance (the same for a whole party). */
+  async joinMatchmade(sessionId: string, options: MatchmadeJoin = {}): Promise<EndpointGrant> {
+    const attempt: Attempt = {};
+    return this.#recordRefusal(attempt, async () => {
+      const user = await this.authenticate(sessionId);
+      attempt.userId = user.id;
+      const playgroundId = await this.#d.backend.findPlayground(user.id, options.criteria, options.partyId);
+      attempt.playgroundId = playgroundId;
+      return this.grant(user, playgroundId);
+    });
   }
 
   /**
-   * Places the playground and issues a ticket. Placement, seat reservation and the mapping happen in
-   * one synchronous step, so concurrent joins always see each other's reservations.
+   * Join a named playground. With a resume token (after a lost connection, a dead server or a
+   * drain), the token must be the balancer-cluster's and name this user and playground instance; the
+   * user skips matchmaking and enters even a full playground (they hold a seat there). Otherwise the
+   * backend's matchmaking chooses the instance (`expo-hall#2` when `expo-hall` is full).
    */
-  async grant(user: UserSimple, playgroundId: string): Promise<EndpointGrant> {
-    const { registry, ledger, signer, metrics } = this.#d;
-    const placement = placePlayground(registry.snapshot(), { playgroundId }, ledger.pendingByServer());
-    if (!placement.ok) {
-      metrics.placementRefusals.inc({ reason: placement.reason });
-      throw new AppError('LB_NO_CAPACITY', REFUSAL_MESSAGES[placement.reason]);
-    }
-    const server = registry.get(placement.serverId);
-    if (!server) throw new AppError('COMMON_INTERNAL', 'placed on an unknown server');
+  async joinPlayground(
+    sessionId: string,
+    playgroundId: string,
+    options: NamedJoin = {},
+  ): Promise<EndpointGrant> {
+    const attempt: Attempt = { playgroundId };
+    return this.#recordRefusal(attempt, async () => {
+      const user = await this.authenticate(sessionId);
+      attempt.userId = user.id;
+      if (options.resumeToken !== undefined) {
+        const claims = verifyResumeToken(this.#d.clusterSecret, options.resumeToken, this.#d.signer.now());
+        if (!claims || claims.userId !== user.id || claims.playgroundId !== playgroundId) {
+          throw new AppError('LB_RESUME_INVALID');
+        }
+        return this.grant(user, playgroundId, options.resumeToken);
+      }
+      const instanceId = await this.#d.backend.joinPlayground(user.id, playgroundId, options.inviteCode);
+      attempt.playgroundId = instanceId;
+      return this.grant(user, instanceId);
+    });
+  }
+
+  /**
+   * Places the playground and issues a ticket. Placement, seat reservation and the mapping are one
+   * atomic step of the store, so concurrent joins (on any balancer) see each other's reservations.
+   */
+  async grant(user: UserSimple, playgroundId: string, resumeToken?: string): Promise<EndpointGrant> {
+    const { store, signer, metrics } = this.#d;
     const jti = newTicketId();
     const nowMs = signer.now();
-    ledger.reserve({ jti, serverId: server.serverId, playgroundId, expiresAtMs: signer.expiryFor(nowMs) });
-    registry.assign(playgroundId, server.serverId);
+    const placed = await store.place({
+      playgroundId,
+      jtis: [jti],
+      expiresAtMs: signer.expiryFor(nowMs),
+      resume: resumeToken !== undefined,
+      connected: this.#d.connected,
+    });
+    if (!placed.ok) {
+      metrics.placementRefusals.inc({ reason: placed.reason });
+      if (placed.reason === 'home_not_connected') throw new AppError('LB_SERVER_NOT_CONNECTED');
+      throw new AppError('LB_NO_CAPACITY', REFUSAL_MESSAGES[placed.reason]);
+    }
+    if (placed.replaced) {
+      metrics.playgroundsReplaced.inc();
+      this.#d.logger.info(
+        { playgroundId, serverId: placed.serverId },
+        'playground of a dead server placed again; its new host restores the last checkpoint',
+      );
+    }
     try {
-      const signed = await signer.sign({ serverId: server.serverId, playgroundId, user, jti, nowMs });
+      const signed = await signer.sign({
+        serverId: placed.serverId,
+        playgroundId,
+        user,
+        jti,
+        nowMs,
+        resumeToken,
+      });
       metrics.ticketsIssued.inc();
       this.#d.logger.debug(
-        { serverId: server.serverId, playgroundId, userId: user.id, sticky: placement.sticky },
+        {
+          serverId: placed.serverId,
+          playgroundId,
+          userId: user.id,
+          sticky: placed.sticky,
+          resume: !!resumeToken,
+        },
         'ticket issued',
       );
       return {
-        endpoint: server.endpoint,
+        endpoint: placed.endpoint,
         ticket: signed.ticket,
-        serverId: server.serverId,
+        serverId: placed.serverId,
         playgroundId,
         expiresAt: new Date(signed.expiresAtMs).toISOString(),
       };
     } catch (err) {
-      ledger.release(server.serverId, jti);
+      await store.releaseSeats(placed.serverId, playgroundId, [jti]);
+      throw err;
+    }
+  }
+
+  async #recordRefusal(attempt: Attempt, join: () => Promise<EndpointGrant>): Promise<EndpointGrant> {
+    try {
+      return await join();
+    } catch (err) {
+      if (isAppError(err)) {
+        this.#d.analytics.record({
+          type: 'refused',
+          at: this.#d.signer.now(),
+          ...(attempt.userId === undefined ? {} : { userId: attempt.userId }),
+          ...(attempt.playgroundId === undefined ? {} : { playgroundId: attempt.playgroundId }),
+          data: { reason: err.errorName },
+        });
+      }
       throw err;
     }
   }
@@ -112,4 +196,9 @@ export class JoinService {
       this.#d.metrics.authCheckDuration.observe({ outcome }, (performance.now() - started) / 1000);
     }
   }
+}
+
+interface Attempt {
+  userId?: string;
+  playgroundId?: string;
 }

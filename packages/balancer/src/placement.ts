@@ -1,62 +1,76 @@
-/** What placement needs to know about one registered server. */
+/** What placement needs to know about one live server. */
 export interface PlacementServer {
   serverId: string;
   capacity: number;
   /** Players the server last reported (plus redemptions since). */
   players: number;
+  /** Unexpired, unredeemed tickets on the server. */
+  pending: number;
   draining: boolean;
+  /**
+   * Whether this balancer holds the server's control socket, i.e. the server knows this balancer's
+   * ticket key. Always true with one balancer; with several (Redis) a ticket can only be issued by a
+   * balancer the server is connected to.
+   */
+  connected: boolean;
 }
 
-/** A read-only view of the registry at one instant. */
-export interface RegistrySnapshot {
+/** A read-only view of the live servers and of the requested playground's home at one instant. */
+export interface PlacementSnapshot {
   servers: readonly PlacementServer[];
-  /** playgroundId → serverId of the server hosting it. */
-  homes: ReadonlyMap<string, string>;
+  /** Server id the playground is mapped to, if any (it may have died since: then it is not in `servers`). */
+  home: string | undefined;
 }
 
 export interface PlacementRequest {
-  playgroundId: string;
+  /** Seats needed at once (relocating a playground moves all of its users); default 1. */
+  seats?: number;
+  /** A resuming user already holds a seat in the playground: no headroom check on its home. */
+  resume?: boolean;
+  /** A server that must not be chosen (the draining server asking for a new home). */
+  exclude?: string;
 }
 
-export type RefusalReason = 'no_servers' | 'playground_full' | 'no_capacity';
+export type RefusalReason = 'no_servers' | 'playground_full' | 'no_capacity' | 'home_not_connected';
 
 export type PlacementResult =
   | { ok: true; serverId: string; sticky: boolean }
   | { ok: false; reason: RefusalReason };
 
 /** Free seats: capacity − reported players − pending ticket reservations. */
-export function headroom(server: PlacementServer, pending: ReadonlyMap<string, number>): number {
-  return server.capacity - server.players - (pending.get(server.serverId) ?? 0);
+export function headroom(server: PlacementServer): number {
+  return server.capacity - server.players - server.pending;
 }
 
 /**
  * Chooses the server for a playground. A playground already hosted on a live, non-draining server
- * stays there (one playground lives on one server) and is refused when that server is full. Any
- * other playground goes to the non-draining server with the most headroom, ties broken by the lower
- * server id. Pure: the caller records the mapping and the seat.
+ * stays there (one playground lives on one server) and is refused when that server is full, unless
+ * the user resumes (they hold a seat there). Any other playground goes to the non-draining connected
+ * server with the most headroom, ties broken by the lower server id; a resuming user is placed even
+ * where no seat is free (they held one on the server that died). Pure: the store records the result.
  */
 export function placePlayground(
-  snapshot: RegistrySnapshot,
-  request: PlacementRequest,
-  pending: ReadonlyMap<string, number>,
+  snapshot: PlacementSnapshot,
+  request: PlacementRequest = {},
 ): PlacementResult {
-  const homeId = snapshot.homes.get(request.playgroundId);
-  if (homeId !== undefined) {
-    const home = snapshot.servers.find((s) => s.serverId === homeId);
-    if (home && !home.draining) {
-      return headroom(home, pending) > 0
-        ? { ok: true, serverId: home.serverId, sticky: true }
-        : { ok: false, reason: 'playground_full' };
-    }
+  const seats = request.seats ?? 1;
+  const resume = request.resume === true;
+  const home =
+    snapshot.home === undefined ? undefined : snapshot.servers.find((s) => s.serverId === snapshot.home);
+  if (home && !home.draining && home.serverId !== request.exclude) {
+    if (!home.connected) return { ok: false, reason: 'home_not_connected' };
+    return resume || headroom(home) >= seats
+      ? { ok: true, serverId: home.serverId, sticky: true }
+      : { ok: false, reason: 'playground_full' };
   }
   let best: PlacementServer | undefined;
   let bestRoom = 0;
   let candidates = 0;
   for (const server of snapshot.servers) {
-    if (server.draining) continue;
+    if (server.draining || !server.connected || server.serverId === request.exclude) continue;
     candidates++;
-    const room = headroom(server, pending);
-    if (room <= 0) continue;
+    const room = headroom(server);
+    if (room < seats && !resume) continue;
     if (!best || room > bestRoom || (room === bestRoom && server.serverId < best.serverId)) {
       best = server;
       bestRoom = room;

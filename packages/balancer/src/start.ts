@@ -15,10 +15,14 @@ export interface BalancerHandle {
 /** Starts the load balancer and logs one `listening` line with the bound URL. */
 export async function startBalancer(
   config: BalancerConfig,
-  options: { logger: Logger },
+  options: { logger: Logger; events?: boolean },
 ): Promise<BalancerHandle> {
   const { logger } = options;
-  const balancer = await createBalancerApp({ config, logger });
+  const balancer = await createBalancerApp({
+    config,
+    logger,
+    ...(options.events === undefined ? {} : { events: options.events }),
+  });
   await balancer.app.listen({ host: config.host, port: config.port });
   const address = balancer.app.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;

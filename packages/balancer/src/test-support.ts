@@ -1,7 +1,7 @@
 /** Helpers shared by the balancer's tests (not part of the package's API). */
 import { createServer } from 'node:net';
 import { createLogger, type Logger } from '@plexus/kit';
-import { CONTROL_PATH } from '@plexus/protocol';
+import { CONTROL_PATH, type UserSimple } from '@plexus/protocol';
 import { WebSocket } from 'ws';
 import { type BalancerConfig, type BalancerConfigInput, loadBalancerConfig } from './config.ts';
 
@@ -56,7 +56,7 @@ export function within<T>(promise: Promise<T>, timeoutMs = 2_000, what = 'event'
 export class ControlClient {
   readonly ws: WebSocket;
   readonly #queue: unknown[] = [];
-  readonly #waiters: ((m: unknown) => void)[] = [];
+  readonly #waiters: { match: (m: unknown) => boolean; resolve: (m: unknown) => void }[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
   readonly opened: Promise<void>;
 
@@ -74,8 +74,9 @@ export class ControlClient {
     this.ws.on('error', () => {});
     this.ws.on('message', (data) => {
       const message: unknown = JSON.parse(data.toString());
-      const waiter = this.#waiters.shift();
-      if (waiter) waiter(message);
+      const index = this.#waiters.findIndex((w) => w.match(message));
+      const waiter = index >= 0 ? this.#waiters.splice(index, 1)[0] : undefined;
+      if (waiter) waiter.resolve(message);
       else this.#queue.push(message);
     });
     this.closed = new Promise((resolve) => {
@@ -97,9 +98,50 @@ export class ControlClient {
   }
 
   next(timeoutMs = 2_000): Promise<unknown> {
-    const queued = this.#queue.shift();
-    if (queued !== undefined) return Promise.resolve(queued);
-    return within(new Promise((resolve) => this.#waiters.push(resolve)), timeoutMs, 'control message');
+    return this.nextMatching(() => true, timeoutMs, 'control message');
+  }
+
+  /** The first message (queued or to come) that `match` accepts; the others stay queued. */
+  nextMatching(
+    match: (m: unknown) => boolean,
+    timeoutMs = 2_000,
+    what = 'matching control message',
+  ): Promise<unknown> {
+    const index = this.#queue.findIndex(match);
+    if (index >= 0) return Promise.resolve(this.#queue.splice(index, 1)[0]);
+    let waiter: { match: (m: unknown) => boolean; resolve: (m: unknown) => void } | undefined;
+    const arrived = new Promise<unknown>((resolve) => {
+      waiter = { match, resolve };
+      this.#waiters.push(waiter);
+    });
+    return within(arrived, timeoutMs, what).finally(() => {
+      const i = waiter ? this.#waiters.indexOf(waiter) : -1;
+      if (i >= 0) this.#waiters.splice(i, 1);
+    });
+  }
+
+  /** The next message of a type. */
+  nextOfType(type: string, timeoutMs = 2_000): Promise<Record<string, unknown>> {
+    return this.nextMatching(
+      (m) => (m as { type?: unknown }).type === type,
+      timeoutMs,
+      `a ${type} message`,
+    ) as Promise<Record<string, unknown>>;
+  }
+
+  /** Sends a control RPC and resolves with its `rpcResult`. */
+  async rpc(id: number, method: string, params: Record<string, unknown>, timeoutMs = 5_000) {
+    this.send({ type: 'rpc', id, method, params });
+    return (await this.nextMatching(
+      (m) => (m as { type?: unknown; id?: unknown }).type === 'rpcResult' && (m as { id: unknown }).id === id,
+      timeoutMs,
+      `rpcResult ${id}`,
+    )) as {
+      type: 'rpcResult';
+      id: number;
+      data?: unknown;
+      error?: { status: number; code: number; message: string };
+    };
   }
 
   async close(): Promise<void> {
@@ -107,6 +149,34 @@ export class ControlClient {
     this.ws.close();
     await within(this.closed, 2_000, 'client close').catch(() => this.ws.terminate());
   }
+}
+
+/** A user for tests (the User Simple model). */
+export function testUser(id: string): UserSimple {
+  return {
+    id,
+    firstName: 'Ada',
+    lastName: 'Lovelace',
+    privacyMode: 0,
+    avatar: '',
+    companyName: 'Engines',
+    companyTitle: '',
+  };
+}
+
+/** Connects, registers and waits for `registered`. */
+export async function registeredClient(
+  baseUrl: string,
+  serverId: string,
+  overrides: Record<string, unknown> = {},
+  options: ConstructorParameters<typeof ControlClient>[1] = {},
+): Promise<ControlClient> {
+  const client = new ControlClient(baseUrl, options);
+  await client.opened;
+  client.send(registerMessage(serverId, overrides));
+  const reply = (await client.next(5_000)) as { type: string };
+  if (reply.type !== 'registered') throw new Error(`expected registered, got ${JSON.stringify(reply)}`);
+  return client;
 }
 
 export function registerMessage(serverId: string, overrides: Record<string, unknown> = {}) {

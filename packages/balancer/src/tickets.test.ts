@@ -101,3 +101,23 @@ test('the display profile omits avatar3D when the user has none, and ticket ids 
   assert.equal(Buffer.from(jti, 'base64url').length, 16);
   assert.notEqual(jti, newTicketId());
 });
+
+test('a relocation ticket carries the given profile and the resume token as `rt`', async () => {
+  const signer = await TicketSigner.create({ ttlMs: 30_000 });
+  const profile = displayProfileOf(ada);
+  const { ticket, claims } = await signer.sign({
+    serverId: 'ds-2',
+    playgroundId: 'hall',
+    userId: 'u-ada',
+    profile,
+    jti: newTicketId(),
+    resumeToken: 'resume.token',
+  });
+  const { payload } = await jwtVerify(ticket, await importJWK(signer.publicJwk, 'EdDSA'), {
+    audience: 'ds-2',
+  });
+  assert.equal(payload.sub, 'u-ada');
+  assert.equal(payload.rt, 'resume.token');
+  assert.deepEqual(payload.prof, profile);
+  assert.equal(claims.rt, 'resume.token');
+});

@@ -15,15 +15,19 @@ export interface TicketPublicJwk {
   x: string;
 }
 
-export interface TicketRequest {
+/** Who the ticket is for: a user as the backend knows them, or an id and a profile (relocation). */
+export type TicketHolder = { user: UserSimple } | { userId: string; profile: DisplayProfile };
+
+export type TicketRequest = TicketHolder & {
   serverId: string;
   playgroundId: string;
-  user: UserSimple;
   /** Unique ticket id; see newTicketId. */
   jti: string;
   /** Issue time (ms since epoch); defaults to the signer's clock. */
   nowMs?: number;
-}
+  /** A verified resume token, carried as the `rt` claim. */
+  resumeToken?: string | undefined;
+};
 
 export interface SignedTicket {
   ticket: string;
@@ -96,14 +100,19 @@ export class TicketSigner {
     const claims: TicketClaims = {
       iss: TICKET_ISSUER,
       aud: request.serverId,
-      sub: request.user.id,
+      sub: 'user' in request ? request.user.id : request.userId,
       jti: request.jti,
       iat,
       exp,
       pg: request.playgroundId,
-      prof: displayProfileOf(request.user),
+      prof: 'user' in request ? displayProfileOf(request.user) : request.profile,
     };
-    const ticket = await new SignJWT({ pg: claims.pg, prof: claims.prof })
+    if (request.resumeToken !== undefined) claims.rt = request.resumeToken;
+    const privateClaims =
+      claims.rt === undefined
+        ? { pg: claims.pg, prof: claims.prof }
+        : { pg: claims.pg, prof: claims.prof, rt: claims.rt };
+    const ticket = await new SignJWT(privateClaims)
       .setProtectedHeader({ alg: TICKET_ALGORITHM, typ: 'JWT' })
       .setIssuer(claims.iss)
       .setAudience(claims.aud)

@@ -23,6 +23,8 @@ export async function runComponent(
 ): Promise<void> {
   let handle: Handle;
   let logger: ReturnType<typeof createLogger>;
+  // A dedicated server's close() drains first (final checkpoints, relocation, clients leaving).
+  let shutdownTimeoutMs: number | undefined;
   switch (name) {
     case 'backend': {
       const config = loadBackendConfig(env, flags);
@@ -42,14 +44,19 @@ export async function runComponent(
       const l = logger;
       handle = await startServer(config, {
         logger,
-        // The balancer's `shutdown` command: close gracefully, then leave.
-        onShutdownCommand: () => {
-          l.info('shutdown requested by the balancer');
+        // A drain the balancer asked for (`drain`/`shutdown` command) finished: leave, as on SIGTERM.
+        onDrained: () => {
+          l.info("drained on the balancer's request, exiting");
           process.kill(process.pid, 'SIGTERM');
         },
       });
+      shutdownTimeoutMs = config.drainTimeoutMs + 15_000;
       break;
     }
   }
-  installShutdown({ logger, close: () => handle.close() });
+  installShutdown({
+    logger,
+    close: () => handle.close(),
+    ...(shutdownTimeoutMs !== undefined ? { timeoutMs: shutdownTimeoutMs } : {}),
+  });
 }

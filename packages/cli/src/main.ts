@@ -4,11 +4,13 @@ import { ConfigError } from '@plexus/kit';
 import { runBotsCommand } from './bots-command.ts';
 import { type ComponentName, runComponent } from './components.ts';
 import { runDevCluster } from './dev-cluster.ts';
+import { loadDevClusterConfig } from './dev-config.ts';
 
 const USAGE = `Usage: plexus <command> [options]
 
 Commands:
-  dev        run backend, balancer and PLEXUS_DS_COUNT dedicated servers locally (plus the demo)
+  dev        run backend, balancer and PLEXUS_DS_COUNT dedicated servers locally (plus the demo),
+             restarting any that dies and autoscaling the servers (docs/operations.md)
   backend    run the Backend Server
   balancer   run the Load Balancer
   server     run one Dedicated Server
@@ -46,18 +48,9 @@ async function main(argv: string[]): Promise<number> {
   if (values.port !== undefined) flags.port = values.port;
 
   switch (command) {
-    case 'dev': {
-      const serverCount = Number(env.PLEXUS_DS_COUNT ?? 2);
-      const serverPortBase = Number(env.PLEXUS_DS_PORT_BASE ?? 8100);
-      if (!Number.isInteger(serverCount) || serverCount < 1 || serverCount > 64) {
-        throw new ConfigError('PLEXUS_DS_COUNT: expected an integer from 1 to 64');
-      }
-      if (!Number.isInteger(serverPortBase) || serverPortBase < 0 || serverPortBase > 65535) {
-        throw new ConfigError('PLEXUS_DS_PORT_BASE: expected a port number');
-      }
-      await runDevCluster({ env, serverCount, serverPortBase });
+    case 'dev':
+      await runDevCluster(loadDevClusterConfig(env), env);
       return -1;
-    }
     case 'backend':
     case 'balancer':
     case 'server':

@@ -15,7 +15,7 @@ import { PendingRequests, type RequestOutcome } from './connection/requests.ts';
 import type { Emitter } from './emitter.ts';
 import { PlexusError } from './errors.ts';
 import type { EntityChange, SpawnInput } from './kinds.ts';
-import type { PlaygroundEvents } from './playground.ts';
+import type { PlaygroundEvents } from './playground-types.ts';
 import type { Entity, EntityMirror, LocalChange, ServerState } from './state/entity-mirror.ts';
 import type { Interpolator } from './state/interpolation.ts';
 import { type Mark, Predictor } from './state/prediction.ts';
@@ -224,6 +224,18 @@ export class EntityControl {
       this.d.record(entity);
     }
     this.d.emitter.emit('authorityChanged', entity, previousOwner, entity.owner);
+  }
+
+  /**
+   * A new connection took over (a resume): the ids it welcomed the client with, its tick interval,
+   * and a fresh PING count. Requests and predictions of the old connection ended with {@link close}.
+   */
+  rebind(clientId: number, selfId: number, tickIntervalMs: number): void {
+    this.d.clientId = clientId;
+    this.d.selfId = selfId;
+    this.d.tickIntervalMs = tickIntervalMs;
+    this.pongs = 0;
+    this.relinquished.clear();
   }
 
   close(error: PlexusError): void {

@@ -9,20 +9,48 @@ export type {
   EntityState,
   GuestInput,
   JsonValue,
+  PartyView,
+  PlaygroundListing,
+  PlexusEventEnvelope,
   ProfileResult,
   ProfileUpdate,
   Props,
   Quat,
+  RedirectPayload,
   RegisterInput,
   UserSimple,
   Vec3,
 } from '@plexus/protocol';
-export { type JoinOptions, PlexusClient, type PlexusClientOptions } from './client.ts';
+export {
+  type BrowseFilter,
+  type BrowsePage,
+  type ClientEvents,
+  type JoinOptions,
+  PlexusClient,
+  type PlexusClientOptions,
+} from './client.ts';
+export { Link, type LinkOptions, type LinkSink, type LinkTarget } from './connection/link.ts';
+export {
+  attemptVerdict,
+  backoffDelayMs,
+  isResumableClose,
+  LIVENESS_CLOSE_CODE,
+  nextAttemptDelayMs,
+  type ReconnectOptions,
+  type ReconnectPolicy,
+  reconnectPolicy,
+} from './connection/reconnect.ts';
 export {
   PendingRequests,
   type PendingRequestsOptions,
   type RequestOutcome,
 } from './connection/requests.ts';
+export type {
+  EndpointResolver,
+  ReconnectedInfo,
+  ReconnectingInfo,
+  ReconnectReason,
+} from './connection/resumer.ts';
 export {
   FrameSocket,
   type FrameSocketHandlers,
@@ -32,8 +60,14 @@ export {
 export { Emitter, type EventMap, type Listener } from './emitter.ts';
 export { PlexusError, type PlexusErrorOptions } from './errors.ts';
 export { BackendApi } from './http/backend-api.ts';
-export { BalancerApi, type MatchCriteria } from './http/balancer-api.ts';
+export {
+  BalancerApi,
+  type MatchCriteria,
+  type MatchRequest,
+  type NamedJoinRequest,
+} from './http/balancer-api.ts';
 export { type FetchFn, type HttpOptions, parseEnvelope } from './http/request.ts';
+export { UrlPool, worthAnotherUrl } from './http/url-pool.ts';
 export type {
   EntityChange,
   EntitySample,
@@ -46,6 +80,7 @@ export type {
   TypedEntity,
 } from './kinds.ts';
 export {
+  type ConnectionState,
   connectPlayground,
   type DisconnectInfo,
   type MoveInput,

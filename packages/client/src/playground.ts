@@ -3,97 +3,48 @@ import {
   CloseCodes,
   closeCodeFor,
   type EndpointGrant,
-  encodeHello,
   encodeLeave,
   encodePing,
   errorNameOf,
   type JsonValue,
-  PROTOCOL_VERSION,
+  type PlexusEventEnvelope,
   type Props,
-  type Quat,
+  type RedirectPayload,
   type ServerFrame,
   ServerOp,
   type StateFrame,
-  type Vec3,
-  type Welcome,
 } from '@plexus/protocol';
+import { Heartbeat } from './connection/heartbeat.ts';
+import { Link } from './connection/link.ts';
+import {
+  isResumableClose,
+  LIVENESS_CLOSE_CODE,
+  type ReconnectPolicy,
+  reconnectPolicy,
+} from './connection/reconnect.ts';
 import type { RequestOutcome } from './connection/requests.ts';
-import { FrameSocket, type WebSocketConstructor } from './connection/socket.ts';
+import { type EndpointResolver, type ResumeTrigger, resumeLink } from './connection/resumer.ts';
 import { Emitter } from './emitter.ts';
 import { EntityControl } from './entity-control.ts';
-import { PlexusError } from './errors.ts';
+import { PlexusError, toPlexusError } from './errors.ts';
+import type { EntityChange, EntitySample, KindMap, KindName, SpawnInput, TypedEntity } from './kinds.ts';
 import type {
-  EntityChange,
-  EntitySample,
-  KindMap,
-  KindName,
-  PlaygroundMessage,
-  SpawnInput,
-  TypedEntity,
-} from './kinds.ts';
-import { type Entity, type EntityField, EntityMirror } from './state/entity-mirror.ts';
+  ConnectionState,
+  DisconnectInfo,
+  MoveInput,
+  PlaygroundEvents,
+  PlaygroundOptions,
+} from './playground-types.ts';
+import { type Entity, EntityMirror } from './state/entity-mirror.ts';
 import { Interpolator, TickClock, type Transform } from './state/interpolation.ts';
 
-/** Why a playground connection ended. */
-export interface DisconnectInfo {
-  /** WebSocket close code (1000 after a normal leave; see docs/protocol.md for 4xxx codes). */
-  code: number;
-  reason: string;
-  /** Set when the end was abnormal: the server's ERROR frame, a malformed frame, a lost link. */
-  error?: PlexusError;
-}
-
-/** Events of a {@link Playground} and the arguments their listeners receive. */
-export type PlaygroundEvents = {
-  /** An entity appeared (someone joined, or came into view). */
-  entityAdded: [entity: Entity];
-  /** Fields of an entity changed; the entity object holds the new values. */
-  entityChanged: [entity: Entity, changed: readonly EntityField[]];
-  /** An entity disappeared (someone left, or went out of view). */
-  entityRemoved: [entity: Entity];
-  /** The connection ended; emitted once. */
-  disconnected: [info: DisconnectInfo];
-  /** A non-fatal ERROR frame (e.g. PROTOCOL_NOT_OWNER); the connection stays open. */
-  error: [error: PlexusError];
-  /**
-   * The authority over an entity changed (owner = client id, 0 = the server): from the server's
-   * owner updates, and at once when this client's own `requestAuthority` succeeds.
-   */
-  authorityChanged: [entity: Entity, previousOwner: number, newOwner: number];
-  /** A custom message from another client (relayed by the server) or from the playground logic. */
-  message: [message: PlaygroundMessage];
-  /**
-   * The server disagreed with a local prediction (a refused move or change, or the playground
-   * logic moved the entity): the entity was snapped to the server's state.
-   */
-  corrected: [entity: Entity];
-};
-
-/** Connection tuning of playgrounds (all optional). */
-export interface PlaygroundOptions {
-  /** WebSocket constructor to use instead of the global one. */
-  WebSocket?: WebSocketConstructor;
-  /** Deadline for WELCOME + first keyframe after opening the socket, ms (default 10 000). */
-  joinTimeoutMs?: number;
-  /** Interval of PING frames, ms (default 5 000; the server's idle deadline is 15 s). */
-  pingIntervalMs?: number;
-  /** How long `leave()` waits for the server to close, ms (default 2 000). */
-  leaveTimeoutMs?: number;
-  /** How far in the past remote entities are sampled by `sample`/`sampleTransform`, ms (default 100). */
-  interpolationDelayMs?: number;
-  /** How long spawn/despawn/authority requests wait for the server's answer, ms (default 10 000). */
-  resultTimeoutMs?: number;
-  /** Requests awaiting an answer at once (default 64); beyond, requests fail with COMMON_RATE_LIMITED. */
-  maxPendingRequests?: number;
-  /** Monotonic clock in ms (default `performance.now()`); `sampleTransform` uses the same clock. */
-  now?: () => number;
-}
-
-/** The position and/or rotation of a move; a missing field keeps its current value. */
-export interface MoveInput {
-  position?: Vec3;
-  rotation?: Quat;
-}
+export type {
+  ConnectionState,
+  DisconnectInfo,
+  MoveInput,
+  PlaygroundEvents,
+  PlaygroundOptions,
+} from './playground-types.ts';
 
 const defaultNow = (): number => performance.now();
 
@@ -105,49 +56,61 @@ const defaultNow = (): number => performance.now();
  * `K` declares the props of each entity kind for TypeScript (see {@link KindMap}).
  *
  * Requests (`spawn`, `despawn`, `requestAuthority`, `releaseAuthority`, `transferAuthority`) resolve
- * to a {@link RequestOutcome} and never reject: `{ ok: true, entityId }` or `{ ok: false, error }`.
+ * to a {@link RequestOutcome} and never reject: `{ ok: true, entityId }` or `{ ok: false, error }`;
+ * those in flight when the connection drops resolve with CLIENT_CONNECTION_CLOSED.
+ *
+ * Continuity: when the connection drops for a resumable reason (a lost link, a failed or stopping
+ * server, a moved playground, the liveness timeout) the handle resumes by itself — it asks the
+ * balancer again with the resume token of its last WELCOME, connects wherever the playground now
+ * lives and takes the new keyframe in place — emitting `reconnecting` and `reconnected`; it ends
+ * with `disconnected` only when that gives up (see {@link PlaygroundOptions.reconnect}).
  */
 export class Playground<K extends KindMap = KindMap> {
-  /** Connection id the server gave this client (the `owner` of the entities it owns). */
-  readonly clientId: number;
-  /** Entity id of this client's avatar. */
-  readonly selfId: number;
   readonly playgroundId: string;
-  /** Id of the dedicated server hosting the playground. */
-  readonly serverId: string;
-  /** Simulation/replication rate of the server. */
-  readonly tickRateHz: number;
   /** Round-trip time measured by the last PING/PONG, ms (undefined until the first PONG). */
   rttMs: number | undefined;
 
-  private readonly socket: FrameSocket;
+  private link: Link | undefined;
+  private phase: ConnectionState = 'connected';
+  private ids: { clientId: number; selfId: number; serverId: string; tickRateHz: number };
+  private resumeToken: string | undefined;
   private readonly emitter = new Emitter<PlaygroundEvents>();
   private readonly mirror: EntityMirror;
   private readonly interpolator: Interpolator;
-  private readonly clock: TickClock;
+  private clock: TickClock;
   private readonly now: () => number;
-  private readonly leaveTimeoutMs: number;
-  private readonly pingTimer: ReturnType<typeof setInterval>;
+  private readonly options: PlaygroundOptions;
+  private readonly policy: ReconnectPolicy | undefined;
+  private readonly resolve: EndpointResolver | undefined;
   private readonly control: EntityControl;
-  private pingsSent = 0;
+  private readonly heartbeat: Heartbeat;
+  private bytesOfEarlierLinks = 0;
   private frameTimeMs = 0;
-  private keyframed = false;
-  private isClosed = false;
+  private leaving = false;
   private fatalError: PlexusError | undefined;
+  private reconnectAbort: AbortController | undefined;
   private readonly closedPromise: Promise<void>;
   private resolveClosed!: () => void;
 
-  /** @internal Created by {@link connectPlayground} when WELCOME arrives. */
-  constructor(socket: FrameSocket, welcome: Welcome, options: PlaygroundOptions = {}) {
-    this.socket = socket;
-    this.clientId = welcome.clientId;
-    this.selfId = welcome.selfId;
+  /**
+   * @internal Created by {@link connectPlayground} once the handshake is done. `resolve` asks the
+   * balancer for the playground again (with the resume token); without it, only a REDIRECT can be
+   * followed after a drop.
+   */
+  constructor(link: Link, options: PlaygroundOptions = {}, resolve?: EndpointResolver) {
+    const welcome = link.welcome;
     this.playgroundId = welcome.playgroundId;
-    this.serverId = welcome.serverId;
-    this.tickRateHz = welcome.tickRateHz;
+    this.ids = {
+      clientId: welcome.clientId,
+      selfId: welcome.selfId,
+      serverId: welcome.serverId,
+      tickRateHz: welcome.tickRateHz,
+    };
     this.rttMs = undefined;
+    this.options = options;
     this.now = options.now ?? defaultNow;
-    this.leaveTimeoutMs = options.leaveTimeoutMs ?? 2000;
+    this.policy = reconnectPolicy(options.reconnect);
+    this.resolve = resolve;
     this.clock = new TickClock(welcome.tickRateHz);
     this.interpolator = new Interpolator({ delayMs: options.interpolationDelayMs ?? 100 });
     this.closedPromise = new Promise((resolve) => {
@@ -177,24 +140,62 @@ export class Playground<K extends KindMap = KindMap> {
       serverUpdated: (entity, server) => this.control.serverUpdated(entity, server),
     });
     this.control = new EntityControl({
-      clientId: this.clientId,
-      selfId: this.selfId,
+      clientId: welcome.clientId,
+      selfId: welcome.selfId,
       tickIntervalMs: this.clock.intervalMs,
       mirror: this.mirror,
       interpolator: this.interpolator,
       emitter: this.emitter,
       now: this.now,
-      send: (bytes) => this.socket.send(bytes),
-      ping: () => this.ping(),
+      send: (bytes) => this.link?.send(bytes) ?? false,
+      ping: () => this.heartbeat.ping(),
       record: (entity) => this.record(entity),
       ...(options.resultTimeoutMs !== undefined ? { resultTimeoutMs: options.resultTimeoutMs } : {}),
       ...(options.maxPendingRequests !== undefined ? { maxPendingRequests: options.maxPendingRequests } : {}),
     });
-    this.ping();
-    this.pingTimer = setInterval(() => this.ping(), options.pingIntervalMs ?? 5000);
+    this.heartbeat = new Heartbeat({
+      pingIntervalMs: options.pingIntervalMs ?? 1000,
+      livenessTimeoutMs: options.livenessTimeoutMs ?? 3000,
+      now: this.now,
+      sendPing: () => this.link?.send(encodePing(this.now())) ?? false,
+      onDead: (silentMs) =>
+        this.link?.close(
+          LIVENESS_CLOSE_CODE,
+          'liveness timeout',
+          PlexusError.of(
+            'CLIENT_LIVENESS_TIMEOUT',
+            `Nothing received from ${this.serverId} for ${Math.round(silentMs)} ms`,
+          ),
+        ),
+    });
+    this.adopt(link, true);
   }
 
-  /** Every entity the client can see, by id. Read-only: the SDK updates it from the server. */
+  /** Connection id the server gave this client (the `owner` of the entities it owns); may change on a resume. */
+  get clientId(): number {
+    return this.ids.clientId;
+  }
+
+  /** Entity id of this client's avatar; kept by a resume (see `reconnected`'s `selfChanged`). */
+  get selfId(): number {
+    return this.ids.selfId;
+  }
+
+  /** Id of the dedicated server hosting the playground; changes when a resume lands elsewhere. */
+  get serverId(): string {
+    return this.ids.serverId;
+  }
+
+  /** Simulation/replication rate of the server. */
+  get tickRateHz(): number {
+    return this.ids.tickRateHz;
+  }
+
+  /**
+   * Every entity the client can see, by id. Read-only: the SDK updates it from the server. The same
+   * Map (and the same entity objects, where ids survive) for the whole life of the handle, resumes
+   * included.
+   */
   get entities(): ReadonlyMap<number, Entity> {
     return this.mirror.entities;
   }
@@ -204,14 +205,19 @@ export class Playground<K extends KindMap = KindMap> {
     return this.mirror.entities.get(this.selfId);
   }
 
-  /** True until the connection ends. */
-  get connected(): boolean {
-    return !this.isClosed;
+  /** `connected`, `reconnecting` (a drop is being resumed) or `disconnected` (ended for good). */
+  get state(): ConnectionState {
+    return this.phase;
   }
 
-  /** Bytes of WebSocket messages received on this connection so far (payloads, before decoding). */
+  /** True while joined and connected (false while reconnecting and once disconnected). */
+  get connected(): boolean {
+    return this.phase === 'connected';
+  }
+
+  /** Bytes of WebSocket messages received by this handle so far (payloads, before decoding; every connection). */
   get bytesReceived(): number {
-    return this.socket.bytesReceived;
+    return this.bytesOfEarlierLinks + (this.link?.bytesReceived ?? 0);
   }
 
   /** Tick of the last STATE frame applied. */
@@ -236,7 +242,8 @@ export class Playground<K extends KindMap = KindMap> {
    * Moves the own avatar: `setEntity(selfId, input)`, sent as a MOVE frame. The caller throttles:
    * the server accepts 60 frames/s sustained (burst 120) and closes the connection with 1008
    * beyond; 10–20 moves/s while moving is plenty, since the server replicates at `tickRateHz`.
-   * Returns false when nothing was sent (connection closed or own avatar unknown).
+   * Returns false when nothing was sent (not connected — also while reconnecting: such moves are
+   * dropped, not queued — or own avatar unknown).
    */
   move(input: MoveInput): boolean {
     return this.setEntity(this.selfId, input);
@@ -248,14 +255,15 @@ export class Playground<K extends KindMap = KindMap> {
    * refuses it (ERROR `PROTOCOL_NOT_OWNER`, `PROTOCOL_INVALID_TRANSFORM`, `PROTOCOL_INVALID_PROPS`)
    * the entity snaps back to the server's state and `corrected` is emitted; an accepted change never
    * snaps. `props` keys are merged (null deletes a key). Returns false, sending nothing, when the
-   * client does not own the entity or the connection is closed. Throttle like {@link move}.
+   * client does not own the entity or is not connected (closed, or reconnecting: the change is
+   * dropped and not applied locally). Throttle like {@link move}.
    * Type the props with the kind: `pg.setEntity<'object'>(id, { props: { color: 'red' } })`.
    */
   setEntity<Kind extends KindName<K> = never>(
     id: number,
     change: EntityChange<[Kind] extends [never] ? Props : K[Kind]>,
   ): boolean {
-    if (this.isClosed) return false;
+    if (this.phase !== 'connected') return false;
     return this.control.setEntity(id, change as EntityChange);
   }
 
@@ -306,7 +314,7 @@ export class Playground<K extends KindMap = KindMap> {
    * (COMMON_BAD_REQUEST / COMMON_PAYLOAD_TOO_LARGE). Returns false when not connected.
    */
   send(type: string, payload: JsonValue = null): boolean {
-    if (this.isClosed) return false;
+    if (this.phase !== 'connected') return false;
     return this.control.sendMessage(type, payload);
   }
 
@@ -363,27 +371,62 @@ export class Playground<K extends KindMap = KindMap> {
 
   /**
    * Leaves the playground: sends LEAVE and waits (at most `leaveTimeoutMs`) for the server to close
-   * the connection, then closes it locally if needed. Resolves once disconnected; never rejects.
+   * the connection, then closes it locally if needed. While reconnecting, stops resuming at once.
+   * Resolves once disconnected; never rejects. Nothing is resumed after `leave()`.
    */
   async leave(): Promise<void> {
-    if (this.isClosed) return;
-    this.socket.send(encodeLeave());
+    if (this.phase === 'disconnected') return;
+    this.leaving = true;
+    const link = this.link;
+    if (!link) {
+      this.finish({ code: CloseCodes.NORMAL, reason: 'leave' });
+      return;
+    }
+    link.send(encodeLeave());
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, this.leaveTimeoutMs);
+      timer = setTimeout(resolve, this.options.leaveTimeoutMs ?? 2000);
     });
     await Promise.race([this.closedPromise, timeout]);
     clearTimeout(timer);
-    if (!this.isClosed) this.socket.close(CloseCodes.NORMAL, 'leave');
+    if (this.state !== 'disconnected') link.close(CloseCodes.NORMAL, 'leave');
   }
 
-  /** @internal True once the first keyframe is applied. */
-  get ready(): boolean {
-    return this.keyframed;
+  /** Takes over a joined connection: the first one, or the one a resume found. */
+  private adopt(link: Link, initial = false): void {
+    const { welcome, keyframe } = link;
+    this.link = link;
+    this.phase = 'connected';
+    this.ids = {
+      clientId: welcome.clientId,
+      selfId: welcome.selfId,
+      serverId: welcome.serverId,
+      tickRateHz: welcome.tickRateHz,
+    };
+    if (welcome.resumeToken !== undefined) this.resumeToken = welcome.resumeToken;
+    // The new server's ticks are unrelated to the old one's: start a new timeline.
+    this.clock = new TickClock(welcome.tickRateHz);
+    this.interpolator.clear();
+    this.control.rebind(welcome.clientId, welcome.selfId, this.clock.intervalMs);
+    this.frameTimeMs = this.clock.timeOf(keyframe.tick, this.now());
+    this.mirror.resync(keyframe);
+    this.control.afterState();
+    this.heartbeat.start();
+    const attach = (): void =>
+      link.attach({
+        frame: (frame) => this.onFrame(link, frame),
+        closed: (code, reason, error) => this.onClosed(link, code, reason, error),
+      });
+    // Frames that came with the welcome (an offline inbox's EVENTs, a MESSAGE) are handed over one
+    // macrotask later on a first join, once `await client.join()` has returned and its caller added
+    // listeners (later frames wait behind them); on a resume the listeners are there already.
+    if (initial && link.holdsFrames) setTimeout(attach, 0);
+    else attach();
   }
 
-  /** @internal Handles one frame from the server. */
-  receive(frame: ServerFrame): void {
+  private onFrame(link: Link, frame: ServerFrame): void {
+    if (link !== this.link) return;
+    this.heartbeat.received();
     switch (frame.op) {
       case ServerOp.STATE:
         this.applyState(frame);
@@ -401,26 +444,124 @@ export class Playground<K extends KindMap = KindMap> {
       case ServerOp.ERROR:
         this.handleError(PlexusError.fromFrame(frame));
         return;
+      case ServerOp.REDIRECT:
+        this.onRedirect(link, frame.redirect);
+        return;
+      case ServerOp.EVENT:
+        // A malformed envelope is dropped rather than failing the whole connection for it.
+        if (isEventEnvelope(frame.event)) this.emitter.emit('event', frame.event);
+        return;
       case ServerOp.WELCOME:
         throw PlexusError.of('PROTOCOL_UNEXPECTED_FRAME', 'Second WELCOME from server');
     }
   }
 
-  /** @internal The socket ended. */
-  handleClose(code: number, reason: string, error?: PlexusError): void {
-    if (this.isClosed) return;
-    this.isClosed = true;
-    clearInterval(this.pingTimer);
-    this.interpolator.clear();
+  /** The current connection ended: resume it when the reason allows, else end the handle. */
+  private onClosed(link: Link, code: number, reason: string, error?: PlexusError): void {
+    if (link !== this.link) return;
+    this.detach(link);
     const cause = this.fatalError ?? error;
-    this.control.close(
-      cause ??
-        PlexusError.of(
-          'CLIENT_CONNECTION_CLOSED',
-          `Connection closed (${code}${reason ? `: ${reason}` : ''})`,
-        ),
+    this.fatalError = undefined;
+    const closed = PlexusError.of(
+      'CLIENT_CONNECTION_CLOSED',
+      `Connection closed (${code}${reason ? `: ${reason}` : ''})`,
+      cause ? { cause } : {},
     );
-    const info: DisconnectInfo = cause ? { code, reason, error: cause } : { code, reason };
+    if (!this.leaving && this.policy && this.resolve && isResumableClose(code)) {
+      this.control.close(closed);
+      this.startResume(
+        {
+          reason: code === LIVENESS_CLOSE_CODE ? 'liveness' : 'closed',
+          closeCode: code,
+          error: cause ?? closed,
+        },
+        { code, reason },
+      );
+      return;
+    }
+    this.control.close(cause ?? closed);
+    this.finish(cause ? { code, reason, error: cause } : { code, reason });
+  }
+
+  /**
+   * REDIRECT (drain): the playground moved; connect straight to the new endpoint with the ticket
+   * the old server got for us. An unusable redirect is ignored: the server then closes with 4014
+   * and the client resumes through the balancer.
+   */
+  private onRedirect(link: Link, redirect: RedirectPayload): void {
+    if (!this.policy || this.leaving || !isRedirect(redirect, this.playgroundId)) return;
+    this.detach(link);
+    this.control.close(PlexusError.of('CLIENT_CONNECTION_CLOSED', 'The playground moved to another server'));
+    link.close(CloseCodes.NORMAL, 'redirect');
+    this.startResume(
+      { reason: 'redirect', redirect: { endpoint: redirect.endpoint, ticket: redirect.ticket } },
+      { code: CloseCodes.PLAYGROUND_MOVED, reason: 'redirect' },
+    );
+  }
+
+  private detach(link: Link): void {
+    this.link = undefined;
+    this.bytesOfEarlierLinks += link.bytesReceived;
+    this.heartbeat.stop();
+  }
+
+  private startResume(trigger: ResumeTrigger, drop: { code: number; reason: string }): void {
+    this.phase = 'reconnecting';
+    const abort = new AbortController();
+    this.reconnectAbort = abort;
+    // A dead link was dead since its last frame, not since the timeout noticed it.
+    const startedAt = trigger.reason === 'liveness' ? this.heartbeat.lastFrameAt : this.now();
+    const previousSelfId = this.selfId;
+    const previousClientId = this.clientId;
+    const ended = (error: PlexusError): void => this.finish({ ...drop, error });
+    void resumeLink(
+      trigger,
+      {
+        policy: this.policy as ReconnectPolicy,
+        now: this.now,
+        WebSocket: this.options.WebSocket,
+        resolve: this.resolve,
+        resumeToken: () => this.resumeToken,
+        onAttempt: (info) => this.emitter.emit('reconnecting', info),
+      },
+      abort.signal,
+    )
+      .then((outcome) => {
+        if (abort.signal.aborted || this.phase !== 'reconnecting') {
+          // Left meanwhile: do not keep a restored avatar waiting for a resume.
+          if (outcome.ok) {
+            outcome.link.send(encodeLeave());
+            outcome.link.close(CloseCodes.NORMAL, 'leave');
+          }
+          return;
+        }
+        if (!outcome.ok) {
+          if ('error' in outcome) ended(outcome.error);
+          return;
+        }
+        this.adopt(outcome.link);
+        const welcome = outcome.link.welcome;
+        this.emitter.emit('reconnected', {
+          downtimeMs: Math.max(0, this.now() - startedAt),
+          resumed: welcome.resumed === true,
+          serverId: welcome.serverId,
+          attempts: outcome.attempts,
+          reason: trigger.reason,
+          selfChanged: welcome.selfId !== previousSelfId,
+          previousSelfId,
+          previousClientId,
+        });
+      })
+      .catch((err: unknown) => ended(toPlexusError(err, 'CLIENT_RECONNECT_FAILED', 'Resuming failed')));
+  }
+
+  /** Ends the handle for good (once): `disconnected`. */
+  private finish(info: DisconnectInfo): void {
+    if (this.phase === 'disconnected') return;
+    this.phase = 'disconnected';
+    this.heartbeat.stop();
+    this.reconnectAbort?.abort();
+    this.interpolator.clear();
     this.resolveClosed();
     this.emitter.emit('disconnected', info);
   }
@@ -428,7 +569,6 @@ export class Playground<K extends KindMap = KindMap> {
   private applyState(frame: StateFrame): void {
     this.frameTimeMs = this.clock.timeOf(frame.tick, this.now());
     this.mirror.apply(frame);
-    if (frame.keyframe) this.keyframed = true;
     this.control.afterState();
   }
 
@@ -447,104 +587,39 @@ export class Playground<K extends KindMap = KindMap> {
     this.control.onRefusal();
     this.emitter.emit('error', error);
   }
-
-  /** Sends a PING; returns its ordinal (the server answers each with a PONG, in order). */
-  private ping(): number {
-    if (!this.isClosed && this.socket.send(encodePing(this.now()))) this.pingsSent++;
-    return this.pingsSent;
-  }
 }
 
 /**
  * Opens the WebSocket of an endpoint grant, performs the handshake (HELLO with the ticket) and
  * resolves with the Playground once WELCOME and the first STATE keyframe have arrived. Rejects with
- * a PlexusError on an ERROR frame, a close, a malformed frame, or after `joinTimeoutMs`.
+ * a PlexusError on an ERROR frame, a close, a malformed frame, or after `joinTimeoutMs`. With
+ * `resolve` (how `PlexusClient.join` calls it) a dropped connection is resumed through the
+ * balancer; without it, only a REDIRECT is followed.
  */
-export function connectPlayground<K extends KindMap = KindMap>(
+export async function connectPlayground<K extends KindMap = KindMap>(
   grant: EndpointGrant,
   options: PlaygroundOptions = {},
+  resolve?: EndpointResolver,
 ): Promise<Playground<K>> {
-  return new Promise<Playground<K>>((resolve, reject) => {
-    let playground: Playground<K> | undefined;
-    let pending = true;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const settle = (error?: PlexusError): void => {
-      if (!pending) return;
-      pending = false;
-      clearTimeout(timer);
-      if (error) reject(error);
-      else resolve(playground as Playground<K>);
-    };
-
-    let socket: FrameSocket;
-    try {
-      socket = new FrameSocket(
-        grant.endpoint,
-        {
-          onOpen: () => {
-            socket.send(encodeHello(PROTOCOL_VERSION, grant.ticket));
-          },
-          onFrame: (frame) => {
-            if (frame.op === ServerOp.ERROR && pending) {
-              // Before the join completes every error is fatal (bad ticket, full server, …).
-              const error = PlexusError.fromFrame(frame);
-              settle(error);
-              socket.close(CloseCodes.NORMAL, '', error);
-              return;
-            }
-            if (playground) {
-              playground.receive(frame);
-              if (pending && playground.ready) settle();
-              return;
-            }
-            if (frame.op === ServerOp.WELCOME) {
-              playground = new Playground<K>(socket, checkWelcome(frame.welcome), options);
-              return;
-            }
-            if (frame.op === ServerOp.PONG) return;
-            throw PlexusError.of('PROTOCOL_UNEXPECTED_FRAME', 'STATE before WELCOME');
-          },
-          onClose: (code, reason, error) => {
-            settle(
-              error ??
-                PlexusError.of(
-                  'CLIENT_CONNECTION_CLOSED',
-                  `Connection closed (${code}${reason ? `: ${reason}` : ''}) before the playground was joined`,
-                ),
-            );
-            playground?.handleClose(code, reason, error);
-          },
-        },
-        options.WebSocket,
-      );
-    } catch (err) {
-      reject(err);
-      return;
-    }
-    const timeoutMs = options.joinTimeoutMs ?? 10_000;
-    timer = setTimeout(() => {
-      const error = PlexusError.of(
-        'CLIENT_TIMEOUT',
-        `No welcome snapshot from ${grant.endpoint} within ${timeoutMs} ms`,
-      );
-      settle(error);
-      socket.close(CloseCodes.NORMAL, 'join timeout', error);
-    }, timeoutMs);
+  // Bad reconnect options throw here, before a socket is opened.
+  reconnectPolicy(options.reconnect);
+  const link = await Link.open(grant, {
+    WebSocket: options.WebSocket,
+    timeoutMs: options.joinTimeoutMs ?? 10_000,
   });
+  return new Playground<K>(link, options, resolve);
 }
 
-function checkWelcome(welcome: Welcome): Welcome {
-  const ok =
-    Number.isInteger(welcome.clientId) &&
-    Number.isInteger(welcome.selfId) &&
-    typeof welcome.playgroundId === 'string' &&
-    typeof welcome.serverId === 'string' &&
-    typeof welcome.tickRateHz === 'number' &&
-    welcome.tickRateHz > 0;
-  if (!ok)
-    throw PlexusError.of(
-      'PROTOCOL_MALFORMED_FRAME',
-      'WELCOME lacks clientId, selfId, playgroundId, serverId or tickRateHz',
-    );
-  return welcome;
+function isRedirect(redirect: RedirectPayload, playgroundId: string): boolean {
+  return (
+    typeof redirect.endpoint === 'string' &&
+    /^wss?:\/\//.test(redirect.endpoint) &&
+    typeof redirect.ticket === 'string' &&
+    redirect.ticket.length > 0 &&
+    redirect.playgroundId === playgroundId
+  );
+}
+
+function isEventEnvelope(event: PlexusEventEnvelope): boolean {
+  return typeof event.id === 'string' && typeof event.type === 'string' && typeof event.at === 'number';
 }

@@ -27,6 +27,10 @@ export interface CheckpointAvatar {
   position: Vec3;
   rotation: Quat;
   props: Props;
+  /** Epoch ms when the user's presence began (session length survives a move). */
+  joinedAt?: number | undefined;
+  /** Player data set by playground logic (PlayerRecord.data), carried to the next host. */
+  data?: Record<string, unknown> | undefined;
 }
 
 /** Everything a server needs to restore a playground elsewhere. Opaque JSON to the backend. */

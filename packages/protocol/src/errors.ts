@@ -27,17 +27,49 @@ export const ErrorCodes = {
   },
 
   MATCH_NO_PLAYGROUND: { code: 3001, status: 503, message: 'No playground could be allocated' },
+  MATCH_PLAYGROUND_FULL: { code: 3100, status: 503, message: 'Every instance of this playground is full' },
+  MATCH_PLAYGROUND_CLOSED: { code: 3101, status: 409, message: 'This playground is closed to new joins' },
+  MATCH_PLAYGROUND_NOT_FOUND: { code: 3102, status: 404, message: 'No such playground in the catalogue' },
+  MATCH_PLAYGROUND_EXISTS: { code: 3103, status: 409, message: 'A playground with this id already exists' },
+  MATCH_INVITE_INVALID: { code: 3104, status: 404, message: 'The invite code is unknown' },
+  MATCH_PARTY_NOT_FOUND: { code: 3105, status: 404, message: 'No such party' },
+  MATCH_PARTY_FULL: { code: 3106, status: 409, message: 'The party has no room left' },
+  MATCH_PARTY_NOT_MEMBER: { code: 3107, status: 403, message: 'The user is not a member of this party' },
+  MATCH_PARTY_NO_ROOM: {
+    code: 3108,
+    status: 503,
+    message: 'No playground instance has room for the whole party',
+  },
   CHECKPOINT_STALE: {
     code: 3150,
     status: 409,
     message: 'A newer holder owns this playground; the checkpoint was not written',
   },
   CHECKPOINT_TOO_LARGE: { code: 3151, status: 413, message: 'The checkpoint is too large' },
+  PLAYER_DATA_TOO_LARGE: { code: 3152, status: 413, message: "A player's data is too large" },
+  EVENT_TOO_LARGE: { code: 3153, status: 413, message: 'The event payload is too large' },
   OPERATOR_KEY_REQUIRED: { code: 2006, status: 401, message: 'A valid operator key is required' },
 
   LB_NO_CAPACITY: { code: 4001, status: 503, message: 'No dedicated server has room' },
   LB_BACKEND_UNAVAILABLE: { code: 4002, status: 503, message: 'The backend could not be reached' },
   LB_SESSION_REQUIRED: { code: 4003, status: 401, message: 'A sessionId is required' },
+  LB_RESUME_INVALID: {
+    code: 4100,
+    status: 400,
+    message: 'The resume token is invalid, expired, or for another user or playground',
+  },
+  LB_SERVER_UNKNOWN: { code: 4101, status: 404, message: 'No such dedicated server' },
+  LB_STATE_UNAVAILABLE: {
+    code: 4102,
+    status: 503,
+    message: "The balancers' shared state (Redis) could not be reached",
+  },
+  LB_SERVER_NOT_CONNECTED: {
+    code: 4103,
+    status: 503,
+    message: 'The server hosting this playground is not connected to this balancer; try another balancer',
+  },
+  LB_RPC_BUSY: { code: 4104, status: 429, message: 'Too many control requests in flight from this server' },
 
   PROTOCOL_MALFORMED_FRAME: { code: 5001, status: 400, message: 'The frame could not be decoded' },
   PROTOCOL_UNSUPPORTED_VERSION: { code: 5002, status: 400, message: 'Unsupported protocol version' },
@@ -98,6 +130,13 @@ export const ErrorCodes = {
     status: 409,
     message: 'The playground moved to another server; resolve it again',
   },
+  // Dedicated server ↔ balancer control RPCs (never sent to clients).
+  DS_NO_BALANCER: { code: 5028, status: 503, message: 'No balancer link is up to carry the request' },
+  DS_CONTROL_TIMEOUT: {
+    code: 5029,
+    status: 504,
+    message: 'The balancer did not answer the control request in time',
+  },
 
   // 6xxx: raised by the client SDK itself (never sent by a server); `status` is the HTTP status that
   // best describes the failure.
@@ -105,6 +144,16 @@ export const ErrorCodes = {
   CLIENT_TIMEOUT: { code: 6002, status: 504, message: 'The server did not answer in time' },
   CLIENT_BAD_RESPONSE: { code: 6003, status: 502, message: 'The server sent an unexpected response' },
   CLIENT_CONNECTION_CLOSED: { code: 6004, status: 503, message: 'The connection closed' },
+  CLIENT_RECONNECT_FAILED: {
+    code: 6010,
+    status: 503,
+    message: 'The connection was lost and could not be resumed in time',
+  },
+  CLIENT_LIVENESS_TIMEOUT: {
+    code: 6011,
+    status: 504,
+    message: 'Nothing arrived from the server within the liveness timeout',
+  },
 } as const;
 
 export type ErrorName = keyof typeof ErrorCodes;

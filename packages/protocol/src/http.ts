@@ -4,6 +4,8 @@ export const HttpPaths = {
   getEndpointPlaygroundId: '/lb/api/v0/getEndpointPlaygroundId',
   authCheck: '/api/v0/partnerRpc/authCheck.getUserBySessionId',
   matchmakingFind: '/api/v0/partnerRpc/matchmaking.findPlayground',
+  /** The instance of a named playground a user joins (getEndpointPlaygroundId). */
+  matchmakingJoin: '/api/v0/partnerRpc/matchmaking.joinPlayground',
   rpcPrefix: '/api/v0/rpc/',
   /** Server-to-server RPCs (partner key). */
   partnerRpcPrefix: '/api/v0/partnerRpc/',

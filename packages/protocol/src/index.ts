@@ -1,3 +1,4 @@
+export * from './catalogue.ts';
 export * from './close-codes.ts';
 export * from './cluster.ts';
 export { ByteReader, DecodeError } from './codec/byte-reader.ts';

@@ -54,3 +54,22 @@ test('production refuses the development cluster secret', () => {
     loadServerConfig({ NODE_ENV: 'production', PLEXUS_CLUSTER_SECRET: 'a-production-cluster-secret' }),
   );
 });
+
+test('continuity settings: a list of balancers, checkpoint interval, resume grace, drain timeout', () => {
+  const d = loadServerConfig({});
+  assert.deepEqual(d.balancerUrl, ['http://127.0.0.1:8080']);
+  assert.equal(d.checkpointMs, 1000);
+  assert.equal(d.resumeGraceMs, 15000);
+  assert.equal(d.drainTimeoutMs, 10000);
+  const c = loadServerConfig({
+    PLEXUS_BALANCER_URL: 'http://lb-a:8080, https://lb-b.example.test',
+    PLEXUS_CHECKPOINT_MS: '250',
+    PLEXUS_DS_RESUME_GRACE_MS: '0',
+    PLEXUS_DS_DRAIN_TIMEOUT_MS: '3000',
+  });
+  assert.deepEqual(c.balancerUrl, ['http://lb-a:8080', 'https://lb-b.example.test']);
+  assert.equal(c.checkpointMs, 250);
+  assert.equal(c.resumeGraceMs, 0);
+  assert.equal(c.drainTimeoutMs, 3000);
+  assert.throws(() => loadServerConfig({ PLEXUS_BALANCER_URL: 'http://ok:1,ftp://bad' }), /balancerUrl/);
+});

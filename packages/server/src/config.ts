@@ -12,7 +12,22 @@ const schema = z.object({
     .default(''),
   /** Public WebSocket URL clients connect to; defaults to ws://<host>:<bound port>/ws when empty. */
   publicUrl: z.union([z.literal(''), z.url({ protocol: /^wss?$/ })]).default(''),
-  balancerUrl: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:8080'),
+  /**
+   * Base URL of every balancer to connect to (comma-separated in the environment, an array in a
+   * file): the server registers with each, reports load to each and accepts tickets from each.
+   */
+  balancerUrl: z
+    .union([z.string(), z.array(z.string())])
+    .default('http://127.0.0.1:8080')
+    .transform((v) =>
+      (typeof v === 'string' ? v.split(',') : v).map((s) => s.trim()).filter((s) => s.length > 0),
+    )
+    .pipe(
+      z
+        .array(z.url({ protocol: /^https?$/ }))
+        .min(1)
+        .max(16),
+    ),
   clusterSecret: z.string().min(16).default(DEV_SECRETS.clusterSecret),
   capacity: cfg.int(200, 1, 100_000),
   tickRateHz: cfg.int(20, 1, 120),
@@ -38,6 +53,12 @@ const schema = z.object({
   interestHysteresisM: cfg.number(10, 0, 20_000),
   /** Side of the interest grid's cells, whole metres (≤ 16 keeps positions at 2 bytes per axis). */
   interestCellSizeM: cfg.int(16, 1, 10_000),
+  /** Every hosted playground is checkpointed this often when something changed (ms). */
+  checkpointMs: cfg.int(1_000, 50, 600_000),
+  /** A dropped user's avatar and owned entities wait this long for a resume (0: despawn at once). */
+  resumeGraceMs: cfg.int(15_000, 0, 3_600_000),
+  /** On drain, clients told to move get this long to go before they are closed with 1001. */
+  drainTimeoutMs: cfg.int(10_000, 0, 600_000),
   /** Modules default-exporting a PlaygroundType (paths relative to the working directory, or packages). */
   playgroundTypes: z
     .union([z.array(z.string().min(1)), z.string()])
@@ -101,6 +122,9 @@ export const SERVER_ENV = {
   interestRadiusM: 'PLEXUS_DS_INTEREST_RADIUS_M',
   interestHysteresisM: 'PLEXUS_DS_INTEREST_HYSTERESIS_M',
   interestCellSizeM: 'PLEXUS_DS_INTEREST_CELL_SIZE_M',
+  checkpointMs: 'PLEXUS_CHECKPOINT_MS',
+  resumeGraceMs: 'PLEXUS_DS_RESUME_GRACE_MS',
+  drainTimeoutMs: 'PLEXUS_DS_DRAIN_TIMEOUT_MS',
   playgroundTypes: 'PLEXUS_DS_PLAYGROUND_TYPES',
   playgroundTypeMap: 'PLEXUS_DS_PLAYGROUND_TYPE_MAP',
   defaultPlaygroundType: 'PLEXUS_DS_DEFAULT_PLAYGROUND_TYPE',

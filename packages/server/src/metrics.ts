@@ -4,6 +4,8 @@ export interface Gauges {
   clients: () => number;
   playgrounds: () => number;
   entities: () => number;
+  /** Users whose avatar waits for a resume. */
+  awaiting?: () => number;
 }
 
 /** The dedicated server's Prometheus metrics, on top of kit's process and HTTP metrics. */
@@ -62,6 +64,51 @@ export function createServerMetrics(gauges: Gauges) {
     backpressureSkips: new Counter({
       name: 'plexus_ds_backpressure_skips_total',
       help: 'Client ticks skipped (no STATE sent) because the client had too many bytes buffered',
+      registers,
+    }),
+    awaitingResume: new Gauge({
+      name: 'plexus_ds_awaiting_resume',
+      help: 'Users whose avatar waits for a resume (dropped connection, or restored from a checkpoint)',
+      registers,
+      collect() {
+        this.set(gauges.awaiting?.() ?? 0);
+      },
+    }),
+    checkpoints: new Counter({
+      name: 'plexus_ds_checkpoints_total',
+      help: 'Checkpoint writes by result: written, stale (fenced off: the playground moved), failed',
+      labelNames: ['result'] as const,
+      registers,
+    }),
+    restores: new Counter({
+      name: 'plexus_ds_restores_total',
+      help: 'Playgrounds restored from a checkpoint when this server claimed them',
+      registers,
+    }),
+    resumes: new Counter({
+      name: 'plexus_ds_resumes_total',
+      help: 'Joins that resumed an earlier presence (same avatar, owned entities back)',
+      registers,
+    }),
+    redirects: new Counter({
+      name: 'plexus_ds_redirects_total',
+      help: 'REDIRECT frames sent to clients (drain)',
+      registers,
+    }),
+    eventsDelivered: new Counter({
+      name: 'plexus_ds_events_delivered_total',
+      help: 'EVENT frames sent to clients (published events and offline inboxes)',
+      registers,
+    }),
+    analyticsDropped: new Counter({
+      name: 'plexus_ds_analytics_dropped_total',
+      help: 'Analytics events dropped (buffer full while no balancer was up, or a batch that failed)',
+      registers,
+    }),
+    controlRpcErrors: new Counter({
+      name: 'plexus_ds_control_rpc_errors_total',
+      help: 'Control RPCs that failed, by method',
+      labelNames: ['method'] as const,
       registers,
     }),
     tickBytesOut: new Histogram({

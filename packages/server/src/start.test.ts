@@ -36,7 +36,7 @@ describe('dedicated server over real sockets', () => {
   let stack: Stack;
   const aud = 'ds-test';
   before(async () => {
-    stack = await startStack();
+    stack = await startStack({ resumeGraceMs: 300 });
   });
   after(() => stack.close());
 
@@ -103,11 +103,13 @@ describe('dedicated server over real sockets', () => {
     b.c.close();
   });
 
-  test('a disconnect without LEAVE also removes the avatar for the others', async () => {
+  test('a disconnect without LEAVE removes the avatar for the others once the resume grace ends', async () => {
     const a = await joined('drop');
     const b = await joined('drop');
+    const droppedAt = Date.now();
     a.c.close();
     await b.c.nextState((s) => s.removes.includes(a.welcome.selfId));
+    assert.ok(Date.now() - droppedAt >= 250, 'the avatar waited for a resume');
     b.c.close();
   });
 
@@ -477,39 +479,47 @@ describe('dedicated server limits (own configuration)', () => {
     }
   });
 
-  test('a drain command refuses new HELLOs with SHUTTING_DOWN, 4010; joined clients stay', async () => {
-    const stack = await startStack();
+  test('a drain command: draining reported at once, new HELLOs refused (4010), the playground checkpointed; with no other server its clients get 4010', async () => {
+    let drained!: () => void;
+    const done = new Promise<void>((resolve) => {
+      drained = resolve;
+    });
+    // A long checkpoint interval: only the drain's final checkpoint can have written the move.
+    const stack = await startStack({ checkpointMs: 600_000 }, { onDrained: () => drained() });
     try {
       const joined = await stack.connect();
-      await joined.join(await stack.balancer.ticket({ aud: 'ds-test' }));
+      const { welcome } = await joined.join(await stack.balancer.ticket({ aud: 'ds-test', pg: 'drained' }));
+      const ticket = await stack.balancer.ticket({ aud: 'ds-test' });
       stack.balancer.broadcast({ type: 'command', command: 'drain' });
-      const { waitUntil } = await import('./testing/stack.ts');
-      await waitUntil(async () => {
-        const r = await fetch(`${stack.server.url}/readyz`);
-        await r.arrayBuffer();
-        return r.status === 503;
-      });
+      await stack.balancer.waitFor((m) => m.type === 'load' && m.draining === true);
       const c = await stack.connect();
-      c.hello(await stack.balancer.ticket({ aud: 'ds-test' }));
+      c.hello(ticket);
       await expectRefusal(c, 'PROTOCOL_SHUTTING_DOWN', 4010);
-      joined.send(encodePing(5));
-      await joined.next((f) => f.op === ServerOp.PONG);
+      // The test balancer has no other server for lb.relocate: the fallback closes with 4010.
+      await expectRefusal(joined, 'PROTOCOL_SHUTTING_DOWN', CloseCodes.SHUTTING_DOWN);
+      const saved = stack.balancer.checkpoints.get('drained');
+      assert.ok(saved, 'the final checkpoint was written');
+      assert.deepEqual(
+        saved.state.avatars.map((a) => a.entityId),
+        [welcome.selfId],
+      );
+      await done;
     } finally {
       await stack.close();
     }
   });
 
-  test('a shutdown command closes every client with 1001 and calls the shutdown handler', async () => {
+  test('a shutdown command drains too and then calls the drained handler', async () => {
     let handlerCalled!: () => void;
     const called = new Promise<void>((resolve) => {
       handlerCalled = resolve;
     });
-    const stack = await startStack({}, { onShutdownCommand: () => handlerCalled() });
+    const stack = await startStack({}, { onDrained: () => handlerCalled() });
     try {
       const c = await stack.connect();
       await c.join(await stack.balancer.ticket({ aud: 'ds-test' }));
       stack.balancer.broadcast({ type: 'command', command: 'shutdown' });
-      await expectRefusal(c, 'PROTOCOL_SHUTTING_DOWN', CloseCodes.GOING_AWAY);
+      await expectRefusal(c, 'PROTOCOL_SHUTTING_DOWN', CloseCodes.SHUTTING_DOWN);
       await called;
     } finally {
       await stack.close();
@@ -531,7 +541,7 @@ describe('dedicated server limits (own configuration)', () => {
           stack.balancer.received.filter((x) => x.type === 'register').length > before,
       );
       assert.ok(reg.type === 'register');
-      assert.deepEqual(reg.playgrounds, [{ playgroundId: 'kept', players: 1 }]);
+      assert.deepEqual(reg.playgrounds, [{ playgroundId: 'kept', players: 1, epoch: 1 }]);
       // The client was never disturbed.
       c.send(encodePing(1));
       await c.next((f) => f.op === ServerOp.PONG);
@@ -540,13 +550,16 @@ describe('dedicated server limits (own configuration)', () => {
     }
   });
 
-  test('close() sends SHUTTING_DOWN then 1001 to clients and is idempotent', async () => {
+  test('close() drains (no other server: SHUTTING_DOWN, 4010 after the checkpoint) and is idempotent', async () => {
     const stack = await startStack();
-    const c = await stack.connect();
-    await c.join(await stack.balancer.ticket({ aud: 'ds-test' }));
-    const closing = Promise.all([stack.server.close(), stack.server.close()]);
-    await expectRefusal(c, 'PROTOCOL_SHUTTING_DOWN', CloseCodes.GOING_AWAY);
-    await closing;
-    await stack.close();
+    try {
+      const c = await stack.connect();
+      await c.join(await stack.balancer.ticket({ aud: 'ds-test' }));
+      const closing = Promise.all([stack.server.close(), stack.server.close()]);
+      await expectRefusal(c, 'PROTOCOL_SHUTTING_DOWN', CloseCodes.SHUTTING_DOWN);
+      await closing;
+    } finally {
+      await stack.close();
+    }
   });
 });

@@ -2,11 +2,17 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createHttpServer, type Logger } from '@plexus/kit';
 import { CONTROL_PROTOCOL_VERSION, type ErrorName, type LoadMessage } from '@plexus/protocol';
+import { AnalyticsBuffer } from './analytics/analytics-buffer.ts';
 import type { ServerConfig } from './config.ts';
-import { ControlClient } from './control/control-client.ts';
+import { Checkpointer } from './continuity/checkpointer.ts';
+import { Drainer } from './continuity/drainer.ts';
+import { ResumeTokens } from './continuity/resume-tokens.ts';
+import { BalancerLinks } from './control/balancer-links.ts';
 import { ReplayCache } from './control/replay-cache.ts';
 import { TicketVerifier } from './control/ticket-verifier.ts';
+import { EventRelay } from './events/event-relay.ts';
 import { createServerMetrics } from './metrics.ts';
+import { PlayerSync } from './players/player-sync.ts';
 import { PlaygroundHost } from './playground/playground-host.ts';
 import { type Scheduler, TickLoop } from './playground/tick-loop.ts';
 import { loadPlaygroundTypeModules, PlaygroundTypes } from './playground/type-registry.ts';
@@ -18,10 +24,19 @@ const PACKAGE_VERSION: string = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
 ).version;
 
+/** A new playground must be claimed within this long, else its joiners are refused NOT_READY (4012). */
+const CLAIM_TIMEOUT_MS = 2_000;
+const PUBLISH_TIMEOUT_MS = 5_000;
+/** At the end of a drain, queued analytics and leaves get this long to go out. */
+const FINAL_FLUSH_MS = 1_000;
+
 export interface StartServerOptions {
   logger: Logger;
-  /** Called after a `shutdown` command drained and closed every client; the CLI exits the process. */
-  onShutdownCommand?: () => void;
+  /**
+   * Called once a drain the balancer asked for (`drain` or `shutdown` command) finished: the CLI
+   * exits the process. Without it the server closes itself.
+   */
+  onDrained?: () => void;
   /** Wall clock (ms since epoch): ticket expiry, serverTimeMs. */
   wallClock?: () => number;
   /** Monotonic clock (ms): tick, rates, speeds, timeouts. */
@@ -36,12 +51,19 @@ export interface ServerHandle {
   /** Public WebSocket endpoint clients connect to. */
   endpoint: string;
   serverId: string;
+  /**
+   * Moves every playground elsewhere (final checkpoint, relocation, REDIRECT to each client), then
+   * resolves; new joins are refused from the first moment. Idempotent.
+   */
+  drain(): Promise<void>;
+  /** Drains, then stops everything (SIGTERM). Idempotent. */
   close(): Promise<void>;
 }
 
 /**
  * Starts a dedicated server: HTTP (health, readiness, metrics) with the client WebSocket on `/ws`,
- * the tick loop over every hosted playground, and the control channel to the balancer.
+ * the tick loop over every hosted playground, the control channels to the balancers, and the
+ * continuity machinery (checkpoints, resumes, drain), player records, events and analytics.
  */
 export async function startServer(config: ServerConfig, options: StartServerOptions): Promise<ServerHandle> {
   const { logger } = options;
@@ -55,20 +77,21 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   );
 
   let host: PlaygroundHost | null = null;
-  let control: ControlClient | null = null;
+  let links: BalancerLinks | null = null;
   let verifier: TicketVerifier | null = null;
+  let draining: Promise<void> | null = null;
+  let closing: Promise<void> | null = null;
   const metrics = createServerMetrics({
     clients: () => host?.playerCount ?? 0,
     playgrounds: () => host?.playgroundCount ?? 0,
     entities: () => host?.entityCount ?? 0,
+    awaiting: () => host?.awayCount ?? 0,
   });
   const app = createHttpServer({
     logger,
     metrics,
-    isReady: () => Boolean(verifier?.ready && control?.isRegistered && !draining),
+    isReady: () => Boolean(verifier?.ready && links?.isRegistered && !draining),
   });
-  let draining = false;
-  let closing: Promise<void> | null = null;
 
   await app.listen({ host: config.host, port: config.port });
   const port = (app.server.address() as AddressInfo).port;
@@ -79,8 +102,18 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   const log = logger.child({ serverId });
 
   verifier = new TicketVerifier(serverId, wallClock);
+  const ticketVerifier = verifier;
   const replay = new ReplayCache(config.replayCacheMax, wallClock);
   const stats = new ReplicationStats(now);
+  const resumeTokens = new ResumeTokens(config.clusterSecret, wallClock);
+  let nextClientId = 1;
+  const allocateClientId = () => nextClientId++;
+
+  // Built below; the host reaches them through these closures only after start-up.
+  let playerSync: PlayerSync | null = null;
+  let analytics: AnalyticsBuffer | null = null;
+  let checkpointer: Checkpointer | null = null;
+
   const playgrounds = new PlaygroundHost({
     capacity: config.capacity,
     maxBufferedBytes: config.maxBufferedBytes,
@@ -90,6 +123,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     metrics,
     replay,
     now,
+    wallClock,
     types,
     maxSpeedMps: config.maxSpeedMps,
     interest: {
@@ -98,15 +132,48 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       cellSizeM: config.interestCellSizeM,
     },
     stats,
-    onTicketRedeemed: (jti, playgroundId) => control?.ticketRedeemed(jti, playgroundId),
+    resumeGraceMs: config.resumeGraceMs,
+    resumeTokens,
+    allocateClientId,
+    refuseNew: () => draining !== null,
+    onTicketRedeemed: (jti, playgroundId) => links?.ticketRedeemed(jti, playgroundId),
+    onRetire: (room) => checkpointer?.retire(room),
+    cluster: {
+      claim: async (playgroundId) => {
+        try {
+          return await controlLinks().rpc.call(
+            'checkpoints.claim',
+            { serverId, playgroundId },
+            { timeoutMs: CLAIM_TIMEOUT_MS, retry: true },
+          );
+        } catch (err) {
+          metrics.controlRpcErrors.inc({ method: 'checkpoints.claim' });
+          throw err;
+        }
+      },
+      playerJoin: (userId, playgroundId) =>
+        playerSync ? playerSync.join(userId, playgroundId) : Promise.resolve(null),
+      playerLeave: (playgroundId, presence, avatar) => playerSync?.leave(playgroundId, presence, avatar),
+      publish: async (params) => {
+        try {
+          return await controlLinks().rpc.call('events.publish', params, { timeoutMs: PUBLISH_TIMEOUT_MS });
+        } catch (err) {
+          metrics.controlRpcErrors.inc({ method: 'events.publish' });
+          log.debug({ err: (err as Error).message, type: params.type }, 'event not published');
+          return null;
+        }
+      },
+      record: (event) => analytics?.record(event),
+      logicError: (playgroundId, hook) => analytics?.logicError(playgroundId, hook),
+    },
   });
   host = playgrounds;
-  const ticketVerifier = verifier;
 
   const gateway = new WsGateway({
     server: app.server,
     maxFrameBytes: config.maxFrameBytes,
     logger: log,
+    allocateClientId,
     context: {
       config,
       serverId,
@@ -119,7 +186,15 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
         return null;
       },
       admit: (conn, ticket) => playgrounds.admit(conn, ticket),
-      leave: (conn) => playgrounds.leave(conn),
+      leave: (conn, kind) => playgrounds.leave(conn, kind),
+      resumeTokens,
+      joinRefused: (name, ticket) =>
+        analytics?.record({
+          type: 'refused',
+          at: wallClock(),
+          ...(ticket ? { userId: ticket.sub, playgroundId: ticket.pg } : {}),
+          data: { reason: name },
+        }),
       now,
       wallClock,
     },
@@ -140,12 +215,14 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   );
   loop.start();
 
+  const events = new EventRelay(playgrounds, metrics, log);
   let lastCpu = process.cpuUsage();
   let lastCpuAt = now();
-  control = new ControlClient({
-    balancerUrl: config.balancerUrl,
+  links = new BalancerLinks({
+    balancerUrls: config.balancerUrl,
     clusterSecret: config.clusterSecret,
-    logger: log.child({ channel: 'control' }),
+    logger: log,
+    verifier: ticketVerifier,
     loadIntervalMs: config.loadIntervalMs,
     reconnectMinMs: config.reconnectMinMs,
     reconnectMaxMs: config.reconnectMaxMs,
@@ -172,41 +249,79 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
         tickMs: playgrounds.takeMeanTickMs(),
         entities: playgrounds.entityCount,
         clients: playgrounds.playerCount,
+        draining: draining !== null,
         ...stats.takeReport(),
       };
     },
-    onRegistered: (msg) => ticketVerifier.setKey(msg.ticketKey),
     onCommand: (command) => {
-      if (command === 'drain') {
-        draining = true;
-        log.info('draining: new joins are refused');
-        return;
-      }
-      draining = true;
-      log.info('shutdown command: closing every client');
-      gateway.stopAccepting();
-      void gateway.closeAll().then(() => {
-        if (options.onShutdownCommand) options.onShutdownCommand();
-        else void close();
-      });
+      log.info({ command }, 'drain requested by the balancer');
+      void drain().then(() => (options.onDrained ? options.onDrained() : close()));
     },
+    onRelease: (playgroundId) => playgrounds.release(playgroundId, 'released by the balancer'),
+    onEvent: (event) => events.deliver(event),
   });
-  control.start();
+  const controlLinks = (): BalancerLinks => links as BalancerLinks;
+  const rpc = links.rpc;
 
-  const controlClient = control;
+  playerSync = new PlayerSync({ rpc, host: playgrounds, serverId, wallClock, logger: log, metrics });
+  analytics = new AnalyticsBuffer({ rpc, host: playgrounds, serverId, wallClock, logger: log, metrics });
+  checkpointer = new Checkpointer({
+    host: playgrounds,
+    rpc,
+    serverId,
+    intervalMs: config.checkpointMs,
+    logger: log,
+    metrics,
+    onStale: (room) => playgrounds.release(room.playground.id, 'a newer holder fenced this server off', room),
+  });
+  const drainer = new Drainer({
+    host: playgrounds,
+    rpc,
+    checkpointer,
+    resumeTokens,
+    serverId,
+    drainTimeoutMs: config.drainTimeoutMs,
+    logger: log,
+    metrics,
+  });
+  const services = { playerSync, analytics, checkpointer };
+  services.playerSync.start();
+  services.analytics.start();
+  services.checkpointer.start();
+  links.start();
+
+  const drain = (): Promise<void> => {
+    draining ??= (async () => {
+      log.info({ playgrounds: playgrounds.playgroundCount, clients: playgrounds.playerCount }, 'draining');
+      // The balancers place nothing new here from now on.
+      controlLinks().sendLoad();
+      await drainer.drainAll();
+      await Promise.race([
+        Promise.all([services.analytics.flush(), services.playerSync.flushLeaves()]),
+        new Promise((resolve) => setTimeout(resolve, FINAL_FLUSH_MS).unref()),
+      ]);
+      log.info('drained');
+    })();
+    return draining;
+  };
+
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      await drain();
       log.info('closing');
       gateway.stopAccepting();
       await gateway.close();
       loop.stop();
+      services.checkpointer.stop();
+      services.playerSync.stop();
+      services.analytics.stop();
       playgrounds.disposeAll();
-      await controlClient.close();
+      await controlLinks().close();
       await app.close();
     })();
     return closing;
   };
 
-  logger.info({ url, endpoint, serverId }, 'listening');
-  return { url, endpoint, serverId, close };
+  logger.info({ url, endpoint, serverId, balancers: config.balancerUrl.length }, 'listening');
+  return { url, endpoint, serverId, drain, close };
 }

@@ -16,15 +16,23 @@ export interface StackOptions {
 }
 
 export interface Stack {
+  /** The current backend process (replaced by restartBackend). */
   backend: ComponentProcess;
+  /** The current balancer process (replaced by restartBalancer). */
   balancer: ComponentProcess;
   servers: ComponentProcess[];
   backendUrl: string;
   balancerUrl: string;
   partnerKey: string;
   dataDir: string;
+  /** The process of the dedicated server with this id. */
+  server(serverId: string): ComponentProcess | undefined;
   /** Starts one more dedicated server and waits for it to register. */
   addServer(env?: Record<string, string>): Promise<ComponentProcess>;
+  /** Stops the backend gracefully and starts it again on the same port and data. */
+  restartBackend(): Promise<void>;
+  /** Stops the balancer gracefully and starts it again on the same port. */
+  restartBalancer(): Promise<void>;
   /** Stops every process and removes the data directory. */
   stop(): Promise<void>;
 }
@@ -49,21 +57,30 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     await Promise.all([...started].reverse().map((p) => p.stop()));
     rmSync(dataDir, { recursive: true, force: true });
   };
-  try {
-    const backend = await startComponent('backend', 'backend', {
+  const startBackend = async (port: string) => {
+    const proc = await startComponent('backend', 'backend', {
       ...common,
-      PLEXUS_BACKEND_PORT: '0',
+      PLEXUS_BACKEND_PORT: port,
       PLEXUS_DATA_DIR: dataDir,
     });
-    started.push(backend);
-    const balancer = await startComponent('balancer', 'balancer', {
+    started.push(proc);
+    return proc;
+  };
+  const startBalancer = async (port: string, backendUrl: string) => {
+    const proc = await startComponent('balancer', 'balancer', {
       ...common,
-      PLEXUS_LB_PORT: '0',
-      PLEXUS_BACKEND_URL: backend.url,
+      PLEXUS_LB_PORT: port,
+      PLEXUS_BACKEND_URL: backendUrl,
       ...(options.webRoot ? { PLEXUS_WEB_ROOT: options.webRoot } : {}),
     });
-    started.push(balancer);
+    started.push(proc);
+    return proc;
+  };
+  try {
+    const backend = await startBackend('0');
+    const balancer = await startBalancer('0', backend.url);
     const servers: ComponentProcess[] = [];
+    const byId = new Map<string, ComponentProcess>();
     const addServer = async (env: Record<string, string> = {}) => {
       const index = servers.length;
       const server = await startComponent(`ds-${index + 1}`, 'server', {
@@ -77,6 +94,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       started.push(server);
       servers.push(server);
       const id = env.PLEXUS_DS_ID ?? options.serverEnv?.(index).PLEXUS_DS_ID ?? `ds-${index + 1}`;
+      byId.set(id, server);
       await waitFor(async () => (await registeredServerIds(balancer.url)).includes(id), {
         timeoutMs: 15_000,
         what: `${id} registered with the balancer`,
@@ -84,7 +102,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       return server;
     };
     for (let i = 0; i < (options.servers ?? 2); i++) await addServer();
-    return {
+    const stack: Stack = {
       backend,
       balancer,
       servers,
@@ -93,8 +111,18 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       partnerKey: PARTNER_KEY,
       dataDir,
       addServer,
+      server: (serverId) => byId.get(serverId),
+      restartBackend: async () => {
+        await stack.backend.stop();
+        stack.backend = await startBackend(new URL(stack.backendUrl).port);
+      },
+      restartBalancer: async () => {
+        await stack.balancer.stop();
+        stack.balancer = await startBalancer(new URL(stack.balancerUrl).port, stack.backendUrl);
+      },
       stop: stopAll,
     };
+    return stack;
   } catch (err) {
     await stopAll();
     throw err;

@@ -5,7 +5,8 @@
  *
  * Test hooks: #name, #playground, #incognito, #join, #view, #status, #spawn, #notice;
  * `window.plexusDemo.playground` and `window.plexusDemo.objects` (SharedObjects: `held`, `toggle(id)`)
- * once joined; `document.body.dataset.state` ∈ idle | joining | joined | disconnected;
+ * once joined; `document.body.dataset.state` ∈ idle | joining | joined | reconnecting | disconnected (reconnecting:
+ * the SDK is resuming a dropped connection; #status says so, then "reconnected (N ms)");
  * `document.body.dataset.held` = id of the object the page holds (absent when none).
  */
 import {
@@ -27,13 +28,15 @@ declare global {
   }
 }
 
-type DemoState = 'idle' | 'joining' | 'joined' | 'disconnected';
+type DemoState = 'idle' | 'joining' | 'joined' | 'reconnecting' | 'disconnected';
 
 const SPEED_MPS = 5;
 /** At most 20 MOVE frames per second (the server allows 60/s sustained). */
 const MOVE_INTERVAL_MS = 50;
 const STATUS_INTERVAL_MS = 250;
 const NOTICE_MS = 2500;
+/** How long #status mentions the last resume. */
+const RECONNECTED_NOTE_MS = 4000;
 /** A click this close to an object (metres) grabs or releases it. */
 const CLICK_REACH_M = 0.6;
 
@@ -75,6 +78,8 @@ let session:
       lastSentMs: number;
       dirty: boolean;
       leaving: boolean;
+      /** "reconnecting… (attempt n)" while resuming, "reconnected (N ms)" for a while after. */
+      continuity?: { text: string; untilMs: number };
     }
   | undefined;
 let lastJoin: { name: string; playgroundId: string; incognito: boolean } | undefined;
@@ -176,6 +181,29 @@ function adopt(pg: Playground<OpenWorldKinds>): void {
   };
   const current = session;
   pg.on('disconnected', (info) => onDisconnected(current, info));
+  pg.on('reconnecting', (info) => {
+    current.continuity = {
+      text: `reconnecting… (attempt ${info.attempt})`,
+      untilMs: Number.POSITIVE_INFINITY,
+    };
+    setState('reconnecting');
+    updateStatus();
+  });
+  pg.on('reconnected', (info) => {
+    // The server restored the avatar where its last checkpoint had it: walk on from there.
+    const restored = pg.self;
+    if (restored) {
+      current.position = { ...restored.position };
+      current.rotation = { ...restored.rotation };
+    }
+    const where = info.resumed ? '' : ', new avatar';
+    current.continuity = {
+      text: `reconnected (${Math.round(info.downtimeMs)} ms${where})`,
+      untilMs: performance.now() + RECONNECTED_NOTE_MS,
+    };
+    setState('joined');
+    updateStatus();
+  });
   pg.on('corrected', (entity) => {
     // The server refused a move (too fast, out of bounds): continue from where it says we are.
     if (entity.id === pg.selfId) {
@@ -269,12 +297,18 @@ function step(current: NonNullable<typeof session>, dt: number, timeMs: number):
 }
 
 function updateStatus(): void {
-  const pg = session?.pg;
-  if (!pg) return;
+  const current = session;
+  if (!current) return;
+  const { pg, continuity } = current;
+  if (pg.state === 'reconnecting' && continuity) {
+    ui.status.textContent = `${pg.playgroundId} · ${continuity.text}`;
+    return;
+  }
   let people = 0;
   for (const entity of pg.entities.values()) if (entity.kind === 'avatar') people++;
   const rtt = pg.rttMs === undefined ? '–' : `${Math.round(pg.rttMs)} ms`;
-  ui.status.textContent = `${pg.playgroundId} · ${pg.serverId} · ${people} ${people === 1 ? 'person' : 'people'} · RTT ${rtt}`;
+  const note = continuity && performance.now() < continuity.untilMs ? ` · ${continuity.text}` : '';
+  ui.status.textContent = `${pg.playgroundId} · ${pg.serverId} · ${people} ${people === 1 ? 'person' : 'people'} · RTT ${rtt}${note}`;
 }
 
 window.addEventListener('resize', () => view.resize());

@@ -1,10 +1,10 @@
-import { AppError, ok, parseInput, z } from '@plexus/kit';
+import { ok, parseInput, z } from '@plexus/kit';
 import { HttpPaths } from '@plexus/protocol';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { AuthService } from '../services/auth-service.ts';
 import type { ProfileService } from '../services/profile-service.ts';
-import { bearerToken } from '../services/tokens.ts';
-import type { ProfilePatch, UserRecord } from '../storage/repository.ts';
+import type { ProfilePatch } from '../storage/repository.ts';
+import { requireSession } from './session.ts';
 
 /** Body limit of auth.* RPCs (DESIGN.md §8); other routes keep the server default of 64 KiB. */
 export const AUTH_BODY_LIMIT_BYTES = 16 * 1024;
@@ -54,13 +54,6 @@ export interface RpcRouteDeps {
 export function registerRpcRoutes(app: FastifyInstance, { auth, profiles }: RpcRouteDeps): void {
   const authRoute = { bodyLimit: AUTH_BODY_LIMIT_BYTES };
 
-  /** The session id of the Bearer header and its user; 401 when missing or not live. */
-  async function requireSession(req: FastifyRequest): Promise<{ sessionId: string; user: UserRecord }> {
-    const sessionId = bearerToken(req.headers.authorization);
-    if (!sessionId) throw new AppError('AUTH_SESSION_REQUIRED');
-    return { sessionId, user: await auth.authenticate(sessionId) };
-  }
-
   app.post(rpc('auth.register'), authRoute, async (req) => {
     const body = parseInput(registerBody, req.body);
     return ok(await auth.register(body));
@@ -77,20 +70,20 @@ export function registerRpcRoutes(app: FastifyInstance, { auth, profiles }: RpcR
   });
 
   app.post(rpc('auth.logout'), authRoute, async (req) => {
-    const { sessionId } = await requireSession(req);
+    const { sessionId } = await requireSession(auth, req);
     parseInput(emptyBody, req.body);
     await auth.logout(sessionId);
     return ok({ loggedOut: true });
   });
 
   app.post(rpc('profile.get'), async (req) => {
-    const { user } = await requireSession(req);
+    const { user } = await requireSession(auth, req);
     parseInput(emptyBody, req.body);
     return ok({ user: await profiles.get(user.id) });
   });
 
   app.post(rpc('profile.update'), async (req) => {
-    const { user } = await requireSession(req);
+    const { user } = await requireSession(auth, req);
     const body = parseInput(profileUpdateBody, req.body);
     const patch: ProfilePatch = {};
     for (const [key, value] of Object.entries(body)) {

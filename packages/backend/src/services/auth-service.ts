@@ -10,8 +10,8 @@ export interface AuthServiceOptions {
   repo: Repository;
   sessionTtlMs: number;
   clock: () => number;
-  /** Called once per session created, with how it was created (metrics). */
-  onSessionCreated?: (kind: 'register' | 'login' | 'guest') => void;
+  /** Called once per session created, with how it was created and for whom (metrics, analytics). */
+  onSessionCreated?: (kind: 'register' | 'login' | 'guest', userId: string) => void;
 }
 
 /** Identity: accounts, guests and sessions. Session ids are returned once and stored only hashed. */
@@ -19,7 +19,7 @@ export class AuthService {
   private readonly repo: Repository;
   private readonly sessionTtlMs: number;
   private readonly clock: () => number;
-  private readonly onSessionCreated: (kind: 'register' | 'login' | 'guest') => void;
+  private readonly onSessionCreated: (kind: 'register' | 'login' | 'guest', userId: string) => void;
   /** A real hash to verify against when the email is unknown, so both failures cost the same. */
   private dummyHash: Promise<string> | undefined;
 
@@ -98,7 +98,7 @@ export class AuthService {
       createdAt: now,
       expiresAt,
     });
-    this.onSessionCreated(kind);
+    this.onSessionCreated(kind, user.id);
     return { sessionId, expiresAt: new Date(expiresAt).toISOString(), user: toUserSimple(user) };
   }
 

@@ -19,6 +19,8 @@ async function withBackend(backend: Partial<BackendClient>, options: { now?: () 
       throw new AppError('AUTH_INVALID_SESSION');
     },
     findPlayground: async () => 'lobby',
+    joinPlayground: async (_userId, playgroundId) => playgroundId,
+    partnerRpc: async () => ({ ok: true, data: { accepted: 0 } }),
     forwardRpc: async () => ({ status: 200, body: '{}' }),
     ...backend,
   };
@@ -26,6 +28,7 @@ async function withBackend(backend: Partial<BackendClient>, options: { now?: () 
     config: testConfig(),
     logger: silentLogger(),
     backend: full,
+    events: false,
     ...(options.now ? { now: options.now } : {}),
   });
   apps.push(balancer);
@@ -37,6 +40,7 @@ async function withClosedBackend() {
   const balancer = await createBalancerApp({
     config: testConfig({ backendUrl: `http://127.0.0.1:${port}` }),
     logger: silentLogger(),
+    events: false,
   });
   apps.push(balancer);
   return balancer;
@@ -54,18 +58,20 @@ function userFor(sessionId: string): UserSimple {
   };
 }
 
-function addServer(b: BalancerApp, serverId: string, capacity: number, players = 0) {
-  b.registry.register({
+function identity(serverId: string, capacity: number) {
+  return {
     serverId,
     endpoint: `ws://127.0.0.1:9100/${serverId}`,
     capacity,
     version: '0.1.0',
     protocolVersion: 1,
-    playgrounds: [],
-  });
-  if (players > 0) {
-    b.registry.applyLoad(serverId, { players, playgrounds: [], cpu: 0, tickMs: 0 }, () => false);
-  }
+  };
+}
+
+async function addServer(b: BalancerApp, serverId: string, capacity: number, players = 0) {
+  await b.store.register(identity(serverId, capacity), []);
+  if (players > 0)
+    await b.store.report(identity(serverId, capacity), { players, playgrounds: [], cpu: 0, tickMs: 0 });
 }
 
 function post(b: BalancerApp, url: string, payload: unknown, headers: Record<string, string> = {}) {
@@ -181,7 +187,7 @@ test('backend proxy forwards body, Authorization and the backend status verbatim
 
 test('a backend 401 passes through as AUTH_INVALID_SESSION', async () => {
   const b = await withBackend({});
-  addServer(b, 'ds-1', 10);
+  await addServer(b, 'ds-1', 10);
   const res = await post(b, '/lb/api/v0/getEndpointPlaygroundId', {
     sessionId: 'gone',
     playgroundId: 'hall',
@@ -192,8 +198,8 @@ test('a backend 401 passes through as AUTH_INVALID_SESSION', async () => {
 
 test('a grant has exactly the EndpointGrant shape and a ticket for the chosen server', async () => {
   const b = await withBackend({ getUserBySessionId: async (s) => userFor(s) });
-  addServer(b, 'ds-1', 10, 5);
-  addServer(b, 'ds-2', 10, 1);
+  await addServer(b, 'ds-1', 10, 5);
+  await addServer(b, 'ds-2', 10, 1);
   const res = await post(
     b,
     '/lb/api/v0/getEndpointPlaygroundId',
@@ -223,10 +229,10 @@ test('a grant has exactly the EndpointGrant shape and a ticket for the chosen se
   assert.equal(payload.sub, 'user-s1');
   assert.equal(payload.pg, 'hall');
   assert.equal(new Date(grant.expiresAt).getTime(), (payload.exp as number) * 1000);
-  assert.equal(b.registry.homeOf('hall'), 'ds-2');
+  assert.equal(await b.store.homeOf('hall'), 'ds-2');
 
   // Sticky: the next user of `hall` lands on ds-2 even after ds-1 frees up.
-  b.registry.applyLoad('ds-1', { players: 0, playgrounds: [], cpu: 0, tickMs: 0 }, () => false);
+  await b.store.report(identity('ds-1', 10), { players: 0, playgrounds: [], cpu: 0, tickMs: 0 });
   const second = await post(b, '/lb/api/v0/getEndpointPlaygroundId', {
     sessionId: 's2',
     playgroundId: 'hall',
@@ -240,23 +246,26 @@ test('a grant has exactly the EndpointGrant shape and a ticket for the chosen se
   assert.equal(other.json().data.serverId, 'ds-1');
 });
 
-test('matchmaking passes userId and criteria to the backend and places its playground', async () => {
+test('matchmaking passes userId, criteria and partyId to the backend and places its playground', async () => {
   const calls: unknown[] = [];
   const b = await withBackend({
     getUserBySessionId: async (s) => userFor(s),
-    findPlayground: async (userId, criteria) => {
-      calls.push({ userId, criteria });
+    findPlayground: async (userId, criteria, partyId) => {
+      calls.push({ userId, criteria, partyId });
       return 'public-1';
     },
   });
-  addServer(b, 'ds-1', 10);
+  await addServer(b, 'ds-1', 10);
   const res = await post(b, '/lb/api/v0/getEndpoint', {
     sessionId: 's1',
     criteria: { playgroundType: 'expo' },
+    partyId: 'party-7',
   });
   assert.equal(res.statusCode, 200);
   assert.equal(res.json().data.playgroundId, 'public-1');
-  assert.deepEqual(calls, [{ userId: 'user-s1', criteria: { playgroundType: 'expo' } }]);
+  assert.deepEqual(calls, [{ userId: 'user-s1', criteria: { playgroundType: 'expo' }, partyId: 'party-7' }]);
+  const tooLong = await post(b, '/lb/api/v0/getEndpoint', { sessionId: 's1', partyId: 'p'.repeat(65) });
+  assert.equal(tooLong.statusCode, 400);
 });
 
 test('no registered server → 503 LB_NO_CAPACITY', async () => {
@@ -278,14 +287,14 @@ test('a burst of 5 joins on a 3-seat server → 3 grants and 2 × 503; seats fre
     },
     { now: () => t },
   );
-  addServer(b, 'ds-1', 3);
+  await addServer(b, 'ds-1', 3);
   const responses = await Promise.all(
     [1, 2, 3, 4, 5].map((i) => post(b, '/lb/api/v0/getEndpoint', { sessionId: `s${i}` })),
   );
   const codes = responses.map((r) => r.statusCode).sort();
   assert.deepEqual(codes, [200, 200, 200, 503, 503]);
   for (const r of responses.filter((r) => r.statusCode === 503)) assert.equal(r.json().error.code, 4001);
-  assert.equal(b.ledger.pendingFor('ds-1'), 3);
+  assert.equal((await b.store.get('ds-1'))?.pending, 3);
   assert.equal(authChecks, 5);
 
   const servers = await b.app.inject({ method: 'GET', url: '/lb/api/v0/servers' });

@@ -1,9 +1,8 @@
 import { AppError, ok, parseInput, z } from '@plexus/kit';
 import { HttpPaths, PLAYGROUND_ID_PATTERN } from '@plexus/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ClusterStore } from '../cluster-store.ts';
 import type { JoinService } from '../join-service.ts';
-import type { ServerRegistry } from '../registry.ts';
-import type { SeatLedger } from '../seat-ledger.ts';
 
 /** Largest accepted `criteria`, as JSON text. */
 export const MAX_CRITERIA_BYTES = 2048;
@@ -18,45 +17,65 @@ const getEndpointBody = z.object({
       message: `must be at most ${MAX_CRITERIA_BYTES} bytes of JSON`,
     })
     .optional(),
+  /** A party asking together lands in one playground instance (backend matchmaking). */
+  partyId: z.string().min(1).max(64).optional(),
 });
 
 const getEndpointPlaygroundIdBody = z.object({
   sessionId,
   playgroundId: z.string().regex(PLAYGROUND_ID_PATTERN, 'must be 1-64 characters of A-Z a-z 0-9 _ . # -'),
+  resumeToken: z.string().min(1).max(1024).optional(),
+  inviteCode: z.string().min(1).max(64).optional(),
 });
 
 export const SERVERS_PATH = '/lb/api/v0/servers';
 
 export interface EndpointRouteDeps {
   join: JoinService;
-  registry: ServerRegistry;
-  ledger: SeatLedger;
+  store: ClusterStore;
 }
 
 /** The client API: endpoint resolution, plus the operator's view of the registry. */
 export function registerEndpointRoutes(app: FastifyInstance, deps: EndpointRouteDeps): void {
-  const { join, registry, ledger } = deps;
+  const { join, store } = deps;
 
   app.post(HttpPaths.getEndpoint, async (req) => {
     const body = parseInput(getEndpointBody, req.body);
-    return ok(await join.joinMatchmade(sessionOf(req, body.sessionId), body.criteria));
+    return ok(
+      await join.joinMatchmade(sessionOf(req, body.sessionId), {
+        criteria: body.criteria,
+        partyId: body.partyId,
+      }),
+    );
   });
 
   app.post(HttpPaths.getEndpointPlaygroundId, async (req) => {
     const body = parseInput(getEndpointPlaygroundIdBody, req.body);
-    return ok(await join.joinPlayground(sessionOf(req, body.sessionId), body.playgroundId));
+    return ok(
+      await join.joinPlayground(sessionOf(req, body.sessionId), body.playgroundId, {
+        resumeToken: body.resumeToken,
+        inviteCode: body.inviteCode,
+      }),
+    );
   });
 
-  app.get(SERVERS_PATH, async () =>
-    ok({
-      servers: registry.list().map((s) => ({
+  app.get(SERVERS_PATH, async () => {
+    const [servers, dead] = await Promise.all([store.list(), store.deadServers()]);
+    return ok({
+      servers: servers.map((s) => ({
         serverId: s.serverId,
         endpoint: s.endpoint,
         capacity: s.capacity,
         players: s.players,
-        pending: ledger.pendingFor(s.serverId),
-        playgrounds: [...s.playgrounds].map(([playgroundId, players]) => ({ playgroundId, players })),
+        pending: s.pending,
+        playgrounds: s.playgrounds.map((p) =>
+          p.epoch === undefined
+            ? { playgroundId: p.playgroundId, players: p.players }
+            : { playgroundId: p.playgroundId, players: p.players, epoch: p.epoch },
+        ),
+        alive: true,
         draining: s.draining,
+        balancers: s.balancers,
         version: s.version,
         cpu: s.cpu,
         tickMs: s.tickMs,
@@ -66,8 +85,16 @@ export function registerEndpointRoutes(app: FastifyInstance, deps: EndpointRoute
         backpressureSkips: s.backpressureSkips,
         lastReportAt: new Date(s.lastReportAtMs).toISOString(),
       })),
-    }),
-  );
+      dead: dead.map((d) => ({
+        serverId: d.serverId,
+        endpoint: d.endpoint,
+        alive: false,
+        diedAt: new Date(d.diedAtMs).toISOString(),
+        reason: d.reason,
+        playgrounds: d.playgrounds,
+      })),
+    });
+  });
 }
 
 /** The session id from the body, else from `Authorization: Bearer <sessionId>`. */

@@ -6,25 +6,28 @@ import {
   type ProfileUpdate,
   type RegisterInput,
 } from '@plexus/protocol';
-import { type HttpOptions, joinUrl, postEnvelope } from './request.ts';
+import type { HttpOptions } from './request.ts';
+import { UrlPool } from './url-pool.ts';
 
 /**
  * The backend's client-facing RPCs, `POST {baseUrl}/api/v0/rpc/<service>.<method>`. Calls for a
  * logged-in user carry `Authorization: Bearer <sessionId>`. Every method throws a PlexusError on
- * failure.
+ * failure. With several base URLs (balancers proxying the RPCs), a call moves on to the next one
+ * when an instance is unreachable or unavailable (see {@link UrlPool}).
  */
 export class BackendApi {
-  private readonly baseUrl: string;
+  private readonly pool: UrlPool;
   private readonly http: HttpOptions;
 
-  constructor(baseUrl: string, http: HttpOptions = {}) {
-    this.baseUrl = baseUrl;
+  /** `baseUrl`: one URL, a list of interchangeable ones, or a pool shared with another API. */
+  constructor(baseUrl: string | readonly string[] | UrlPool, http: HttpOptions = {}) {
+    this.pool = baseUrl instanceof UrlPool ? baseUrl : new UrlPool(baseUrl);
     this.http = http;
   }
 
   /** Calls `<service>.<method>` with `body`; `sessionId` goes in the Authorization header. */
   rpc<T>(method: string, body: unknown, sessionId?: string): Promise<T> {
-    return postEnvelope<T>(joinUrl(this.baseUrl, HttpPaths.rpcPrefix + method), body, {
+    return this.pool.post<T>(HttpPaths.rpcPrefix + method, body, {
       ...this.http,
       bearer: sessionId,
     });

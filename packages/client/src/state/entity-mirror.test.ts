@@ -155,3 +155,62 @@ test('setLocal merges props like SET_ENTITY: keys replaced, null deletes', () =>
   mirror.setLocal(1, { props: { b: null, c: 'x' } });
   assert.deepEqual(mirror.entities.get(1)?.props, { a: 1, c: 'x' });
 });
+
+test('resync takes a new connection keyframe in place: same Map, same objects for surviving ids', () => {
+  const owners: string[] = [];
+  const events: string[] = [];
+  const observed = new EntityMirror({
+    entityAdded: (e) => events.push(`added:${e.id}`),
+    entityChanged: (e, fields) => events.push(`changed:${e.id}:${fields.join(',')}`),
+    entityRemoved: (e) => events.push(`removed:${e.id}`),
+    ownerChanged: (e, previous) => owners.push(`${e.id}:${previous}→${e.owner}`),
+  });
+  observed.apply(
+    wire({
+      tick: 500,
+      keyframe: true,
+      spawns: [avatar(1, 0), avatar(2, 3), { ...avatar(3, 5), kind: 'object', owner: 7 }, avatar(4, 1)],
+    }),
+  );
+  const map = observed.entities;
+  const self = observed.entities.get(1) as Entity;
+  const shared = observed.entities.get(3) as Entity;
+  // The own avatar was moved locally (predicted) before the drop.
+  observed.predict(1);
+  observed.setLocal(1, { position: { x: 9, y: 0, z: 0 } });
+  events.length = 0;
+
+  // The new server restored avatar 1 at its checkpointed x = 2, still has 2 and 3 (3 now held by
+  // the client's new connection id 11), lost 4, and has a newcomer 5. Its ticks start anew.
+  observed.resync(
+    wire({
+      tick: 3,
+      keyframe: true,
+      spawns: [avatar(1, 2), avatar(2, 3), { ...avatar(3, 5), kind: 'object', owner: 11 }, avatar(5, 8)],
+    }),
+  );
+  assert.equal(observed.entities, map, 'the same Map');
+  assert.equal(observed.entities.get(1), self, 'the same avatar object');
+  assert.equal(observed.entities.get(3), shared, 'the same shared-object object');
+  // Predictions end: the server's restored position wins, not the local x = 9.
+  assert.equal(observed.isPredicted(1), false);
+  assert.deepEqual(self.position, { x: 2, y: 0, z: 0 });
+  assert.equal(shared.owner, 11);
+  assert.deepEqual(owners, ['3:7→11']);
+  assert.deepEqual(events.sort(), ['added:5', 'changed:1:position', 'changed:3:owner', 'removed:4'].sort());
+  assert.deepEqual([...observed.entities.keys()].sort(), [1, 2, 3, 5]);
+  assert.equal(observed.lastTick, 3);
+});
+
+test('resync replaces an entity whose id now names another kind (a playground that restarted)', () => {
+  const { mirror, events } = recorder();
+  mirror.apply(wire({ tick: 1, keyframe: true, spawns: [avatar(1, 0), avatar(2, 3)] }));
+  const before = mirror.entities.get(2);
+  events.length = 0;
+  mirror.resync(
+    wire({ tick: 1, keyframe: true, spawns: [avatar(1, 0), { ...avatar(2, 3), kind: 'object' }] }),
+  );
+  assert.deepEqual(events, ['removed:2', 'added:2']);
+  assert.notEqual(mirror.entities.get(2), before);
+  assert.equal(mirror.entities.get(2)?.kind, 'object');
+});

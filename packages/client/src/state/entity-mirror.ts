@@ -74,6 +74,23 @@ export class EntityMirror {
     }
   }
 
+  /**
+   * Takes the first keyframe of a new connection (a resume) in place: the same `entities` Map, and
+   * the same entity object for every id that is still there with the same kind, so references held
+   * by the application stay valid. Predictions end first — after a resume the server's state is the
+   * truth (the own avatar stands where the server restored it). Then entities missing from the
+   * keyframe are removed, new ones added, the others updated; observers hear each change as for
+   * any keyframe. An id that now names an entity of another kind is removed and added anew.
+   */
+  resync(keyframe: StateFrame): void {
+    this.predictedStates.clear();
+    for (const spawn of keyframe.spawns) {
+      const existing = this.entities.get(spawn.id);
+      if (existing && existing.kind !== spawn.kind) this.remove(spawn.id, existing);
+    }
+    this.apply({ ...keyframe, keyframe: true });
+  }
+
   /** Removes every entity (emits entityRemoved for each). */
   clear(): void {
     for (const [id, entity] of [...this.entities]) this.remove(id, entity);

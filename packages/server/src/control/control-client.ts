@@ -2,12 +2,32 @@ import type { Logger } from '@plexus/kit';
 import {
   type BalancerToServer,
   CONTROL_PATH,
-  type LoadMessage,
+  type PlexusEventEnvelope,
   type RegisterMessage,
+  type RpcResultMessage,
   type ServerToBalancer,
 } from '@plexus/protocol';
 import WebSocket from 'ws';
 import { z } from 'zod';
+
+const id128 = z.string().min(1).max(128);
+
+/** A published event as the balancer relays it; the DS bounds its encoded size again on delivery. */
+export const eventEnvelopeSchema = z.object({
+  id: id128,
+  target: z.union([
+    z.object({ userId: id128 }),
+    z.object({ playgroundId: id128 }),
+    z.object({ all: z.literal(true) }),
+  ]),
+  type: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/),
+  payload: z.unknown(),
+  from: z.union([
+    z.object({ kind: z.literal('operator') }),
+    z.object({ kind: z.literal('server'), serverId: id128, userId: id128.optional() }),
+  ]),
+  at: z.number(),
+});
 
 const incomingSchema = z.discriminatedUnion('type', [
   z.object({
@@ -16,6 +36,16 @@ const incomingSchema = z.discriminatedUnion('type', [
     heartbeatIntervalMs: z.number().int().positive(),
   }),
   z.object({ type: z.literal('command'), command: z.enum(['drain', 'shutdown']) }),
+  z.object({ type: z.literal('release'), playgroundId: id128 }),
+  z.object({
+    type: z.literal('rpcResult'),
+    id: z.number().int().positive(),
+    data: z.unknown().optional(),
+    error: z
+      .object({ status: z.number().int(), code: z.number().int(), message: z.string().max(4096) })
+      .optional(),
+  }),
+  z.object({ type: z.literal('event'), event: eventEnvelopeSchema }),
   z.object({ type: z.literal('error'), code: z.number().int(), message: z.string().max(1024) }),
 ]);
 
@@ -28,13 +58,17 @@ export interface ControlClientOptions {
   logger: Logger;
   /** The register message, built fresh on each (re)connection so it lists current playgrounds. */
   registerMessage: () => RegisterMessage;
-  /** The periodic load report. */
-  loadReport: () => LoadMessage;
-  loadIntervalMs: number;
   reconnectMinMs: number;
   reconnectMaxMs: number;
   onRegistered: (msg: Registered) => Promise<void> | void;
+  /** The balancer accepted the registration: the link carries load reports and RPCs. */
+  onUp?: () => void;
+  /** A registered link stopped being usable (socket closed, or the client closed). */
+  onDown?: () => void;
   onCommand: (command: 'drain' | 'shutdown') => void;
+  onRelease?: (playgroundId: string) => void;
+  onRpcResult?: (msg: RpcResultMessage) => void;
+  onEvent?: (event: PlexusEventEnvelope) => void;
   maxPayloadBytes?: number;
 }
 
@@ -49,8 +83,9 @@ export function controlUrl(balancerUrl: string): string {
 }
 
 /**
- * The dedicated server's end of the control channel: registers, reports load every interval,
- * forwards commands, and reconnects with capped exponential backoff whenever the socket closes.
+ * The dedicated server's end of one control channel: registers, forwards commands, releases, RPC
+ * results and events, and reconnects with capped exponential backoff whenever the socket closes.
+ * Load reports and RPCs are sent by the owner (balancer-links.ts) through `send`/`sendText`.
  */
 export class ControlClient {
   private readonly options: ControlClientOptions;
@@ -60,7 +95,6 @@ export class ControlClient {
   private closed = false;
   private attempt = 0;
   private reconnectTimer: NodeJS.Timeout | null = null;
-  private loadTimer: NodeJS.Timeout | null = null;
 
   constructor(options: ControlClientOptions) {
     this.options = options;
@@ -70,6 +104,10 @@ export class ControlClient {
   /** True while the socket is open and the balancer accepted the registration. */
   get isRegistered(): boolean {
     return this.registered;
+  }
+
+  get balancerUrl(): string {
+    return this.options.balancerUrl;
   }
 
   start(): void {
@@ -112,7 +150,7 @@ export class ControlClient {
       this.ws = null;
       const wasRegistered = this.registered;
       this.registered = false;
-      this.stopLoad();
+      if (wasRegistered) this.options.onDown?.();
       if (this.closed) return;
       if (wasRegistered) log.warn({ code }, 'control socket closed, reconnecting');
       this.scheduleReconnect();
@@ -155,7 +193,7 @@ export class ControlClient {
             this.registered = true;
             this.attempt = 0;
             log.info('registered with the balancer');
-            this.startLoad();
+            this.options.onUp?.();
           },
           (err: unknown) => log.error({ err }, 'control: cannot use the ticket key'),
         );
@@ -164,39 +202,42 @@ export class ControlClient {
         log.info({ command: msg.command }, 'control: command received');
         this.options.onCommand(msg.command);
         break;
+      case 'release':
+        log.info({ playgroundId: msg.playgroundId }, 'control: release received');
+        this.options.onRelease?.(msg.playgroundId);
+        break;
+      case 'rpcResult':
+        this.options.onRpcResult?.(msg as RpcResultMessage);
+        break;
+      case 'event':
+        this.options.onEvent?.(msg.event as PlexusEventEnvelope);
+        break;
       case 'error':
         log.warn({ code: msg.code, message: msg.message }, 'control: balancer reported an error');
         break;
     }
   }
 
-  private startLoad(): void {
-    this.stopLoad();
-    this.loadTimer = setInterval(() => this.send(this.options.loadReport()), this.options.loadIntervalMs);
-  }
-
-  private stopLoad(): void {
-    if (this.loadTimer) clearInterval(this.loadTimer);
-    this.loadTimer = null;
-  }
-
   /** Sends a message when the socket is open; dropped otherwise (re-registering resyncs the balancer). */
   send(msg: ServerToBalancer): boolean {
-    const ws = this.ws;
-    if (!ws || ws.readyState !== WebSocket.OPEN) return false;
-    ws.send(JSON.stringify(msg));
-    return true;
+    return this.sendText(JSON.stringify(msg));
   }
 
-  ticketRedeemed(jti: string, playgroundId: string): void {
-    if (this.registered) this.send({ type: 'ticketRedeemed', jti, playgroundId });
+  /** Sends an already serialised message (an RPC whose params were serialised once). */
+  sendText(text: string): boolean {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+    ws.send(text);
+    return true;
   }
 
   /** Closes the socket and stops reconnecting. */
   async close(): Promise<void> {
     this.closed = true;
-    this.registered = false;
-    this.stopLoad();
+    if (this.registered) {
+      this.registered = false;
+      this.options.onDown?.();
+    }
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = null;
     const ws = this.ws;

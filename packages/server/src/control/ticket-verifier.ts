@@ -28,6 +28,7 @@ const claimsSchema = z.object({
     companyName: text(256),
     companyTitle: text(256),
   }),
+  rt: z.string().max(1024).optional(),
 });
 
 export type VerifiedTicket = TicketClaims;
@@ -40,13 +41,15 @@ export type TicketVerdict =
 const CLOCK_TOLERANCE_S = 2;
 
 /**
- * Verifies join tickets offline with the balancer's Ed25519 public key (received on the control
- * channel). Signature first: only a correctly signed ticket can be "for another server".
+ * Verifies join tickets offline with the balancers' Ed25519 public keys (one received on each
+ * control channel): a ticket signed by any of them is good. Signature first: only a correctly
+ * signed ticket can be "for another server".
  */
 export class TicketVerifier {
   private readonly serverId: string;
   private readonly now: () => number;
-  private key: CryptoKey | Uint8Array | null = null;
+  /** Balancer URL → its key (a balancer that restarts with a new key replaces its entry). */
+  private readonly keys = new Map<string, CryptoKey | Uint8Array>();
 
   constructor(serverId: string, now: () => number = Date.now) {
     this.serverId = serverId;
@@ -54,34 +57,43 @@ export class TicketVerifier {
   }
 
   get ready(): boolean {
-    return this.key !== null;
+    return this.keys.size > 0;
   }
 
-  async setKey(jwk: JWK): Promise<void> {
-    this.key = await importJWK(jwk, TICKET_ALGORITHM);
+  async setKey(jwk: JWK, source = 'default'): Promise<void> {
+    this.keys.set(source, await importJWK(jwk, TICKET_ALGORITHM));
   }
 
   async verify(ticket: string): Promise<TicketVerdict> {
-    const key = this.key;
-    if (!key) return { ok: false, error: 'PROTOCOL_NOT_READY' };
+    if (this.keys.size === 0) return { ok: false, error: 'PROTOCOL_NOT_READY' };
     let payload: unknown;
-    try {
-      ({ payload } = await jwtVerify(ticket, key, {
-        issuer: TICKET_ISSUER,
-        audience: this.serverId,
-        algorithms: [TICKET_ALGORITHM],
-        requiredClaims: ['exp', 'iat', 'jti', 'sub'],
-        clockTolerance: CLOCK_TOLERANCE_S,
-        currentDate: new Date(this.now()),
-      }));
-    } catch (err) {
-      // jose checks claims only after the signature verified, so an `aud` failure is a genuine
-      // ticket for another server.
-      if (err instanceof joseErrors.JWTClaimValidationFailed && err.claim === 'aud') {
-        return { ok: false, error: 'PROTOCOL_TICKET_WRONG_TARGET' };
+    let verdict: TicketVerdict = { ok: false, error: 'PROTOCOL_TICKET_INVALID' };
+    for (const key of this.keys.values()) {
+      try {
+        ({ payload } = await jwtVerify(ticket, key, {
+          issuer: TICKET_ISSUER,
+          audience: this.serverId,
+          algorithms: [TICKET_ALGORITHM],
+          requiredClaims: ['exp', 'iat', 'jti', 'sub'],
+          clockTolerance: CLOCK_TOLERANCE_S,
+          currentDate: new Date(this.now()),
+        }));
+        verdict = { ok: true, claims: payload as VerifiedTicket };
+        break;
+      } catch (err) {
+        // jose checks claims only after the signature verified, so an `aud` failure is a genuine
+        // ticket for another server; any other claim failure is final too (the key was right).
+        if (err instanceof joseErrors.JWTClaimValidationFailed) {
+          verdict = {
+            ok: false,
+            error: err.claim === 'aud' ? 'PROTOCOL_TICKET_WRONG_TARGET' : 'PROTOCOL_TICKET_INVALID',
+          };
+          break;
+        }
+        if (err instanceof joseErrors.JWTExpired) break;
       }
-      return { ok: false, error: 'PROTOCOL_TICKET_INVALID' };
     }
+    if (!verdict.ok) return verdict;
     const parsed = claimsSchema.safeParse(payload);
     if (!parsed.success) return { ok: false, error: 'PROTOCOL_TICKET_INVALID' };
     return { ok: true, claims: parsed.data as VerifiedTicket };

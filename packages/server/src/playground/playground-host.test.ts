@@ -86,14 +86,14 @@ const kinds = (sent: Uint8Array[]) =>
     return f.op === ServerOp.STATE ? (f.keyframe ? 'key' : 'delta') : f.op;
   });
 
-test('admitted clients get a keyframe at the next tick; others the shared delta; idle sends nothing', () => {
+test('admitted clients get a keyframe at the next tick; others the shared delta; idle sends nothing', async () => {
   const { host, redeemed } = setup();
   const a = fakeConn(1);
   const b = fakeConn(2);
-  assert.equal(host.admit(a.bind(host), ticket(1)), null);
+  assert.equal(await host.admit(a.bind(host), ticket(1)), null);
   host.tick();
   assert.deepEqual(kinds(a.conn.sent), ['key']);
-  assert.equal(host.admit(b.bind(host), ticket(2)), null);
+  assert.equal(await host.admit(b.bind(host), ticket(2)), null);
   host.tick();
   assert.deepEqual(kinds(a.conn.sent), ['key', 'delta']);
   assert.deepEqual(kinds(b.conn.sent), ['key']);
@@ -103,12 +103,12 @@ test('admitted clients get a keyframe at the next tick; others the shared delta;
   assert.equal(redeemed.length, 2);
 });
 
-test('clients that see the same things get the same delta bytes', () => {
+test('clients that see the same things get the same delta bytes', async () => {
   const { host } = setup();
   const conns = [1, 2, 3].map((n) => fakeConn(n));
-  for (const [i, c] of conns.entries()) host.admit(c.bind(host), ticket(i + 1));
+  for (const [i, c] of conns.entries()) await host.admit(c.bind(host), ticket(i + 1));
   host.tick();
-  host.admit(fakeConn(9).bind(host), ticket(9));
+  await host.admit(fakeConn(9).bind(host), ticket(9));
   host.tick();
   const deltas = conns.map((c) => c.conn.sent[1]);
   assert.ok(deltas[0]);
@@ -116,34 +116,37 @@ test('clients that see the same things get the same delta bytes', () => {
   assert.deepEqual(deltas[1], deltas[2]);
 });
 
-test('replayed tickets and a full server are refused without side effects', () => {
+test('replayed tickets and a full server are refused without side effects', async () => {
   const { host } = setup({ capacity: 1 });
-  assert.equal(host.admit(fakeConn(1).bind(host), ticket(1)), null);
-  assert.equal(host.admit(fakeConn(2).bind(host), ticket(1, 'other'))?.name, 'PROTOCOL_TICKET_REPLAYED');
-  assert.equal(host.admit(fakeConn(3).bind(host), ticket(3))?.name, 'PROTOCOL_SERVER_FULL');
+  assert.equal(await host.admit(fakeConn(1).bind(host), ticket(1)), null);
+  assert.equal(
+    (await host.admit(fakeConn(2).bind(host), ticket(1, 'other')))?.name,
+    'PROTOCOL_TICKET_REPLAYED',
+  );
+  assert.equal((await host.admit(fakeConn(3).bind(host), ticket(3)))?.name, 'PROTOCOL_SERVER_FULL');
   assert.equal(host.playerCount, 1);
   assert.equal(host.entityCount, 1);
 });
 
-test('the same user joining again replaces the old connection', () => {
+test('the same user joining again replaces the old connection', async () => {
   const { host } = setup({ capacity: 1 });
   const old = fakeConn(1);
-  host.admit(old.bind(host), ticket(1));
+  await host.admit(old.bind(host), ticket(1));
   const again = { ...ticket(1), jti: 'another-ticket-id-000' };
-  assert.equal(host.admit(fakeConn(2).bind(host), again), null);
+  assert.equal(await host.admit(fakeConn(2).bind(host), again), null);
   assert.deepEqual(old.conn.refused, ['PROTOCOL_DUPLICATE_LOGIN']);
   assert.equal(host.playerCount, 1);
   assert.equal(host.entityCount, 1);
 });
 
-test('a backed-up client skips deltas, gets a keyframe when drained, and is dropped when stuck', () => {
+test('a backed-up client skips deltas, gets a keyframe when drained, and is dropped when stuck', async () => {
   const { host, advance } = setup();
   const a = fakeConn(1);
   const b = fakeConn(2);
-  host.admit(a.bind(host), ticket(1));
+  await host.admit(a.bind(host), ticket(1));
   host.tick();
   a.conn.bufferedAmount = 5000;
-  host.admit(b.bind(host), ticket(2));
+  await host.admit(b.bind(host), ticket(2));
   host.tick();
   assert.deepEqual(kinds(a.conn.sent), ['key'], 'delta skipped');
   assert.equal(a.conn.needsKeyframe, true);
@@ -160,13 +163,13 @@ test('a backed-up client skips deltas, gets a keyframe when drained, and is drop
   assert.equal(host.playerCount, 1);
 });
 
-test('queued moves are applied at the tick, and an empty playground is removed after the idle time', () => {
+test('queued moves are applied at the tick, and an empty playground is removed after the idle time', async () => {
   const { host, advance } = setup();
   const a = fakeConn(1);
   const conn = a.bind(host);
-  host.admit(conn, ticket(1));
+  await host.admit(conn, ticket(1));
   const b = fakeConn(2);
-  host.admit(b.bind(host), ticket(2));
+  await host.admit(b.bind(host), ticket(2));
   host.tick();
   conn.moves.set(conn.avatarId, { position: { x: 1, y: 2, z: 3 }, rotation: { x: 0, y: 0, z: 0, w: 1 } });
   host.tick();
@@ -184,27 +187,27 @@ test('queued moves are applied at the tick, and an empty playground is removed a
   assert.equal(host.playgroundCount, 0);
 });
 
-test("a playground type's interest radius overrides the server default", () => {
+test("a playground type's interest radius overrides the server default", async () => {
   // Spawns at the origin, then 4 m east (random() drives angle and radius).
   const sequence = [0, 0, 0, 1];
   const deterministic = () => {
     let i = 0;
     return () => sequence[i++ % sequence.length] as number;
   };
-  const seen = (types?: PlaygroundTypes) => {
+  const seen = async (types?: PlaygroundTypes) => {
     const { host } = setup({ random: deterministic(), ...(types ? { types } : {}) });
     const a = fakeConn(1);
-    host.admit(a.bind(host), ticket(1, 'near-sighted'));
-    host.admit(fakeConn(2).bind(host), ticket(2, 'near-sighted'));
+    await host.admit(a.bind(host), ticket(1, 'near-sighted'));
+    await host.admit(fakeConn(2).bind(host), ticket(2, 'near-sighted'));
     host.tick();
     const first = decodeServerFrame(a.conn.sent[0] as Uint8Array);
     assert.ok(first.op === ServerOp.STATE);
     return first.spawns.length;
   };
-  assert.equal(seen(), 2, 'the default 100 m radius sees the other avatar 4 m away');
+  assert.equal(await seen(), 2, 'the default 100 m radius sees the other avatar 4 m away');
   const nearSighted = new PlaygroundTypes(
     [{ name: 'near-sighted', interest: { radiusM: 1, hysteresisM: 0.5 } }],
     [{ pattern: 'near-sighted', type: 'near-sighted' }],
   );
-  assert.equal(seen(nearSighted), 1, 'a 1 m radius sees only its own avatar');
+  assert.equal(await seen(nearSighted), 1, 'a 1 m radius sees only its own avatar');
 });

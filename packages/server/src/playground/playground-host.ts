@@ -1,30 +1,31 @@
 import type { Logger } from '@plexus/kit';
-import type { ErrorName, PlaygroundLoad } from '@plexus/protocol';
+import {
+  type ErrorName,
+  type EventTarget,
+  encodeEvent,
+  type PlayerRecord,
+  type PlayersJoinResult,
+  type PlaygroundLoad,
+  type PlexusEventEnvelope,
+  type Quat,
+  type Vec3,
+} from '@plexus/protocol';
+import type { ResumeTokens } from '../continuity/resume-tokens.ts';
 import type { ReplayCache } from '../control/replay-cache.ts';
 import type { VerifiedTicket } from '../control/ticket-verifier.ts';
 import type { ServerMetrics } from '../metrics.ts';
 import type { ReplicationStats } from '../replication/replication-stats.ts';
-import { type InterestOptions, Replicator } from '../replication/replicator.ts';
+import type { InterestOptions } from '../replication/replicator.ts';
 import { sendTick } from '../replication/send-tick.ts';
 import type { ClientConnection } from '../transport/client-connection.ts';
 import { avatarProps, type RandomHex4 } from './avatar-profile.ts';
-import { Playground } from './playground.ts';
-import { PlaygroundLogic } from './playground-logic.ts';
+import { Presences, transformOf } from './presences.ts';
+import type { AwaySeat, HostCluster, LeaveKind, Presence, Room } from './room.ts';
+import { openRoom } from './room-factory.ts';
+import { normaliseRotation, positionInBounds } from './transform-rules.ts';
 import { PlaygroundTypes } from './type-registry.ts';
 
-/** A hosted playground and the clients in it. */
-export interface Room {
-  playground: Playground;
-  members: Map<number, ClientConnection>;
-  /** userId → connection: one seat per identity per playground. */
-  byUser: Map<string, ClientConnection>;
-  /** Monotonic ms since which the room has had no member, or null. */
-  emptySince: number | null;
-  /** The playground type's rules and hooks (playground-logic.ts). */
-  logic: PlaygroundLogic;
-  /** Interest management and STATE encoding (replication/replicator.ts). */
-  replicator: Replicator;
-}
+export type { HostCluster, LeaveKind, Room } from './room.ts';
 
 export interface PlaygroundHostOptions {
   capacity: number;
@@ -38,6 +39,8 @@ export interface PlaygroundHostOptions {
   metrics: ServerMetrics;
   replay: ReplayCache;
   now: () => number;
+  /** Wall clock (ms since epoch): presence start, session lengths. */
+  wallClock?: () => number;
   random?: () => number;
   randomHex4?: RandomHex4;
   /** Told when a ticket is admitted (the balancer turns the reserved seat into a player). */
@@ -50,10 +53,29 @@ export interface PlaygroundHostOptions {
   interest?: InterestOptions;
   /** Per-tick replication figures (bytes out, backpressure skips) for metrics and load reports. */
   stats?: ReplicationStats;
+  /**
+   * Claim, player records, events, analytics. Without it the host runs alone: playgrounds go live
+   * at once and nothing is checkpointed (unit tests).
+   */
+  cluster?: HostCluster;
+  /** How long a dropped user's avatar waits for a resume (0: it leaves at once). */
+  resumeGraceMs?: number;
+  /** Checks the `rt` claim of tickets; without it every join is fresh. */
+  resumeTokens?: ResumeTokens;
+  /** Client ids for users restored from a checkpoint (shared with the gateway's ids). */
+  allocateClientId?: () => number;
+  /** True once new joins must be refused (the server started draining during an admission). */
+  refuseNew?: () => boolean;
+  /** A live playground is about to be removed (idle): its last checkpoint is written from here. */
+  onRetire?: (room: Room) => void;
 }
 
 /** Interest defaults when the host is built without a config (tests). */
 export const DEFAULT_INTEREST: InterestOptions = { radiusM: 100, hysteresisM: 10, cellSizeM: 16 };
+
+/** players.join gets this long (beside the claim) before the join goes on without the record. */
+const PLAYER_JOIN_BUDGET_MS = 500;
+const IDENTITY: Quat = { x: 0, y: 0, z: 0, w: 1 };
 
 /** Why an admission failed: the error and, for a playground's refusal, its reason. */
 export interface Refusal {
@@ -62,23 +84,38 @@ export interface Refusal {
 }
 
 /**
- * Every playground of this server, created on demand when a valid ticket names one and removed
- * when empty for a while. `tick()` runs them all: apply moves, build one delta per playground,
- * send the same bytes to each client, welcome new clients with a keyframe.
+ * Every playground of this server, created on demand when a valid ticket names one (claimed from
+ * the cluster and restored from its checkpoint first) and removed when empty for a while. `tick()`
+ * runs them all: apply moves, build one delta per playground, send the same bytes to each client,
+ * welcome new clients with a keyframe. Users whose connection dropped keep their avatar for the
+ * resume grace.
  */
 export class PlaygroundHost {
   private readonly options: PlaygroundHostOptions;
   private readonly rooms = new Map<string, Room>();
   private tickNumber = 0;
   private players = 0;
+  /** Admissions past the capacity check still waiting for their playground. */
+  private admitting = 0;
   private tickMsSum = 0;
   private tickCount = 0;
   private lastTickAt: number | null = null;
   private readonly types: PlaygroundTypes;
+  private readonly wallClock: () => number;
+  private nextLocalClientId = -1;
+  private readonly presences: Presences;
 
   constructor(options: PlaygroundHostOptions) {
     this.options = options;
     this.types = options.types ?? new PlaygroundTypes();
+    this.wallClock = options.wallClock ?? Date.now;
+    this.presences = new Presences({
+      resumeGraceMs: options.resumeGraceMs ?? 0,
+      now: options.now,
+      wallClock: this.wallClock,
+      logger: options.logger,
+      cluster: options.cluster,
+    });
   }
 
   get playerCount(): number {
@@ -95,6 +132,13 @@ export class PlaygroundHost {
     return n;
   }
 
+  /** Users whose avatar waits for a resume, across playgrounds. */
+  get awayCount(): number {
+    let n = 0;
+    for (const room of this.rooms.values()) n += room.away.size;
+    return n;
+  }
+
   get currentTick(): number {
     return this.tickNumber;
   }
@@ -103,9 +147,26 @@ export class PlaygroundHost {
     return this.rooms.get(playgroundId);
   }
 
+  /** Every room this server hosts now (live or draining). */
+  hostedRooms(): Room[] {
+    const out: Room[] = [];
+    for (const room of this.rooms.values())
+      if (room.state === 'live' || room.state === 'frozen') out.push(room);
+    return out;
+  }
+
+  /** Every room, including those still claiming (drain waits for them). */
+  allRooms(): Room[] {
+    return [...this.rooms.values()];
+  }
+
   playgroundLoads(): PlaygroundLoad[] {
     const loads: PlaygroundLoad[] = [];
-    for (const [playgroundId, room] of this.rooms) loads.push({ playgroundId, players: room.members.size });
+    for (const room of this.hostedRooms()) {
+      const load: PlaygroundLoad = { playgroundId: room.playground.id, players: room.members.size };
+      if (room.checkpoint.epoch > 0) load.epoch = room.checkpoint.epoch;
+      loads.push(load);
+    }
     return loads;
   }
 
@@ -123,109 +184,297 @@ export class PlaygroundHost {
   }
 
   /**
-   * Admits a verified ticket: refuses replays and a full server, creates the playground if needed,
-   * creates the avatar and asks the playground type (onJoin), then replaces an earlier connection
-   * of the same user in that playground. Null on success; a refused join leaves no trace but the
-   * playground it may have created (removed when idle).
+   * Admits a verified ticket: refuses replays and a full server, creates the playground if needed
+   * (claim + restore first; the WELCOME waits), fetches the user's record beside it, then seats the
+   * user — resuming their earlier presence when the ticket carries a valid resume token — and asks
+   * the playground type (onJoin). Null on success; a refused join leaves no trace but the playground
+   * it may have created (removed when idle), and its ticket may be used again.
    */
-  admit(conn: ClientConnection, ticket: VerifiedTicket): Refusal | null {
+  async admit(conn: ClientConnection, ticket: VerifiedTicket): Promise<Refusal | null> {
     const { options } = this;
     if (options.replay.has(ticket.jti)) return { name: 'PROTOCOL_TICKET_REPLAYED' };
     const previous = this.rooms.get(ticket.pg)?.byUser.get(ticket.sub);
-    if (this.players - (previous ? 1 : 0) >= options.capacity) return { name: 'PROTOCOL_SERVER_FULL' };
+    if (this.players + this.admitting - (previous ? 1 : 0) >= options.capacity)
+      return { name: 'PROTOCOL_SERVER_FULL' };
     if (!options.replay.add(ticket.jti, ticket.exp * 1000)) return { name: 'PROTOCOL_SERVER_FULL' };
+    const resuming = options.resumeTokens?.check(ticket.rt, ticket.sub, ticket.pg) !== undefined;
+    this.admitting++;
+    let refusal: Refusal | null;
+    try {
+      refusal = await this.admitInRoom(conn, ticket, resuming);
+    } finally {
+      this.admitting--;
+    }
+    if (refusal) options.replay.delete(ticket.jti);
+    return refusal;
+  }
 
+  private async admitInRoom(
+    conn: ClientConnection,
+    ticket: VerifiedTicket,
+    resuming: boolean,
+  ): Promise<Refusal | null> {
+    const { options } = this;
+    const startedAt = options.now();
+    // The user's record is fetched beside the claim; a resume keeps the presence it had.
+    const joining = options.cluster && !resuming ? options.cluster.playerJoin(ticket.sub, ticket.pg) : null;
     const room = this.rooms.get(ticket.pg) ?? this.createRoom(ticket.pg);
-    const random = options.random ?? Math.random;
-    const angle = random() * 2 * Math.PI;
-    const radius = Math.sqrt(random()) * (options.spawnRadiusM ?? 4);
-    const props = avatarProps(ticket.prof, options.randomHex4);
-    const avatarId = room.logic.spawnAvatar(
-      conn.clientId,
-      { x: Math.cos(angle) * radius, y: 0, z: Math.sin(angle) * radius },
-      props,
-    );
+    if (!(await room.ready)) {
+      return { name: 'PROTOCOL_NOT_READY', message: 'The playground could not be claimed; try again' };
+    }
+    const joined = joining
+      ? await withinBudget(joining, PLAYER_JOIN_BUDGET_MS - (options.now() - startedAt))
+      : null;
+    if (conn.isClosed) return { name: 'PROTOCOL_SHUTTING_DOWN' }; // nobody to tell
+    if (room.state === 'frozen' || options.refuseNew?.()) return { name: 'PROTOCOL_SHUTTING_DOWN' };
+    if (room.state !== 'live') return { name: 'PROTOCOL_PLAYGROUND_MOVED' };
+    const refusal = this.seat(conn, ticket, room, resuming, joined?.record ?? null);
+    if (refusal) return refusal;
+    if (joined) {
+      this.deliverInbox(conn, joined);
+    } else if (joining) {
+      // Over budget: the join went on without the record; its inbox (already taken) still comes.
+      void joining.then((late) => {
+        if (!late || conn.isClosed || conn.room !== room || !conn.presence) return;
+        if (late.record && !conn.presence.dataChanged) conn.presence.data = late.record.data;
+        this.deliverInbox(conn, late);
+      });
+    }
+    return null;
+  }
+
+  /** Events stored for the user while they were offline: EVENT frames right after WELCOME. */
+  private deliverInbox(conn: ClientConnection, joined: PlayersJoinResult): void {
+    for (const event of joined.inbox) conn.sendEvent(encodeEvent(event));
+    if (joined.inbox.length > 0) this.options.metrics.eventsDelivered.inc(joined.inbox.length);
+  }
+
+  /** The synchronous end of an admission, once the room is live. */
+  private seat(
+    conn: ClientConnection,
+    ticket: VerifiedTicket,
+    room: Room,
+    resuming: boolean,
+    record: PlayerRecord | null,
+  ): Refusal | null {
+    const { options } = this;
+    const userId = ticket.sub;
+    let previous = room.byUser.get(userId);
+    let away = room.away.get(userId);
+    let presence: Presence;
+    let resumed = false;
+    if (resuming && (previous || away)) {
+      // The user takes their presence back: a connection the server still thinks alive first
+      // becomes an away seat, then the new one inherits its avatar and everything it held.
+      if (previous) {
+        away = this.toSeat(room, previous);
+        previous.refuse('PROTOCOL_DUPLICATE_LOGIN');
+        previous = undefined;
+      }
+      const seat = away as AwaySeat;
+      this.presences.take(room, seat);
+      room.logic.transferAll(seat.clientId, conn.clientId);
+      presence = seat.presence;
+      presence.profile = ticket.prof;
+      resumed = true;
+    } else {
+      // A fresh join ends any presence the user left waiting here.
+      if (away) this.presences.end(room, away, false);
+      const place = spawnPlace(record) ?? this.randomPlace();
+      const avatarId = room.logic.spawnAvatar(
+        conn.clientId,
+        place.position,
+        avatarProps(ticket.prof, options.randomHex4),
+        place.rotation,
+      );
+      presence = {
+        userId,
+        profile: ticket.prof,
+        avatarId,
+        joinedAt: this.wallClock(),
+        data: record?.data ?? {},
+        dataChanged: false,
+        saved: null,
+        savedAt: 0,
+      };
+    }
+    const avatarId = presence.avatarId;
     // A duplicate login's avatar is still there during onJoin; it leaves once the new one is in.
     const refusal = room.logic.join(
       {
         clientId: conn.clientId,
-        userId: ticket.sub,
+        userId,
         avatarId,
-        displayName: String(props.displayName ?? ''),
+        displayName: String(room.playground.get(avatarId)?.props.displayName ?? ''),
         incognito: ticket.prof.privacyMode !== 0,
         send: (bytes) => conn.sendMessage(bytes),
       },
       previous?.clientId,
     );
     if (refusal) {
-      options.replay.delete(ticket.jti);
+      if (resumed) this.presences.ended(room, presence, null);
+      this.presences.markEmpty(room);
       conn.log.info({ playgroundId: ticket.pg, reason: refusal.message }, 'join refused by the playground');
       return { name: refusal.error, message: refusal.message };
     }
     if (previous) previous.refuse('PROTOCOL_DUPLICATE_LOGIN');
 
     conn.room = room;
-    conn.userId = ticket.sub;
+    conn.userId = userId;
     conn.avatarId = avatarId;
+    conn.presence = presence;
+    conn.resumed = resumed;
     conn.log = conn.log.child({ playgroundId: ticket.pg });
     room.members.set(conn.clientId, conn);
-    room.byUser.set(ticket.sub, conn);
+    room.byUser.set(userId, conn);
     room.emptySince = null;
+    room.metaRevision++;
     this.players++;
-    conn.log.info({ avatarId, incognito: ticket.prof.privacyMode !== 0 }, 'client joined');
+    conn.log.info({ avatarId, resumed, incognito: ticket.prof.privacyMode !== 0 }, 'client joined');
     options.onTicketRedeemed(ticket.jti, ticket.pg);
+    if (resumed) options.metrics.resumes.inc();
+    else options.cluster?.record({ type: 'join', at: this.wallClock(), userId, playgroundId: ticket.pg });
     return null;
+  }
+
+  private randomPlace(): { position: Vec3; rotation: Quat } {
+    const random = this.options.random ?? Math.random;
+    const angle = random() * 2 * Math.PI;
+    const radius = Math.sqrt(random()) * (this.options.spawnRadiusM ?? 4);
+    return {
+      position: { x: Math.cos(angle) * radius, y: 0, z: Math.sin(angle) * radius },
+      rotation: IDENTITY,
+    };
   }
 
   private createRoom(playgroundId: string): Room {
     const { options } = this;
-    const playground = new Playground(playgroundId);
-    const type = this.types.resolve(playgroundId);
-    const log = options.logger.child({ playgroundId });
-    const logic = new PlaygroundLogic({
-      type,
-      playground,
-      logger: log,
+    const room = openRoom(playgroundId, {
+      types: this.types,
+      logger: options.logger,
+      metrics: options.metrics,
       now: options.now,
-      currentTick: () => this.tickNumber,
+      wallClock: this.wallClock,
       maxSpeedMps: options.maxSpeedMps ?? 50,
-      onLogicError: (hook) => options.metrics.logicErrors.inc({ hook }),
+      interest: options.interest ?? DEFAULT_INTEREST,
+      cluster: options.cluster,
+      presences: this.presences,
+      currentTick: () => this.tickNumber,
+      allocateClientId: () => this.allocateClientId(),
     });
-    const room: Room = {
-      playground,
-      members: new Map(),
-      byUser: new Map(),
-      emptySince: options.now(),
-      logic,
-      replicator: new Replicator(playground, { ...(options.interest ?? DEFAULT_INTEREST), ...type.interest }),
-    };
     this.rooms.set(playgroundId, room);
-    log.info({ playgroundType: type.name }, 'playground created');
-    logic.create();
+    // A failed claim leaves nothing behind: the next join claims again.
+    void room.ready.then((live) => {
+      if (!live && this.rooms.get(playgroundId) === room) this.rooms.delete(playgroundId);
+    });
     return room;
   }
 
+  private allocateClientId(): number {
+    // Standalone hosts (tests) have no shared allocator: negative ids never meet a socket's.
+    return this.options.allocateClientId?.() ?? this.nextLocalClientId--;
+  }
+
   /**
-   * Removes a client's avatar and seat; its entity disappears for everyone at the next tick, the
-   * entities it held return to the server, and the playground type's onLeave runs.
+   * A connection ended. LEAVE or a protocol error: the avatar goes at once, the entities it held
+   * return to the server, and the user's stay ends (players.leave). A drop: the presence waits for a
+   * resume in an away seat. A move: nothing changes here, the playground's state travels.
    */
-  leave(conn: ClientConnection): void {
+  leave(conn: ClientConnection, kind: LeaveKind = 'leave'): void {
     const room = conn.room;
     if (!room || room.members.get(conn.clientId) !== conn) return;
+    if (kind === 'drop' && this.presences.graceful && (room.state === 'live' || room.state === 'frozen')) {
+      this.toSeat(room, conn);
+      return;
+    }
+    const avatar = transformOf(room, conn.avatarId);
+    this.removeMember(room, conn);
+    if (kind !== 'moved' && room.state !== 'gone') {
+      room.logic.leave(conn.clientId);
+      if (kind !== 'replaced' && conn.presence) this.presences.ended(room, conn.presence, avatar);
+    }
+    this.presences.markEmpty(room);
+    room.onMemberGone?.();
+  }
+
+  private removeMember(room: Room, conn: ClientConnection): void {
     room.members.delete(conn.clientId);
     if (room.byUser.get(conn.userId) === conn) room.byUser.delete(conn.userId);
-    room.logic.leave(conn.clientId);
     room.replicator.dropClient(conn.clientId);
+    room.metaRevision++;
     this.players--;
-    if (room.members.size === 0) room.emptySince = this.options.now();
+  }
+
+  /** The member's presence moves to an away seat; its avatar and entities stay as they are. */
+  private toSeat(room: Room, conn: ClientConnection): AwaySeat {
+    this.removeMember(room, conn);
+    room.logic.detach(conn.clientId);
+    const seat = this.presences.park(room, conn.presence as Presence, conn.clientId);
+    conn.log.info({ graceMs: this.options.resumeGraceMs }, 'connection dropped; avatar kept for a resume');
+    room.onMemberGone?.();
+    return seat;
+  }
+
+  /**
+   * Stops hosting a playground at once, without writing anything (another server holds a newer
+   * epoch): its clients are closed with PLAYGROUND_MOVED (4014) so they resolve it again. With
+   * `only`, nothing happens unless that room is the one hosted now.
+   */
+  release(playgroundId: string, why: string, only?: Room): boolean {
+    const room = this.rooms.get(playgroundId);
+    // A late answer about a room this server already let go must not touch its successor.
+    if (!room || (only && room !== only)) return false;
+    this.options.logger.warn({ playgroundId, why, clients: room.members.size }, 'playground released');
+    this.retire(room);
+    for (const conn of [...room.members.values()]) conn.refuse('PROTOCOL_PLAYGROUND_MOVED');
+    return true;
+  }
+
+  /** Draining: the room's inputs are ignored and nothing in it changes; away seats stop expiring. */
+  freeze(room: Room): void {
+    if (room.state !== 'live') return;
+    room.state = 'frozen';
+    this.presences.freeze(room);
+  }
+
+  /** Forgets a room (moved or released); its logic's onDispose runs. */
+  retire(room: Room): void {
+    if (this.rooms.get(room.playground.id) === room) this.rooms.delete(room.playground.id);
+    const hosted = room.state === 'live' || room.state === 'frozen';
+    room.state = 'gone';
+    this.presences.clear(room);
+    if (hosted) room.logic.dispose();
   }
 
   /** Runs every playground's onDispose (the server is stopping). */
   disposeAll(): void {
-    for (const [id, room] of this.rooms) {
-      this.rooms.delete(id);
-      room.logic.dispose();
+    for (const room of [...this.rooms.values()]) this.retire(room);
+  }
+
+  /** Calls `fn` for every welcomed-or-joining client an event targets. */
+  forEachTarget(target: EventTarget, fn: (conn: ClientConnection) => void): void {
+    if ('userId' in target) {
+      for (const room of this.rooms.values()) {
+        const conn = room.byUser.get(target.userId);
+        if (conn) fn(conn);
+      }
+      return;
     }
+    const rooms =
+      'playgroundId' in target
+        ? [this.rooms.get(target.playgroundId)].filter((r): r is Room => r !== undefined)
+        : this.rooms.values();
+    for (const room of rooms) for (const conn of room.members.values()) fn(conn);
+  }
+
+  /** Delivers an event to its targets here; the number of clients it went to. */
+  deliverEvent(event: PlexusEventEnvelope, bytes: Uint8Array): number {
+    let n = 0;
+    this.forEachTarget(event.target, (conn) => {
+      conn.sendEvent(bytes);
+      n++;
+    });
+    return n;
   }
 
   /** One tick over every playground. */
@@ -234,15 +483,21 @@ export class PlaygroundHost {
     const now = this.options.now();
     const dtMs = this.lastTickAt === null ? 0 : now - this.lastTickAt;
     this.lastTickAt = now;
-    for (const [id, room] of this.rooms) {
+    for (const room of this.rooms.values()) {
+      if (room.state === 'claiming') continue;
       if (room.members.size === 0) {
         // Keep empty playgrounds for a while (a client may rejoin), then forget them.
         room.replicator.update(tick);
-        if (room.emptySince !== null && now - room.emptySince >= this.options.playgroundIdleMs) {
-          this.rooms.delete(id);
-          room.logic.dispose();
+        if (
+          room.state === 'live' &&
+          room.away.size === 0 &&
+          room.emptySince !== null &&
+          now - room.emptySince >= this.options.playgroundIdleMs
+        ) {
+          this.options.onRetire?.(room);
+          this.retire(room);
           room.playground.takeChanges();
-          this.options.logger.info({ playgroundId: id }, 'playground removed (empty)');
+          this.options.logger.info({ playgroundId: room.playground.id }, 'playground removed (empty)');
         }
         continue;
       }
@@ -252,19 +507,40 @@ export class PlaygroundHost {
 
   private tickRoom(room: Room, tick: number, now: number, dtMs: number): void {
     const { playground } = room;
+    const live = room.state === 'live';
     for (const conn of room.members.values()) {
       if (conn.moves.size === 0) continue;
-      for (const [entityId, move] of conn.moves) {
-        const e = playground.get(entityId);
-        if (e && e.owner === conn.clientId) playground.setTransform(entityId, move.position, move.rotation);
+      if (live) {
+        for (const [entityId, move] of conn.moves) {
+          const e = playground.get(entityId);
+          if (e && e.owner === conn.clientId) playground.setTransform(entityId, move.position, move.rotation);
+        }
       }
       conn.moves.clear();
     }
     // The playground type's tick sees this tick's moves; its changes go out in this tick's delta.
-    room.logic.tick(tick, dtMs);
+    // A frozen (draining) playground changes no more: its final checkpoint is what moves.
+    if (live) room.logic.tick(tick, dtMs);
     room.replicator.update(tick);
     const sent = sendTick(playground.id, room.members.values(), room.replicator, now, this.options);
     if (sent.skips > 0) this.options.metrics.backpressureSkips.inc(sent.skips);
     this.options.stats?.add(sent.bytes, sent.skips);
   }
+}
+
+/** Where a returning user's record puts their avatar, when it holds a valid transform. */
+function spawnPlace(record: PlayerRecord | null): { position: Vec3; rotation: Quat } | null {
+  if (!record?.position || !positionInBounds(record.position)) return null;
+  const rotation = record.rotation ? normaliseRotation(record.rotation) : IDENTITY;
+  return { position: record.position, rotation: rotation ?? IDENTITY };
+}
+
+/** `p`'s value, or null when it takes longer than `ms` (p itself never rejects). */
+function withinBudget<T>(p: Promise<T | null>, ms: number): Promise<T | null> {
+  if (ms <= 0) return Promise.race([p, Promise.resolve(null)]);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }

@@ -4,8 +4,13 @@ import {
   type AuthorityActionCode,
   EntityLimits,
   type ErrorName,
+  EVENT_MAX_PAYLOAD_BYTES,
+  type EventsPublishParams,
+  type EventsPublishResult,
+  type EventTarget,
   encodeServerMessage,
   type JsonValue,
+  PLAYER_DATA_MAX_BYTES,
   type Props,
   type Quat,
   SERVER_OWNER,
@@ -55,9 +60,33 @@ export interface PlaygroundLogicOptions {
   currentTick: () => number;
   /** Default speed limit of kinds without their own. */
   maxSpeedMps: number;
-  /** Told of every contained failure of the logic (metrics). */
+  /** Told of every contained failure of the logic (metrics, analytics). */
   onLogicError?: (hook: string) => void;
+  /** Player data and event publishing (the host's; absent in a server without a balancer). */
+  services?: LogicServices;
 }
+
+/** What the logic API needs from the host beyond the playground itself. */
+export interface LogicServices {
+  getPlayerData(clientId: number): Record<string, unknown> | undefined;
+  /** False when the client is not a member. */
+  setPlayerData(clientId: number, data: Record<string, unknown>): boolean;
+  /** Resolves null when the event could not be published. */
+  publish(params: EventsPublishParams): Promise<EventsPublishResult | null>;
+}
+
+/** An entity of a checkpoint, with its owner already mapped to a client id of this server. */
+export interface RestoredEntity {
+  id: number;
+  kind: string;
+  owner: number;
+  position: Vec3;
+  rotation: Quat;
+  props: Props;
+}
+
+const EVENT_TYPE = /^[A-Za-z0-9._:-]{1,64}$/;
+const TARGET_ID_MAX = 128;
 
 /** Per-entity bookkeeping the wire state does not carry. */
 interface EntityRuntime {
@@ -114,8 +143,8 @@ export class PlaygroundLogic {
   }
 
   /** The avatar of a joining client (props from its verified ticket, written by the server). */
-  spawnAvatar(clientId: number, position: Vec3, props: Props): number {
-    const e = this.playground.spawn({ owner: clientId, kind: AVATAR, position, rotation: IDENTITY, props });
+  spawnAvatar(clientId: number, position: Vec3, props: Props, rotation: Quat = IDENTITY): number {
+    const e = this.playground.spawn({ owner: clientId, kind: AVATAR, position, rotation, props });
     this.runtime.set(e.id, { spawner: SERVER_OWNER, motion: null, bucket: null });
     return e.id;
   }
@@ -128,6 +157,7 @@ export class PlaygroundLogic {
     const max = this.type.limits?.maxMembers;
     const seats = this.memberCount - (replacing !== undefined && this.records.get(replacing)?.joined ? 1 : 0);
     if (max !== undefined && seats >= max) {
+      this.revokeAll(handle.clientId);
       this.removeEntity(handle.avatarId);
       return { error: 'PROTOCOL_JOIN_REFUSED', message: 'The playground is full' };
     }
@@ -165,6 +195,68 @@ export class PlaygroundLogic {
     const { onLeave } = this.type;
     if (onLeave && record.joined)
       this.contained('onLeave', () => onLeave.call(this.type, this.api, toMember(record)));
+  }
+
+  /**
+   * A member's connection dropped: it stops being a member (`onLeave` runs) but its avatar and the
+   * entities it holds stay as they are, for a resume to take back (`transferAll`).
+   */
+  detach(clientId: number): void {
+    const record = this.records.get(clientId);
+    if (!record) return;
+    this.records.delete(clientId);
+    const { onLeave } = this.type;
+    if (onLeave && record.joined)
+      this.contained('onLeave', () => onLeave.call(this.type, this.api, toMember(record)));
+  }
+
+  /** Every entity `from` holds (an absent user's avatar included) now belongs to `to`. */
+  transferAll(from: number, to: number): void {
+    for (const e of this.playground.all()) if (e.owner === from) this.changeOwner(e, to);
+  }
+
+  /** Every entity `clientId` holds goes back to the server. */
+  releaseAll(clientId: number): void {
+    this.revokeAll(clientId);
+  }
+
+  /** Removes an avatar whose user is gone for good (the resume grace ran out). */
+  removeAvatar(id: number): void {
+    if (this.playground.get(id)?.kind === AVATAR) this.removeEntity(id);
+  }
+
+  /**
+   * Puts back an entity of a checkpoint under its id, if its kind, props and place are still valid
+   * here (the type may have changed since); false when it was dropped.
+   */
+  restoreEntity(e: RestoredEntity): boolean {
+    const kind = this.kinds.get(e.kind);
+    if (!kind) return false;
+    const props = validateNewProps(kind.props ?? {}, e.props, 'server');
+    const rotation = normaliseRotation(e.rotation);
+    if (!props.ok || !rotation || !positionInBounds(e.position) || !inKindBounds(kind, e.position))
+      return false;
+    if (!this.playground.restore({ ...e, rotation, props: props.props })) return false;
+    this.runtime.set(e.id, { spawner: SERVER_OWNER, motion: null, bucket: null });
+    return true;
+  }
+
+  /** The type's `saveState`, contained; undefined without it or when it failed. */
+  saveState(): JsonValue | undefined {
+    const { saveState } = this.type;
+    if (!saveState) return undefined;
+    const result = this.contained('saveState', () => saveState.call(this.type, this.api));
+    return result.ok ? result.value : undefined;
+  }
+
+  /** A restored playground: `loadState` runs instead of `onCreate`. */
+  loadState(saved: JsonValue | undefined): void {
+    const { loadState } = this.type;
+    if (loadState) this.contained('loadState', () => loadState.call(this.type, this.api, saved));
+  }
+
+  get hasSaveState(): boolean {
+    return this.type.saveState !== undefined;
   }
 
   tick(tick: number, dtMs: number): void {
@@ -619,8 +711,50 @@ export class PlaygroundLogic {
         for (const r of self.records.values()) if (r.joined && r.clientId !== options.except) r.send(bytes);
       },
       refuseJoin: (reason: string): JoinVerdict => ({ refuse: reason }),
+      getPlayerData(clientId: number) {
+        return self.options.services?.getPlayerData(clientId);
+      },
+      setPlayerData(clientId: number, data: Record<string, unknown>): void {
+        if (typeof data !== 'object' || data === null || Array.isArray(data))
+          throw new PlaygroundApiError('player data must be a JSON object');
+        const json = JSON.stringify(data);
+        if (Buffer.byteLength(json) > PLAYER_DATA_MAX_BYTES)
+          throw new PlaygroundApiError(`player data must be at most ${PLAYER_DATA_MAX_BYTES} bytes of JSON`);
+        const services = self.options.services;
+        if (!self.records.get(clientId)?.joined || !services)
+          throw new PlaygroundApiError(`client ${clientId} is not a member`);
+        services.setPlayerData(clientId, JSON.parse(json) as Record<string, unknown>);
+      },
+      publishEvent(target, type, payload, options = {}) {
+        checkTarget(target);
+        if (!EVENT_TYPE.test(type))
+          throw new PlaygroundApiError('event type must be 1–64 of A-Z a-z 0-9 . _ : -');
+        const json = JSON.stringify(payload);
+        if (json === undefined || Buffer.byteLength(json) > EVENT_MAX_PAYLOAD_BYTES)
+          throw new PlaygroundApiError(
+            `event payload must be JSON of at most ${EVENT_MAX_PAYLOAD_BYTES} bytes`,
+          );
+        let fromUserId: string | undefined;
+        if (options.fromClientId !== undefined) {
+          const from = self.records.get(options.fromClientId);
+          if (!from?.joined) throw new PlaygroundApiError(`client ${options.fromClientId} is not a member`);
+          // An incognito member is not named to the recipient (the envelope would carry the id).
+          if (!from.incognito) fromUserId = from.userId;
+        }
+        const services = self.options.services;
+        if (!services) return Promise.resolve(null);
+        return services.publish({ target, type, payload, ...(fromUserId ? { fromUserId } : {}) });
+      },
     };
   }
+}
+
+function checkTarget(target: EventTarget): void {
+  const t = target as Record<string, unknown> | null;
+  const okId = (v: unknown) => typeof v === 'string' && v.length > 0 && v.length <= TARGET_ID_MAX;
+  if (typeof t !== 'object' || t === null) throw new PlaygroundApiError('event target must be an object');
+  if ('userId' in t ? okId(t.userId) : 'playgroundId' in t ? okId(t.playgroundId) : t.all === true) return;
+  throw new PlaygroundApiError('event target must be { userId } | { playgroundId } | { all: true }');
 }
 
 function refused(error: ErrorName, message: string): Outcome {

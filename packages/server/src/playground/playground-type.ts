@@ -1,5 +1,5 @@
 import type { Logger } from '@plexus/kit';
-import type { JsonValue, Props, Quat, Vec3 } from '@plexus/protocol';
+import type { EventsPublishResult, EventTarget, JsonValue, Props, Quat, Vec3 } from '@plexus/protocol';
 import type { EntityKind } from './entity-kinds.ts';
 
 /**
@@ -31,14 +31,32 @@ export interface PlaygroundType<S = unknown> {
    * (PLEXUS_DS_INTEREST_*). A meeting room can see everything; a large world keeps it tight.
    */
   interest?: { radiusM?: number; hysteresisM?: number };
-  /** The playground was created (its first join is under way). Spawn the furniture here. */
+  /**
+   * The playground was created (its first join is under way). Spawn the furniture here. Not called
+   * when the playground is restored from a checkpoint (another server hosted it): `loadState` is.
+   */
   onCreate?(api: PlaygroundApi<S>): void;
+  /**
+   * The logic's own part of a checkpoint (JSON, kept small: the whole checkpoint is bounded by
+   * CHECKPOINT_MAX_BYTES). Called about once per checkpoint interval; keep it cheap.
+   */
+  saveState?(api: PlaygroundApi<S>): JsonValue | undefined;
+  /**
+   * The playground was restored from a checkpoint: its entities are back under their ids; `saved`
+   * is what `saveState` last returned (undefined without it). Runs instead of `onCreate`.
+   */
+  loadState?(api: PlaygroundApi<S>, saved: JsonValue | undefined): void;
   /**
    * A client is joining: its avatar exists (`member.avatarId`), it is not yet among `members()`.
    * Return `api.refuseJoin(reason)` to turn it away (PROTOCOL_JOIN_REFUSED, close 4013).
    */
   onJoin?(api: PlaygroundApi<S>, member: Member): JoinVerdict | undefined;
-  /** A member left (or was disconnected). Its avatar is gone; its authority went to the server. */
+  /**
+   * A member left or was disconnected. After a LEAVE its avatar is gone and its authority went to
+   * the server. After a dropped connection the avatar and the entities it held stay, frozen, for the
+   * resume grace (PLEXUS_DS_RESUME_GRACE_MS); a resume runs `onJoin` again under a new client id
+   * with the same avatar.
+   */
   onLeave?(api: PlaygroundApi<S>, member: Member): void;
   /**
    * A client sent MESSAGE. Without this hook the playground refuses messages
@@ -148,6 +166,26 @@ export interface PlaygroundApi<S = unknown> {
 
   /** The value onJoin returns to refuse a join; `reason` is sent to the client. */
   refuseJoin(reason: string): JoinVerdict;
+
+  /**
+   * The member's persistent data in this playground (a copy; saved with the player's record and
+   * given back on their next join, here or on another server); undefined for a non-member.
+   */
+  getPlayerData(clientId: number): Record<string, unknown> | undefined;
+  /** Replaces the member's data: a JSON object of at most PLAYER_DATA_MAX_BYTES. */
+  setPlayerData(clientId: number, data: Record<string, unknown>): void;
+  /**
+   * Publishes an event through the backend to a user wherever they are, a playground, or everyone
+   * (EVENT frames). `fromClientId` names the member it is sent for. Type and size are checked at
+   * once (a mistake throws); the promise resolves with the backend's answer, or null when it could
+   * not be published (never rejects).
+   */
+  publishEvent(
+    target: EventTarget,
+    type: string,
+    payload: JsonValue,
+    options?: { fromClientId?: number },
+  ): Promise<EventsPublishResult | null>;
 }
 
 /** A mistake in a call of the playground API (fails the hook that made it). */

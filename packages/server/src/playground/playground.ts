@@ -38,6 +38,7 @@ export class Playground {
   private readonly spawned = new Set<number>();
   private readonly dirty = new Set<number>();
   private readonly removed: number[] = [];
+  private changeCount = 0;
 
   constructor(id: string) {
     this.id = id;
@@ -45,6 +46,16 @@ export class Playground {
 
   get entityCount(): number {
     return this.entities.size;
+  }
+
+  /** Counts every change (spawn, remove, transform, owner, props): checkpoints skip a quiet playground. */
+  get revision(): number {
+    return this.changeCount;
+  }
+
+  /** The id the next spawned entity gets. */
+  get nextId(): number {
+    return this.nextEntityId;
   }
 
   get(id: number): Entity | undefined {
@@ -64,11 +75,39 @@ export class Playground {
     };
     this.entities.set(id, entity);
     this.spawned.add(id);
+    this.changeCount++;
     return entity;
+  }
+
+  /**
+   * Puts back an entity of a checkpoint under its own id (a restore on another server); false when
+   * the id is taken. Later spawns get ids above every restored one.
+   */
+  restore(e: NewEntity & { id: number }): boolean {
+    if (!Number.isSafeInteger(e.id) || e.id < 1 || this.entities.has(e.id)) return false;
+    this.entities.set(e.id, {
+      id: e.id,
+      owner: e.owner,
+      kind: e.kind,
+      position: { ...e.position },
+      rotation: { ...e.rotation },
+      props: e.props,
+      changed: 0,
+    });
+    this.spawned.add(e.id);
+    this.nextEntityId = Math.max(this.nextEntityId, e.id + 1);
+    this.changeCount++;
+    return true;
+  }
+
+  /** Raises the next entity id (never lowers it): ids of a checkpointed playground are not reused. */
+  reserveIdsBelow(next: number): void {
+    if (Number.isSafeInteger(next)) this.nextEntityId = Math.max(this.nextEntityId, next);
   }
 
   remove(id: number): boolean {
     if (!this.entities.delete(id)) return false;
+    this.changeCount++;
     this.dirty.delete(id);
     // An entity born and gone within one tick was never seen by anyone: it leaves no trace.
     if (!this.spawned.delete(id)) this.removed.push(id);
@@ -80,16 +119,22 @@ export class Playground {
     const e = this.entities.get(id);
     if (!e) return false;
     const p = e.position;
+    let changed = false;
     if (p.x !== position.x || p.y !== position.y || p.z !== position.z) {
       e.position = { x: position.x, y: position.y, z: position.z };
       e.changed |= CHANGED_POSITION;
+      changed = true;
     }
     const r = e.rotation;
     if (r.x !== rotation.x || r.y !== rotation.y || r.z !== rotation.z || r.w !== rotation.w) {
       e.rotation = { x: rotation.x, y: rotation.y, z: rotation.z, w: rotation.w };
       e.changed |= CHANGED_ROTATION;
+      changed = true;
     }
-    if (e.changed !== 0 && !this.spawned.has(id)) this.dirty.add(id);
+    if (changed) {
+      this.changeCount++;
+      if (!this.spawned.has(id)) this.dirty.add(id);
+    }
     return true;
   }
 
@@ -99,6 +144,7 @@ export class Playground {
     if (!e) return false;
     if (e.owner === owner) return true;
     e.owner = owner;
+    this.changeCount++;
     e.changed |= CHANGED_OWNER;
     if (!this.spawned.has(id)) this.dirty.add(id);
     return true;
@@ -113,6 +159,7 @@ export class Playground {
     const e = this.entities.get(id);
     if (!e) return false;
     e.props = props;
+    this.changeCount++;
     e.changed |= CHANGED_PROPS;
     if (!this.spawned.has(id)) this.dirty.add(id);
     return true;

@@ -22,6 +22,8 @@ const HOOKS = [
   'onRequest',
   'onTick',
   'onDispose',
+  'saveState',
+  'loadState',
 ] as const;
 
 /**

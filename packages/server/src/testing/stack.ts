@@ -6,7 +6,10 @@ import { startTestBalancer, type TestBalancer } from './test-balancer.ts';
 import { TestClient } from './test-client.ts';
 
 export interface Stack {
+  /** The first test balancer. */
   balancer: TestBalancer;
+  /** Every test balancer the server is connected to (`balancers` option). */
+  balancers: TestBalancer[];
   server: ServerHandle;
   /** Every NDJSON log line the server wrote. */
   logs: string[];
@@ -17,17 +20,20 @@ export interface Stack {
 const SECRET = 'wire-test-cluster-secret';
 
 /**
- * A test balancer (real control protocol) plus a dedicated server on port 0 pointing at it; waits
- * until the server registered and holds the ticket key.
+ * Test balancers (real control protocol; one unless `balancers` says more) plus a dedicated server
+ * on port 0 connected to them; waits until the server registered and holds the ticket key.
  */
 export async function startStack(
   overrides: Partial<ServerConfigInput> = {},
-  options: Partial<StartServerOptions> & { answerRegister?: boolean } = {},
+  options: Partial<StartServerOptions> & { answerRegister?: boolean; balancers?: number } = {},
 ): Promise<Stack> {
-  const balancer = await startTestBalancer({
-    secret: SECRET,
-    answerRegister: options.answerRegister ?? true,
-  });
+  const { answerRegister, balancers: count, ...serverOptions } = options;
+  const balancers: TestBalancer[] = [];
+  for (let i = 0; i < (count ?? 1); i++) {
+    balancers.push(await startTestBalancer({ secret: SECRET, answerRegister: answerRegister ?? true }));
+  }
+  const balancer = balancers[0] as TestBalancer;
+  const closeBalancers = () => Promise.all(balancers.map((b) => b.close()));
   const logs: string[] = [];
   const destination = new Writable({
     write(chunk, _enc, cb) {
@@ -44,7 +50,7 @@ export async function startStack(
         host: '127.0.0.1',
         port: 0,
         serverId: 'ds-test',
-        balancerUrl: balancer.url,
+        balancerUrl: balancers.map((b) => b.url),
         clusterSecret: SECRET,
         reconnectMinMs: 20,
         reconnectMaxMs: 200,
@@ -52,15 +58,16 @@ export async function startStack(
         ...overrides,
       },
     );
-    server = await startServer(config, { ...options, logger });
+    server = await startServer(config, { ...serverOptions, logger });
   } catch (err) {
-    // Never leave the test balancer listening: the test process would not exit.
-    await balancer.close();
+    // Never leave the test balancers listening: the test process would not exit.
+    await closeBalancers();
     throw err;
   }
   const clients: TestClient[] = [];
   const stack: Stack = {
     balancer,
+    balancers,
     server,
     logs,
     async connect() {
@@ -71,10 +78,10 @@ export async function startStack(
     async close() {
       for (const c of clients) c.close();
       await server.close();
-      await balancer.close();
+      await closeBalancers();
     },
   };
-  if (options.answerRegister !== false) await waitUntil(() => isReady(server.url));
+  if (answerRegister !== false) await waitUntil(() => isReady(server.url));
   return stack;
 }
 

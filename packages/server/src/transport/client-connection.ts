@@ -5,23 +5,29 @@ import {
   CloseCodes,
   closeCodeFor,
   DecodeError,
+  type DisplayProfile,
   decodeClientFrame,
   ErrorCodes,
   type ErrorName,
   encodeError,
   encodePong,
+  encodeRedirect,
   encodeResult,
   encodeWelcome,
   PROTOCOL_VERSION,
   type Quat,
+  type RedirectPayload,
   type Vec3,
+  type Welcome,
 } from '@plexus/protocol';
 import WebSocket from 'ws';
 import type { ServerConfig } from '../config.ts';
+import type { ResumeTokens } from '../continuity/resume-tokens.ts';
 import type { TicketVerifier, VerifiedTicket } from '../control/ticket-verifier.ts';
 import type { ServerMetrics } from '../metrics.ts';
-import type { Refusal, Room } from '../playground/playground-host.ts';
+import type { LeaveKind, Refusal, Room } from '../playground/playground-host.ts';
 import type { Outcome } from '../playground/playground-logic.ts';
+import type { Presence } from '../playground/room.ts';
 import type { AddressLimits } from './address-limits.ts';
 import { TokenBucket } from './rate-limiter.ts';
 
@@ -34,10 +40,14 @@ export interface ConnectionContext {
   limits: AddressLimits;
   /** Null while HELLOs are accepted, else why not (not ready, draining). */
   joinGate(): ErrorName | null;
-  /** Admits a verified ticket (replay, capacity, duplicate login); null on success. */
-  admit(conn: ClientConnection, ticket: VerifiedTicket): Refusal | null;
-  /** Removes the connection's avatar and membership. Idempotent. */
-  leave(conn: ClientConnection): void;
+  /** Admits a verified ticket (replay, capacity, claim, resume, duplicate login); null on success. */
+  admit(conn: ClientConnection, ticket: VerifiedTicket): Promise<Refusal | null>;
+  /** Ends the connection's membership (its avatar goes, or waits for a resume). Idempotent. */
+  leave(conn: ClientConnection, kind: LeaveKind): void;
+  /** Issues the resume token of every WELCOME; without it WELCOME carries none. */
+  resumeTokens?: ResumeTokens;
+  /** A HELLO was refused (analytics); `ticket` when it had verified. */
+  joinRefused?(name: ErrorName, ticket: VerifiedTicket | null): void;
   /** Monotonic clock (ms) for rates and speeds. */
   now(): number;
   /** Wall clock (ms since epoch) for serverTimeMs. */
@@ -54,8 +64,25 @@ type State = 'handshake' | 'verifying' | 'open' | 'closed';
 
 /** Bound of queued moves per client: at most one per owned entity, and never more than this. */
 const MAX_QUEUED_MOVES = 64;
-/** Bound of server MESSAGEs held for a client between its admission and its WELCOME. */
+/** Bound of server MESSAGEs and EVENTs held for a client between its admission and its WELCOME. */
 const MAX_HELD_MESSAGES = 64;
+const MAX_HELD_EVENTS = 256;
+
+/** How a fatal error ends the member's presence (see LeaveKind). */
+function leaveKindOf(name: ErrorName): LeaveKind {
+  switch (name) {
+    case 'PROTOCOL_IDLE_TIMEOUT':
+    case 'PROTOCOL_SLOW_CONSUMER':
+      return 'drop'; // the client is likely gone or stuck: it may come back and resume
+    case 'PROTOCOL_DUPLICATE_LOGIN':
+      return 'replaced';
+    case 'PROTOCOL_SHUTTING_DOWN':
+    case 'PROTOCOL_PLAYGROUND_MOVED':
+      return 'moved';
+    default:
+      return 'fatal';
+  }
+}
 /** After a refusal the peer has this long to finish the close handshake before the socket is cut. */
 const CLOSE_GRACE_MS = 2_000;
 
@@ -87,6 +114,14 @@ export class ClientConnection {
   room: Room | null = null;
   userId = '';
   avatarId = 0;
+  /** The user's stay (kept across resumes), from the admission on. */
+  presence: Presence | null = null;
+  /** This admission resumed an earlier presence (WELCOME.resumed). */
+  resumed = false;
+  /** How the connection ended, once decided (a socket closing by itself is a drop). */
+  private leaveKind: LeaveKind | null = null;
+  /** The verified ticket, from the HELLO on (its profile travels with a drain). */
+  ticket: VerifiedTicket | null = null;
   /** False until WELCOME and the first keyframe went out (at the tick after admission). */
   welcomed = false;
   /** A delta was skipped (backpressure): the next frame this client gets is a keyframe. */
@@ -97,6 +132,8 @@ export class ClientConnection {
   readonly moves = new Map<number, QueuedMove>();
   /** Server MESSAGEs sent by playground logic before WELCOME went out (flushed right after it). */
   private held: Uint8Array[] = [];
+  /** EVENT frames for the client before WELCOME went out (its offline inbox among them). */
+  private heldEvents: Uint8Array[] = [];
 
   constructor(ws: WebSocket, clientId: number, address: string, ctx: ConnectionContext, log: Logger) {
     this.ws = ws;
@@ -168,6 +205,7 @@ export class ClientConnection {
     const refusal = await this.checkHello(protocolVersion, ticket);
     if (this.state !== 'verifying') return; // closed (timeout, peer) meanwhile
     if (refusal) {
+      this.ctx.joinRefused?.(refusal.name, this.ticket);
       this.refuse(refusal.name, refusal.message);
       return;
     }
@@ -192,6 +230,7 @@ export class ClientConnection {
     const verdict = await this.ctx.verifier.verify(ticket);
     if (this.state !== 'verifying') return null;
     if (!verdict.ok) return { name: verdict.error };
+    this.ticket = verdict.claims;
     // The gate again: a drain may have started during verification.
     const gateAfter = this.ctx.joinGate();
     if (gateAfter) return { name: gateAfter };
@@ -208,15 +247,28 @@ export class ClientConnection {
         return;
       case ClientOp.LEAVE:
         this.log.info('client left');
+        this.leaveKind = 'leave';
         this.close(CloseCodes.NORMAL, 'leave');
         return;
       case ClientOp.HELLO:
         this.refuse('PROTOCOL_UNEXPECTED_FRAME', 'HELLO was already accepted');
         return;
     }
-    // Entity, authority and message frames: the playground's logic decides.
+    // Entity, authority and message frames: the playground's logic decides. A draining playground
+    // takes no more input: its final checkpoint is being written and moved.
     const logic = this.room?.logic;
     if (!logic) return;
+    if (this.room?.state !== 'live') {
+      // Requests still get their one RESULT (the client may be waiting on it); the rest is dropped.
+      if (frame.op === ClientOp.SPAWN || frame.op === ClientOp.DESPAWN || frame.op === ClientOp.AUTHORITY) {
+        this.sendResult(frame.requestId, {
+          ok: false,
+          error: 'PROTOCOL_SHUTTING_DOWN',
+          message: 'The playground is moving to another server',
+        });
+      }
+      return;
+    }
     switch (frame.op) {
       case ClientOp.SET_ENTITY: {
         const change = {
@@ -256,7 +308,7 @@ export class ClientConnection {
 
   private onMove(entityId: number, position: Vec3, rotation: Quat): void {
     const logic = this.room?.logic;
-    if (!logic) return;
+    if (!logic || this.room?.state !== 'live') return;
     const verdict = logic.checkMove(this.clientId, entityId, position, rotation);
     if (!verdict.ok) {
       this.notify(verdict.error, verdict.message);
@@ -292,26 +344,63 @@ export class ClientConnection {
     }
   }
 
+  /** An EVENT frame: held until WELCOME went out, then sent in order. */
+  sendEvent(bytes: Uint8Array): void {
+    if (this.welcomed) {
+      this.send(bytes);
+    } else if (this.heldEvents.length < MAX_HELD_EVENTS) {
+      this.heldEvents.push(bytes);
+    } else {
+      this.log.debug('event dropped: too many before WELCOME');
+    }
+  }
+
   /** Called by the host on the tick after admission. */
   sendWelcome(playgroundId: string, keyframe: Uint8Array): void {
     const { config } = this.ctx;
-    this.send(
-      encodeWelcome({
-        protocolVersion: PROTOCOL_VERSION,
-        clientId: this.clientId,
-        selfId: this.avatarId,
-        playgroundId,
-        serverId: this.ctx.serverId,
-        tickRateHz: config.tickRateHz,
-        serverTimeMs: this.ctx.wallClock(),
-      }),
-    );
+    const welcome: Welcome = {
+      protocolVersion: PROTOCOL_VERSION,
+      clientId: this.clientId,
+      selfId: this.avatarId,
+      playgroundId,
+      serverId: this.ctx.serverId,
+      tickRateHz: config.tickRateHz,
+      serverTimeMs: this.ctx.wallClock(),
+      resumed: this.resumed,
+    };
+    const tokens = this.ctx.resumeTokens;
+    if (tokens) welcome.resumeToken = tokens.issue(this.userId, playgroundId, this.avatarId);
+    this.send(encodeWelcome(welcome));
     this.send(keyframe);
     this.welcomed = true;
     this.needsKeyframe = false;
     const held = this.held;
     this.held = [];
     for (const bytes of held) this.send(bytes);
+    const events = this.heldEvents;
+    this.heldEvents = [];
+    for (const bytes of events) this.send(bytes);
+  }
+
+  /** The user's display profile from their ticket (relocation tickets carry it). */
+  get profile(): DisplayProfile | null {
+    return this.ticket?.prof ?? null;
+  }
+
+  /**
+   * The playground moved (drain): one REDIRECT with the new endpoint and ticket. The client closes
+   * the socket once it switched; the presence travels with the playground's checkpoint.
+   */
+  redirect(payload: RedirectPayload): void {
+    if (this.state === 'closed') return;
+    this.leaveKind = 'moved';
+    this.send(encodeRedirect(payload));
+  }
+
+  /** Closes a connection whose playground moved elsewhere (its presence is not ended here). */
+  closeMoved(code: number, reason: string): void {
+    this.leaveKind = 'moved';
+    this.close(code, reason);
   }
 
   get bufferedAmount(): number {
@@ -339,6 +428,7 @@ export class ClientConnection {
     if (this.state === 'closed') return;
     this.ctx.metrics.framesRefused.inc({ error: name });
     this.log.info({ error: name, reason: message, address: this.address }, 'connection refused');
+    this.leaveKind ??= leaveKindOf(name);
     sendErrorFrame(this.ws, name, message);
     this.close(closeCode ?? closeCodeFor[name] ?? CloseCodes.POLICY_VIOLATION, name);
   }
@@ -376,7 +466,8 @@ export class ClientConnection {
     this.idleTimer = null;
     this.moves.clear();
     this.held = [];
-    this.ctx.leave(this);
+    this.heldEvents = [];
+    this.ctx.leave(this, this.leaveKind ?? 'drop');
     this.ctx.limits.closed(this.address, false);
     this.ctx.onClosed(this);
   }

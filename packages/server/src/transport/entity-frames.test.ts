@@ -31,6 +31,8 @@ describe('entities, authority and messages over real sockets', () => {
         typeModule('../testing/faulty-type.ts'),
       ],
       playgroundTypeMap: 'meeting-*=meeting-room,faulty-*=faulty',
+      // A dropped owner's entities return to the server when its resume grace ends.
+      resumeGraceMs: 300,
     });
   });
   after(() => stack.close());
@@ -78,7 +80,7 @@ describe('entities, authority and messages over real sockets', () => {
     await allSee(clients, box, winner.clientId);
   });
 
-  test('transfer by the owner, release, and revocation on disconnect', async () => {
+  test("transfer by the owner, release, and revocation when a dropped owner's resume grace ends", async () => {
     const [a, b, c] = await Promise.all([joined('handover'), joined('handover'), joined('handover')]);
     const clients = [a.c, b.c, c.c];
     a.c.send(encodeSpawn(1, 'object', { x: 0, y: 0, z: 2 }, Q, {}));

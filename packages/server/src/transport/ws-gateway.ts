@@ -13,6 +13,8 @@ export interface GatewayOptions {
   maxFrameBytes: number;
   logger: Logger;
   context: Omit<ConnectionContext, 'onClosed'>;
+  /** Client ids, shared with the host (users restored from a checkpoint take ids from it too). */
+  allocateClientId: () => number;
 }
 
 /**
@@ -24,7 +26,6 @@ export class WsGateway {
   private readonly wss: WebSocketServer;
   private readonly connections = new Set<ClientConnection>();
   private readonly context: ConnectionContext;
-  private nextClientId = 1;
   private accepting = true;
   private readonly onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
@@ -72,7 +73,7 @@ export class WsGateway {
         setTimeout(() => ws.terminate(), 2_000).unref();
         return;
       }
-      const clientId = this.nextClientId++;
+      const clientId = this.options.allocateClientId();
       const log = this.options.logger.child({ clientId });
       const conn = new ClientConnection(ws, clientId, address, this.context, log);
       this.connections.add(conn);

@@ -52,9 +52,7 @@ export class SqliteDb implements SqlDb {
 
   async exec(script: string): Promise<void> {
     await this.#idle;
-    this.#db.exec(script);
-    // A migration may have changed the schema under cached statements.
-    this.#statements.clear();
+    this.#exec(script);
   }
 
   async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, _options?: TransactionOptions): Promise<T> {
@@ -65,10 +63,28 @@ export class SqliteDb implements SqlDb {
       release = resolve;
     });
     await previous;
+    let done = false;
+    // A straggling statement after COMMIT would run outside the transaction, unserialised.
+    const open = () => {
+      if (done) throw new Error('transaction already finished');
+    };
     const tx: SqlExecutor = {
-      all: async <R>(sql: string, params: readonly SqlValue[] = []) => this.#all<R>(sql, params),
-      get: async <R>(sql: string, params: readonly SqlValue[] = []) => this.#get<R>(sql, params),
-      run: async (sql: string, params: readonly SqlValue[] = []) => this.#run(sql, params),
+      all: async <R>(sql: string, params: readonly SqlValue[] = []) => {
+        open();
+        return this.#all<R>(sql, params);
+      },
+      get: async <R>(sql: string, params: readonly SqlValue[] = []) => {
+        open();
+        return this.#get<R>(sql, params);
+      },
+      run: async (sql: string, params: readonly SqlValue[] = []) => {
+        open();
+        return this.#run(sql, params);
+      },
+      exec: async (script: string) => {
+        open();
+        return this.#exec(script);
+      },
     };
     try {
       this.#db.exec('BEGIN IMMEDIATE');
@@ -81,6 +97,7 @@ export class SqliteDb implements SqlDb {
         throw err;
       }
     } finally {
+      done = true;
       release();
     }
   }
@@ -100,6 +117,12 @@ export class SqliteDb implements SqlDb {
       this.#statements.set(sql, stmt);
     }
     return stmt;
+  }
+
+  #exec(script: string): void {
+    this.#db.exec(script);
+    // A migration may have changed the schema under cached statements.
+    this.#statements.clear();
   }
 
   #all<T>(sql: string, params: readonly SqlValue[]): T[] {

@@ -18,6 +18,8 @@ interface MeetingState {
 }
 
 const BOARD_AT: Vec3 = { x: 0, y: 1.5, z: -4 };
+const DOOR_AT: Vec3 = { x: 4, y: 0, z: 0 };
+const CLOCK_AT: Vec3 = { x: 0, y: 3, z: -4 };
 
 type Api = PlaygroundApi<MeetingState>;
 
@@ -40,8 +42,25 @@ export default definePlaygroundType<MeetingState>({
   onCreate(api) {
     api.state.startedAt = api.now();
     api.state.boardId = api.spawn({ kind: 'whiteboard', position: BOARD_AT });
-    api.state.doorId = api.spawn({ kind: 'door', position: { x: 4, y: 0, z: 0 } });
-    api.state.clockId = api.spawn({ kind: 'clock', position: { x: 0, y: 3, z: -4 } });
+    api.state.doorId = api.spawn({ kind: 'door', position: DOOR_AT });
+    api.state.clockId = api.spawn({ kind: 'clock', position: CLOCK_AT });
+  },
+
+  // What moves with the meeting to another server: the lock and how long it has run. Entity ids
+  // survive a restore; hosts are client ids, which do not: the first member back becomes host.
+  saveState(api) {
+    return { locked: api.state.locked, elapsedS: Math.floor((api.now() - api.state.startedAt) / 1000) };
+  },
+
+  loadState(api, saved) {
+    const s = typeof saved === 'object' && saved !== null && !Array.isArray(saved) ? saved : {};
+    api.state.locked = s.locked === true;
+    api.state.startedAt = api.now() - (typeof s.elapsedS === 'number' ? s.elapsedS * 1000 : 0);
+    // Restored furniture keeps its ids; a piece that did not survive is put back.
+    const idOf = (kind: string, position: Vec3) => api.entities(kind)[0]?.id ?? api.spawn({ kind, position });
+    api.state.boardId = idOf('whiteboard', BOARD_AT);
+    api.state.doorId = idOf('door', DOOR_AT);
+    api.state.clockId = idOf('clock', CLOCK_AT);
   },
 
   onJoin(api, member) {

@@ -1,0 +1,63 @@
+import { ok, parseInput, z } from '@plexus/kit';
+import { HttpPaths } from '@plexus/protocol';
+import type { FastifyInstance } from 'fastify';
+import type { PlayerService } from '../services/player-service.ts';
+import {
+  jsonObjectSchema,
+  playgroundIdSchema,
+  quatSchema,
+  serverIdSchema,
+  userIdSchema,
+  vec3Schema,
+} from './cluster-schemas.ts';
+import { registerKeyScope } from './key-scope.ts';
+
+/** Largest players.save batch. */
+export const PLAYERS_SAVE_MAX_BATCH = 500;
+/** Body limit of players.save: the balancer's largest control message. */
+export const PLAYERS_BODY_LIMIT_BYTES = 1024 * 1024;
+
+const playerSaveFields = {
+  userId: userIdSchema,
+  position: vec3Schema.optional(),
+  rotation: quatSchema.optional(),
+  data: jsonObjectSchema.optional(),
+};
+
+const joinParams = z.strictObject({
+  serverId: serverIdSchema,
+  userId: userIdSchema,
+  playgroundId: playgroundIdSchema,
+});
+const saveParams = z.strictObject({
+  serverId: serverIdSchema,
+  playgroundId: playgroundIdSchema,
+  players: z.array(z.strictObject(playerSaveFields)).max(PLAYERS_SAVE_MAX_BATCH),
+});
+const leaveParams = z.strictObject({
+  ...playerSaveFields,
+  serverId: serverIdSchema,
+  playgroundId: playgroundIdSchema,
+  sessionMs: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+});
+
+const partnerRpc = (method: string) => `${HttpPaths.partnerRpcPrefix}${method}`;
+
+/** Partner RPCs players.join / save / leave, called by dedicated servers through the balancer. */
+export function registerPlayerRoutes(
+  app: FastifyInstance,
+  deps: { partnerKey: string; players: PlayerService },
+): void {
+  const { players } = deps;
+  registerKeyScope(app, deps.partnerKey, 'AUTH_PARTNER_KEY_REQUIRED', (scope) => {
+    scope.post(partnerRpc('players.join'), async (req) =>
+      ok(await players.join(parseInput(joinParams, req.body))),
+    );
+    scope.post(partnerRpc('players.save'), { bodyLimit: PLAYERS_BODY_LIMIT_BYTES }, async (req) =>
+      ok(await players.save(parseInput(saveParams, req.body))),
+    );
+    scope.post(partnerRpc('players.leave'), async (req) =>
+      ok(await players.leave(parseInput(leaveParams, req.body))),
+    );
+  });
+}

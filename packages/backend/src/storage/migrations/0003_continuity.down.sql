@@ -1,0 +1,4 @@
+DROP TABLE event_inbox;
+DROP TABLE presence;
+DROP TABLE player_records;
+DROP TABLE checkpoints;

@@ -1,0 +1,410 @@
+import type { SqlExecutor, SqlValue } from '../storage/sql-db.ts';
+import { type CatalogueRecord, catalogueLockKey } from './catalogue-store.ts';
+
+/**
+ * Seats are matchmaking reservations: a user holds at most one per pool (a catalogue playground, or
+ * the auto-opened public playgrounds of one type), counted while younger than the seat TTL. Every
+ * method here runs inside a transaction holding the pool's `lockKey`, so a read-then-write decision
+ * never interleaves with another one on the same pool and an instance is never overfilled.
+ */
+export interface SeatPool {
+  readonly lockKey: string;
+  /** Deletes the pool's seats assigned at or before `freshAfter` (they no longer count). */
+  prune(tx: SqlExecutor, freshAfter: number): Promise<void>;
+  /** The seats these users hold in the pool (call after `prune`: every remaining seat is fresh). */
+  seatsOf(tx: SqlExecutor, userIds: readonly string[]): Promise<Map<string, HeldSeat>>;
+  /**
+   * An instance with room for `count` more users, not counting seats held by `exclude`: `prefer`
+   * when it has room, else (unless `strict`) the first with room; undefined when none has.
+   */
+  findRoom(tx: SqlExecutor, request: RoomRequest): Promise<Room | undefined>;
+  /** Gives these users a seat in `playgroundId` (moving any seat they held in the pool). */
+  assign(
+    tx: SqlExecutor,
+    userIds: readonly string[],
+    playgroundId: string,
+    partyId: string | null,
+    now: number,
+  ): Promise<void>;
+  /** Renews a held seat's age. */
+  refresh(tx: SqlExecutor, userId: string, now: number): Promise<void>;
+}
+
+export interface HeldSeat {
+  playgroundId: string;
+  partyId: string | null;
+}
+
+export interface RoomRequest {
+  count: number;
+  exclude: readonly string[];
+  prefer?: string | undefined;
+  strict?: boolean | undefined;
+}
+
+export interface Room {
+  playgroundId: string;
+  /** Seats already held there (by users outside the request). */
+  seated: number;
+}
+
+export type SeatOutcome = 'kept' | 'joined' | 'opened';
+
+export interface Seat {
+  playgroundId: string;
+  outcome: SeatOutcome;
+}
+
+/** Instance `n` of catalogue playground `id`: the id itself for the first, `id#n` after. */
+export function instanceId(id: string, n: number): string {
+  return n === 1 ? id : `${id}#${n}`;
+}
+
+/**
+ * Splits `expo-hall#3` into its catalogue id and instance number; a plain id is instance 1.
+ * `instance` is NaN for a suffix that is not a canonical number ≥ 2 (`#1`, `#02`, `#x`).
+ */
+export function parseInstanceId(playgroundId: string): { base: string; instance: number } {
+  const hash = playgroundId.indexOf('#');
+  if (hash < 0) return { base: playgroundId, instance: 1 };
+  const suffix = playgroundId.slice(hash + 1);
+  return {
+    base: playgroundId.slice(0, hash),
+    instance: /^[1-9][0-9]{0,5}$/.test(suffix) && suffix !== '1' ? Number(suffix) : Number.NaN,
+  };
+}
+
+/** `NOT IN (?, …)` over user ids, or nothing for an empty list. */
+function notIn(column: string, ids: readonly string[]): string {
+  return ids.length === 0 ? '' : ` AND ${column} NOT IN (${ids.map(() => '?').join(', ')})`;
+}
+
+/** The instances of one catalogue playground. */
+export class CataloguePool implements SeatPool {
+  readonly lockKey: string;
+  readonly #playground: CatalogueRecord;
+
+  constructor(playground: CatalogueRecord) {
+    this.#playground = playground;
+    this.lockKey = catalogueLockKey(playground.id);
+  }
+
+  async prune(tx: SqlExecutor, freshAfter: number): Promise<void> {
+    await tx.run('DELETE FROM catalogue_seats WHERE playground_id = ? AND assigned_at <= ?', [
+      this.#playground.id,
+      freshAfter,
+    ]);
+  }
+
+  async seatsOf(tx: SqlExecutor, userIds: readonly string[]): Promise<Map<string, HeldSeat>> {
+    if (userIds.length === 0) return new Map();
+    const rows = await tx.all<{ user_id: string; instance: number; party_id: string | null }>(
+      `SELECT user_id, instance, party_id FROM catalogue_seats
+        WHERE playground_id = ? AND user_id IN (${userIds.map(() => '?').join(', ')})`,
+      [this.#playground.id, ...userIds],
+    );
+    return new Map(
+      rows.map((r) => [
+        r.user_id,
+        { playgroundId: instanceId(this.#playground.id, Number(r.instance)), partyId: r.party_id },
+      ]),
+    );
+  }
+
+  async findRoom(tx: SqlExecutor, request: RoomRequest): Promise<Room | undefined> {
+    const { id, capacity, maxInstances } = this.#playground;
+    const rows = await tx.all<{ instance: number; seated: number }>(
+      `SELECT instance, COUNT(*) AS seated FROM catalogue_seats
+        WHERE playground_id = ?${notIn('user_id', request.exclude)}
+        GROUP BY instance`,
+      [id, ...request.exclude],
+    );
+    const seated = new Map(rows.map((r) => [Number(r.instance), Number(r.seated)]));
+    const roomAt = (n: number): Room | undefined => {
+      const taken = seated.get(n) ?? 0;
+      return taken + request.count <= capacity
+        ? { playgroundId: instanceId(id, n), seated: taken }
+        : undefined;
+    };
+    if (request.prefer !== undefined) {
+      const n = parseInstanceId(request.prefer).instance;
+      const preferred = n >= 1 && n <= maxInstances ? roomAt(n) : undefined;
+      if (preferred || request.strict) return preferred;
+    }
+    for (let n = 1; n <= maxInstances; n++) {
+      const room = roomAt(n);
+      if (room) return room;
+    }
+    return undefined;
+  }
+
+  async assign(
+    tx: SqlExecutor,
+    userIds: readonly string[],
+    playgroundId: string,
+    partyId: string | null,
+    now: number,
+  ): Promise<void> {
+    const { instance } = parseInstanceId(playgroundId);
+    for (const userId of userIds) {
+      await tx.run(
+        `INSERT INTO catalogue_seats (user_id, playground_id, instance, party_id, assigned_at)
+         VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (user_id, playground_id)
+         DO UPDATE SET instance = excluded.instance, party_id = excluded.party_id, assigned_at = excluded.assigned_at`,
+        [userId, this.#playground.id, instance, partyId, now],
+      );
+    }
+  }
+
+  async refresh(tx: SqlExecutor, userId: string, now: number): Promise<void> {
+    await tx.run('UPDATE catalogue_seats SET assigned_at = ? WHERE user_id = ? AND playground_id = ?', [
+      now,
+      userId,
+      this.#playground.id,
+    ]);
+  }
+}
+
+/**
+ * Auto-opened public playgrounds of one type, `public-<type>-<seq>`, unlimited in number: the
+ * behaviour from before the catalogue, kept for requests no catalogue playground matches.
+ */
+export class AutoPool implements SeatPool {
+  readonly lockKey: string;
+  readonly #type: string;
+  /** Capacity of a playground opened by this pool (existing ones keep theirs). */
+  readonly #capacity: number;
+  readonly #now: number;
+
+  constructor(type: string, capacity: number, now: number) {
+    this.#type = type;
+    this.#capacity = capacity;
+    this.#now = now;
+    this.lockKey = `playground_seats:${type}`;
+  }
+
+  async prune(tx: SqlExecutor, freshAfter: number): Promise<void> {
+    await tx.run('DELETE FROM playground_seats WHERE playground_type = ? AND assigned_at <= ?', [
+      this.#type,
+      freshAfter,
+    ]);
+  }
+
+  async seatsOf(tx: SqlExecutor, userIds: readonly string[]): Promise<Map<string, HeldSeat>> {
+    if (userIds.length === 0) return new Map();
+    const rows = await tx.all<{ user_id: string; playground_id: string; party_id: string | null }>(
+      `SELECT user_id, playground_id, party_id FROM playground_seats
+        WHERE playground_type = ? AND user_id IN (${userIds.map(() => '?').join(', ')})`,
+      [this.#type, ...userIds],
+    );
+    return new Map(rows.map((r) => [r.user_id, { playgroundId: r.playground_id, partyId: r.party_id }]));
+  }
+
+  async findRoom(tx: SqlExecutor, request: RoomRequest): Promise<Room | undefined> {
+    const exclude = notIn('s.user_id', request.exclude);
+    const roomSql = (extra: string) =>
+      `SELECT p.id AS id, COUNT(s.user_id) AS seated FROM playgrounds p
+         LEFT JOIN playground_seats s ON s.playground_id = p.id${exclude}
+        WHERE p.type = ?${extra}
+        GROUP BY p.id, p.seq, p.capacity
+       HAVING COUNT(s.user_id) + ? <= p.capacity
+        ORDER BY p.seq
+        LIMIT 1`;
+    const toRoom = (row: { id: string; seated: number } | undefined) =>
+      row && { playgroundId: row.id, seated: Number(row.seated) };
+    if (request.prefer !== undefined) {
+      const preferred = toRoom(
+        await tx.get<{ id: string; seated: number }>(roomSql(' AND p.id = ?'), [
+          ...request.exclude,
+          this.#type,
+          request.prefer,
+          request.count,
+        ]),
+      );
+      if (preferred || request.strict) return preferred;
+    }
+    const open = toRoom(
+      await tx.get<{ id: string; seated: number }>(roomSql(''), [
+        ...request.exclude,
+        this.#type,
+        request.count,
+      ]),
+    );
+    if (open) return open;
+    if (request.count > this.#capacity) return undefined;
+    const next = await tx.get<{ next: number }>(
+      'SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM playgrounds WHERE type = ?',
+      [this.#type],
+    );
+    const seq = Number(next?.next ?? 1);
+    const playgroundId = `public-${this.#type}-${seq}`;
+    await tx.run('INSERT INTO playgrounds (id, type, seq, capacity, created_at) VALUES (?, ?, ?, ?, ?)', [
+      playgroundId,
+      this.#type,
+      seq,
+      this.#capacity,
+      this.#now,
+    ]);
+    return { playgroundId, seated: 0 };
+  }
+
+  async assign(
+    tx: SqlExecutor,
+    userIds: readonly string[],
+    playgroundId: string,
+    partyId: string | null,
+    now: number,
+  ): Promise<void> {
+    for (const userId of userIds) {
+      await tx.run(
+        `INSERT INTO playground_seats (user_id, playground_type, playground_id, party_id, assigned_at)
+         VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (user_id, playground_type)
+         DO UPDATE SET playground_id = excluded.playground_id, party_id = excluded.party_id,
+                       assigned_at = excluded.assigned_at`,
+        [userId, this.#type, playgroundId, partyId, now],
+      );
+    }
+  }
+
+  async refresh(tx: SqlExecutor, userId: string, now: number): Promise<void> {
+    await tx.run('UPDATE playground_seats SET assigned_at = ? WHERE user_id = ? AND playground_type = ?', [
+      now,
+      userId,
+      this.#type,
+    ]);
+  }
+}
+
+/**
+ * One user's seat in a pool: their own seat when they hold one (and it is the `prefer`red instance,
+ * if any), else a seat in `prefer` when it has room, else (unless `strict`) the first instance with
+ * room. Undefined when no instance has room.
+ */
+export async function seatUser(
+  tx: SqlExecutor,
+  pool: SeatPool,
+  request: {
+    userId: string;
+    now: number;
+    freshAfter: number;
+    prefer?: string | undefined;
+    strict?: boolean | undefined;
+    partyId?: string | null | undefined;
+  },
+): Promise<Seat | undefined> {
+  const { userId, now } = request;
+  await pool.prune(tx, request.freshAfter);
+  const own = (await pool.seatsOf(tx, [userId])).get(userId);
+  if (own && (request.prefer === undefined || own.playgroundId === request.prefer)) {
+    await pool.refresh(tx, userId, now);
+    return { playgroundId: own.playgroundId, outcome: 'kept' };
+  }
+  const room = await pool.findRoom(tx, {
+    count: 1,
+    exclude: [userId],
+    prefer: request.prefer,
+    strict: request.strict,
+  });
+  if (!room) return undefined;
+  await pool.assign(tx, [userId], room.playgroundId, request.partyId ?? null, now);
+  const outcome = own?.playgroundId === room.playgroundId ? 'kept' : room.seated === 0 ? 'opened' : 'joined';
+  return { playgroundId: room.playgroundId, outcome };
+}
+
+/** Seats every member in one instance with room for all of them, or nobody (undefined). */
+export async function seatGroup(
+  tx: SqlExecutor,
+  pool: SeatPool,
+  request: { userIds: readonly string[]; partyId: string; now: number; freshAfter: number },
+): Promise<Room | undefined> {
+  await pool.prune(tx, request.freshAfter);
+  const room = await pool.findRoom(tx, { count: request.userIds.length, exclude: request.userIds });
+  if (!room) return undefined;
+  await pool.assign(tx, request.userIds, room.playgroundId, request.partyId, request.now);
+  return room;
+}
+
+/** Where a party sits: the instance most of its fresh party seats are in. */
+export type PartyAnchor =
+  | { kind: 'catalogue'; catalogueId: string; playgroundId: string }
+  | { kind: 'auto'; type: string; playgroundId: string };
+
+export async function findPartyAnchor(
+  ex: SqlExecutor,
+  partyId: string,
+  freshAfter: number,
+  userId?: string,
+): Promise<PartyAnchor | undefined> {
+  const userClause = userId === undefined ? '' : ' AND user_id = ?';
+  const userValue: SqlValue[] = userId === undefined ? [] : [userId];
+  const catalogue = await ex.get<{ playground_id: string; instance: number; n: number }>(
+    `SELECT playground_id, instance, COUNT(*) AS n FROM catalogue_seats
+      WHERE party_id = ? AND assigned_at > ?${userClause}
+      GROUP BY playground_id, instance
+      ORDER BY COUNT(*) DESC, playground_id, instance
+      LIMIT 1`,
+    [partyId, freshAfter, ...userValue],
+  );
+  const auto = await ex.get<{ playground_type: string; playground_id: string; n: number }>(
+    `SELECT playground_type, playground_id, COUNT(*) AS n FROM playground_seats
+      WHERE party_id = ? AND assigned_at > ?${userClause}
+      GROUP BY playground_type, playground_id
+      ORDER BY COUNT(*) DESC, playground_id
+      LIMIT 1`,
+    [partyId, freshAfter, ...userValue],
+  );
+  if (catalogue && (!auto || Number(catalogue.n) >= Number(auto.n))) {
+    return {
+      kind: 'catalogue',
+      catalogueId: catalogue.playground_id,
+      playgroundId: instanceId(catalogue.playground_id, Number(catalogue.instance)),
+    };
+  }
+  return auto && { kind: 'auto', type: auto.playground_type, playgroundId: auto.playground_id };
+}
+
+/** Fresh seats per catalogue playground (its population across instances). */
+export async function cataloguePopulations(
+  ex: SqlExecutor,
+  ids: readonly string[],
+  freshAfter: number,
+): Promise<Map<string, number>> {
+  if (ids.length === 0) return new Map();
+  const rows = await ex.all<{ playground_id: string; n: number }>(
+    `SELECT playground_id, COUNT(*) AS n FROM catalogue_seats
+      WHERE assigned_at > ? AND playground_id IN (${ids.map(() => '?').join(', ')})
+      GROUP BY playground_id`,
+    [freshAfter, ...ids],
+  );
+  return new Map(rows.map((r) => [r.playground_id, Number(r.n)]));
+}
+
+/** Catalogue playgrounds (among `ids`) where the user holds a fresh seat. */
+export async function catalogueSeatsOfUser(
+  ex: SqlExecutor,
+  userId: string,
+  ids: readonly string[],
+  freshAfter: number,
+): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await ex.all<{ playground_id: string }>(
+    `SELECT playground_id FROM catalogue_seats
+      WHERE user_id = ? AND assigned_at > ? AND playground_id IN (${ids.map(() => '?').join(', ')})`,
+    [userId, freshAfter, ...ids],
+  );
+  return new Set(rows.map((r) => r.playground_id));
+}
+
+/** Drops the party mark from a former member's seats (they no longer sit "with" the party). */
+export async function forgetPartySeats(ex: SqlExecutor, userId: string, partyId: string): Promise<void> {
+  await ex.run('UPDATE catalogue_seats SET party_id = NULL WHERE user_id = ? AND party_id = ?', [
+    userId,
+    partyId,
+  ]);
+  await ex.run('UPDATE playground_seats SET party_id = NULL WHERE user_id = ? AND party_id = ?', [
+    userId,
+    partyId,
+  ]);
+}

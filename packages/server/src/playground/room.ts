@@ -1,0 +1,126 @@
+import type {
+  AnalyticsEventInput,
+  CheckpointClaimResult,
+  DisplayProfile,
+  EventsPublishParams,
+  EventsPublishResult,
+  PlayersJoinResult,
+  Quat,
+  Vec3,
+} from '@plexus/protocol';
+import type { Replicator } from '../replication/replicator.ts';
+import type { ClientConnection } from '../transport/client-connection.ts';
+import type { Playground } from './playground.ts';
+import type { PlaygroundLogic } from './playground-logic.ts';
+
+/**
+ * A user's stay in one playground, kept across the connections that carry it: a dropped connection
+ * leaves it waiting in an away seat, a resume hands it to the new connection, a checkpoint carries
+ * it to another server.
+ */
+export interface Presence {
+  userId: string;
+  /** From the user's latest ticket; null for a presence restored from a checkpoint until they return. */
+  profile: DisplayProfile | null;
+  avatarId: number;
+  /** Wall-clock ms when the stay began (sessionMs on leave). */
+  joinedAt: number;
+  /** Player data set by playground logic (PlayerRecord.data). */
+  data: Record<string, unknown>;
+  /** `data` changed since the last players.save that included it. */
+  dataChanged: boolean;
+  /** The avatar's transform in the last accepted players.save, or null. */
+  saved: { position: Vec3; rotation: Quat } | null;
+  /** Wall-clock ms of that save (presence refresh). */
+  savedAt: number;
+}
+
+/**
+ * A presence without a connection: its avatar and the entities it holds stay, owned by `clientId`
+ * (the dropped connection's id, or one allocated for a user restored from a checkpoint), until the
+ * user resumes or the grace runs out.
+ */
+export interface AwaySeat {
+  presence: Presence;
+  clientId: number;
+  /** Grace timer; null while the room is frozen (the seat travels in the final checkpoint). */
+  timer: NodeJS.Timeout | null;
+}
+
+/**
+ * `claiming`: the epoch is being claimed (and the checkpoint restored); joiners wait.
+ * `live`: hosted. `frozen`: draining, inputs ignored, nothing changes. `gone`: no longer hosted.
+ */
+export type RoomState = 'claiming' | 'live' | 'frozen' | 'gone';
+
+/** Checkpoint bookkeeping of a room (continuity/checkpointer.ts). */
+export interface CheckpointState {
+  /** Fencing epoch from checkpoints.claim (0: standalone, never written). */
+  epoch: number;
+  /** Last version sent; the next write uses a higher one. */
+  version: number;
+  /** `stateRevision` of the last accepted checkpoint. */
+  acceptedRevision: number;
+  /** Logic state JSON of the last accepted checkpoint. */
+  acceptedLogic: string | undefined;
+  /** The write in flight, if any (at most one per room). */
+  writing: Promise<CheckpointOutcome> | null;
+}
+
+export type CheckpointOutcome = 'written' | 'unchanged' | 'stale' | 'failed';
+
+/** A hosted playground and the clients in it. */
+export interface Room {
+  playground: Playground;
+  members: Map<number, ClientConnection>;
+  /** userId → connection: one seat per identity per playground. */
+  byUser: Map<string, ClientConnection>;
+  /** userId → presence waiting for a resume. */
+  away: Map<string, AwaySeat>;
+  /** Monotonic ms since which the room has had no member nor away seat, or null. */
+  emptySince: number | null;
+  /** The playground type's rules and hooks (playground-logic.ts). */
+  logic: PlaygroundLogic;
+  /** Interest management and STATE encoding (replication/replicator.ts). */
+  replicator: Replicator;
+  state: RoomState;
+  /** Resolves true once live, false when the claim failed (joiners are refused NOT_READY). */
+  ready: Promise<boolean>;
+  checkpoint: CheckpointState;
+  /** Bumped by changes a checkpoint carries beyond entities (presences, player data). */
+  metaRevision: number;
+  /** A players.save of this room is in flight. */
+  saving: boolean;
+  /** Called whenever a member leaves (drain waits for the room to empty). */
+  onMemberGone: (() => void) | null;
+}
+
+/** What the host asks of the cluster (control RPCs through the balancers; start.ts wires them). */
+export interface HostCluster {
+  /** checkpoints.claim within its deadline; rejects when no balancer or backend answered. */
+  claim(playgroundId: string): Promise<CheckpointClaimResult>;
+  /** players.join; null when it failed (never rejects). */
+  playerJoin(userId: string, playgroundId: string): Promise<PlayersJoinResult | null>;
+  /** players.leave, queued while no balancer is up. */
+  playerLeave(playgroundId: string, presence: Presence, avatar: Transform | null): void;
+  publish(params: EventsPublishParams): Promise<EventsPublishResult | null>;
+  record(event: AnalyticsEventInput): void;
+  logicError(playgroundId: string, hook: string): void;
+}
+
+export interface Transform {
+  position: Vec3;
+  rotation: Quat;
+}
+
+/**
+ * Why a member's connection ended. `leave`: LEAVE frame; `fatal`: a protocol error; `drop`: the
+ * socket went away (or idled out) — the presence waits for a resume; `replaced`: a newer connection
+ * of the same user took over; `moved`: the playground went to another server.
+ */
+export type LeaveKind = 'leave' | 'fatal' | 'drop' | 'replaced' | 'moved';
+
+/** Changes whenever anything a checkpoint holds changed (both parts only grow). */
+export function stateRevision(room: Room): number {
+  return room.playground.revision + room.metaRevision;
+}
