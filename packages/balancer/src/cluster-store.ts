@@ -57,6 +57,17 @@ export interface ServerIdentity {
   protocolVersion: number;
 }
 
+/** Just the identity fields of `server` (callers may pass a richer object; stores keep only these). */
+export function identityOf(server: ServerIdentity): ServerIdentity {
+  return {
+    serverId: server.serverId,
+    endpoint: server.endpoint,
+    capacity: server.capacity,
+    version: server.version,
+    protocolVersion: server.protocolVersion,
+  };
+}
+
 export interface LoadReport {
   players: number;
   playgrounds: PlaygroundLoad[];

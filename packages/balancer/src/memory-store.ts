@@ -3,6 +3,7 @@ import {
   type ClusterStore,
   DEAD_SERVERS_KEPT,
   type DeadServer,
+  identityOf,
   type LoadReport,
   type LossOutcome,
   MAX_ORPHANS,
@@ -241,16 +242,6 @@ export class MemoryClusterStore implements ClusterStore {
       this.#orphans.delete(playgroundId);
     }
   }
-}
-
-function identityOf(server: ServerIdentity): ServerIdentity {
-  return {
-    serverId: server.serverId,
-    endpoint: server.endpoint,
-    capacity: server.capacity,
-    version: server.version,
-    protocolVersion: server.protocolVersion,
-  };
 }
 
 function copy(playgrounds: PlaygroundLoad[]): PlaygroundLoad[] {

@@ -6,6 +6,7 @@ import {
   type ClusterStore,
   DEAD_SERVERS_KEPT,
   type DeadServer,
+  identityOf,
   type LoadReport,
   type LossOutcome,
   ORPHAN_MEMORY_MS,
@@ -342,16 +343,6 @@ function waitReady(redis: Redis, timeoutMs: number): Promise<void> {
     const timer = setTimeout(done, timeoutMs);
     redis.once('ready', done);
   });
-}
-
-function identityOf(server: ServerIdentity): ServerIdentity {
-  return {
-    serverId: server.serverId,
-    endpoint: server.endpoint,
-    capacity: server.capacity,
-    version: server.version,
-    protocolVersion: server.protocolVersion,
-  };
 }
 
 function releasesOf(raw: unknown): Release[] {

@@ -37,7 +37,11 @@ export function registerContinuity(app: FastifyInstance, options: ContinuityOpti
     operatorKey,
     checkpoints: new CheckpointService({ db, clock, metrics, logger }),
   });
-  registerPlayerRoutes(app, { partnerKey, players: new PlayerService({ db, clock }) });
+  registerPlayerRoutes(app, {
+    partnerKey,
+    operatorKey: config.operatorKey,
+    players: new PlayerService({ db, clock }),
+  });
   const events = new EventService({
     db,
     sink: stream,

@@ -41,12 +41,17 @@ const leaveParams = z.strictObject({
   sessionMs: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
 });
 
+const getParams = z.strictObject({ userId: userIdSchema, playgroundId: playgroundIdSchema });
+
 const partnerRpc = (method: string) => `${HttpPaths.partnerRpcPrefix}${method}`;
 
-/** Partner RPCs players.join / save / leave, called by dedicated servers through the balancer. */
+/**
+ * Partner RPCs players.join / save / leave, called by dedicated servers through the balancer, and
+ * the operator's read-only players.get.
+ */
 export function registerPlayerRoutes(
   app: FastifyInstance,
-  deps: { partnerKey: string; players: PlayerService },
+  deps: { partnerKey: string; operatorKey: string; players: PlayerService },
 ): void {
   const { players } = deps;
   registerKeyScope(app, deps.partnerKey, 'AUTH_PARTNER_KEY_REQUIRED', (scope) => {
@@ -59,5 +64,11 @@ export function registerPlayerRoutes(
     scope.post(partnerRpc('players.leave'), async (req) =>
       ok(await players.leave(parseInput(leaveParams, req.body))),
     );
+  });
+  registerKeyScope(app, deps.operatorKey, 'OPERATOR_KEY_REQUIRED', (scope) => {
+    scope.post(`${HttpPaths.operatorRpcPrefix}players.get`, async (req) => {
+      const { userId, playgroundId } = parseInput(getParams, req.body);
+      return ok({ record: await players.get(userId, playgroundId) });
+    });
   });
 }

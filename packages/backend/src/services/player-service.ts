@@ -1,6 +1,7 @@
 import { AppError } from '@plexus/kit';
 import {
   PLAYER_DATA_MAX_BYTES,
+  type PlayerRecord,
   type PlayerSave,
   type PlayersJoinParams,
   type PlayersJoinResult,
@@ -31,6 +32,11 @@ export class PlayerService {
 
   constructor(options: PlayerServiceOptions) {
     this.#o = options;
+  }
+
+  /** The saved record, read only (operators' diagnostics): no presence, no inbox taken. */
+  get(userId: string, playgroundId: string): Promise<PlayerRecord | null> {
+    return getPlayerRecord(this.#o.db, userId, playgroundId);
   }
 
   join({ serverId, userId, playgroundId }: PlayersJoinParams): Promise<PlayersJoinResult> {

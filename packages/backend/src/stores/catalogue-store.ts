@@ -1,21 +1,8 @@
-import type { PlaygroundVisibility } from '@plexus/protocol';
+import type { CataloguePlayground, PlaygroundVisibility } from '@plexus/protocol';
 import type { SqlDb, SqlExecutor, SqlValue } from '../storage/sql-db.ts';
 
 /** A catalogue playground as stored (population is the seat store's business). */
-export interface CatalogueRecord {
-  id: string;
-  name: string;
-  type: string;
-  capacity: number;
-  visibility: PlaygroundVisibility;
-  tags: string[];
-  region: string;
-  maxInstances: number;
-  inviteCode: string | null;
-  closedAt: number | null;
-  createdAt: number;
-  updatedAt: number;
-}
+export type CatalogueRecord = Omit<CataloguePlayground, 'population'>;
 
 export type NewCatalogueRecord = Omit<CatalogueRecord, 'closedAt' | 'updatedAt'>;
 
