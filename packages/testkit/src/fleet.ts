@@ -38,8 +38,10 @@ export class Fleet {
     const plan: { name: string; playgroundId: string; position: Vec3 }[] = [];
     options.playgrounds.forEach((playgroundId, p) => {
       for (let i = 0; i < options.perPlayground; i++) {
-        // Distinct spots 2 m apart, so a restored position is attributable to its member.
-        plan.push({ name: `fleet-${p}-${i}`, playgroundId, position: { x: i * 2 + 1, y: 0, z: p * 2 + 1 } });
+        // Distinct spots 2 m apart within a playground, so a restored position is attributable to
+        // its member; near the spawn area, as the server refuses moves beyond its speed limit.
+        const position = { x: (i % 5) * 2 + 1, y: 0, z: Math.floor(i / 5) * 2 + 1 };
+        plan.push({ name: `fleet-${p}-${i}`, playgroundId, position });
       }
     });
     const queue = [...plan];
