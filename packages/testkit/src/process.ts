@@ -19,6 +19,12 @@ export interface ComponentProcess {
   kill(): Promise<number | null>;
 }
 
+/** Children still running; killed if this process exits without stopping them (a crashed test or bench). */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /**
  * Starts `plexus <command>` as a real child process and resolves once it logged `listening`.
  * stdout is parsed as NDJSON; stderr is kept for the failure message.
@@ -34,6 +40,8 @@ export function startComponent(
     env: { ...process.env, ...env, PLEXUS_LOG_LEVEL: env.PLEXUS_LOG_LEVEL === 'debug' ? 'debug' : 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(proc);
+  proc.once('exit', () => running.delete(proc));
   const logs: Record<string, unknown>[] = [];
   let stderr = '';
   proc.stderr?.on('data', (chunk: Buffer) => {
