@@ -15,12 +15,10 @@ export type {
   NewUser,
   ProfilePatch,
   Repository,
-  SeatAssignment,
-  SeatRequest,
   SessionRecord,
   UserRecord,
 } from './storage/repository.ts';
-export { EmailTakenError, UnknownUserError } from './storage/repository.ts';
+export { EmailTakenError } from './storage/repository.ts';
 export type { SqlDb, SqlExecutor, SqlValue, TransactionOptions } from './storage/sql-db.ts';
 export { isUniqueViolation } from './storage/sql-errors.ts';
 export { SqlRepository, type SqlRepositoryOptions } from './storage/sql-repository.ts';

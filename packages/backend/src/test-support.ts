@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, createMetrics, DEV_SECRETS, type Metrics } from '@plexus/kit';
-import type { Envelope } from '@plexus/protocol';
+import { type Envelope, ErrorCodes } from '@plexus/protocol';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { createBackendApp } from './app.ts';
 import type { BackendConfig } from './config.ts';
@@ -118,5 +118,11 @@ export async function post<T = Record<string, unknown>>(
 export function failure(result: CallResult<unknown>): [number, number] {
   return [result.status, result.body.error.code];
 }
+
+/** The [http status, error code] that `failure` gives for the error `name`. */
+export const code = (name: keyof typeof ErrorCodes): [number, number] => [
+  ErrorCodes[name].status,
+  ErrorCodes[name].code,
+];
 
 export const rpcUrl = (method: string) => `/api/v0/rpc/${method}`;

@@ -4,11 +4,11 @@ import {
   CHECKPOINT_MAX_BYTES,
   type CheckpointClaimResult,
   type CheckpointWriteResult,
-  ErrorCodes,
   type PlaygroundCheckpoint,
 } from '@plexus/protocol';
 import { forEachEngine } from '../storage/engines.test-support.ts';
 import {
+  code,
   failure,
   OPERATOR_KEY,
   PARTNER_KEY,
@@ -21,11 +21,6 @@ import { metricValue, operatorRpc, partnerRpc, startEngineBackend } from './cont
 
 const root = tempRoot();
 after(() => root.remove());
-
-const code = (name: keyof typeof ErrorCodes): [number, number] => [
-  ErrorCodes[name].status,
-  ErrorCodes[name].code,
-];
 
 const state = (x: number): PlaygroundCheckpoint => ({
   type: 'open-world',

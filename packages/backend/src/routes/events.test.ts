@@ -1,14 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import {
-  ErrorCodes,
-  EVENT_MAX_PAYLOAD_BYTES,
-  type EventsPublishResult,
-  type PlayersJoinResult,
-} from '@plexus/protocol';
+import { EVENT_MAX_PAYLOAD_BYTES, type EventsPublishResult, type PlayersJoinResult } from '@plexus/protocol';
 import type { FastifyInstance } from 'fastify';
 import { forEachEngine } from '../storage/engines.test-support.ts';
 import {
+  code,
   failure,
   OPERATOR_KEY,
   PARTNER_KEY,
@@ -28,11 +24,6 @@ import {
 
 const root = tempRoot();
 after(() => root.remove());
-
-const code = (name: keyof typeof ErrorCodes): [number, number] => [
-  ErrorCodes[name].status,
-  ErrorCodes[name].code,
-];
 
 const publish = (app: FastifyInstance, body: Record<string, unknown>) =>
   operatorRpc<EventsPublishResult>(app, 'events.publish', {

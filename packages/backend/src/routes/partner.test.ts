@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ErrorCodes, HttpPaths, type UserSimple } from '@plexus/protocol';
+import { HttpPaths, type UserSimple } from '@plexus/protocol';
 import {
+  code,
   failure,
   PARTNER_KEY,
   post,
@@ -13,11 +14,6 @@ import {
 
 const root = tempRoot();
 after(() => root.remove());
-
-const code = (name: keyof typeof ErrorCodes): [number, number] => [
-  ErrorCodes[name].status,
-  ErrorCodes[name].code,
-];
 
 async function guest(backend: TestBackend, firstName = 'Guest') {
   const res = await post<{ sessionId: string; user: UserSimple }>(backend.app, rpcUrl('auth.guest'), {

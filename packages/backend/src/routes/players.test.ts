@@ -1,13 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import {
-  ErrorCodes,
-  PLAYER_DATA_MAX_BYTES,
-  type PlayersJoinResult,
-  type PlayersSaveResult,
-} from '@plexus/protocol';
+import { PLAYER_DATA_MAX_BYTES, type PlayersJoinResult, type PlayersSaveResult } from '@plexus/protocol';
 import { forEachEngine } from '../storage/engines.test-support.ts';
 import {
+  code,
   failure,
   OPERATOR_KEY,
   post,
@@ -19,11 +15,6 @@ import { partnerRpc, startEngineBackend } from './continuity.test-support.ts';
 
 const root = tempRoot();
 after(() => root.remove());
-
-const code = (name: keyof typeof ErrorCodes): [number, number] => [
-  ErrorCodes[name].status,
-  ErrorCodes[name].code,
-];
 const rot = { x: 0, y: 0.6, z: 0, w: 0.8 };
 
 forEachEngine('a returning user gets back the record saved by the last server', async (db, { t }) => {

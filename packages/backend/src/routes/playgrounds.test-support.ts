@@ -2,12 +2,14 @@
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import { createLogger, createMetrics } from '@plexus/kit';
-import { type CataloguePlayground, ErrorCodes, HttpPaths, type UserSimple } from '@plexus/protocol';
+import { type CataloguePlayground, HttpPaths, type UserSimple } from '@plexus/protocol';
 import type { FastifyInstance } from 'fastify';
 import { createBackendApp } from '../app.ts';
 import type { SqlDb } from '../storage/sql-db.ts';
 import { SqlRepository } from '../storage/sql-repository.ts';
-import { type CallResult, OPERATOR_KEY, PARTNER_KEY, post, rpcUrl } from '../test-support.ts';
+import { type CallResult, code, OPERATOR_KEY, PARTNER_KEY, post, rpcUrl } from '../test-support.ts';
+
+export { code };
 
 export const SEAT_TTL_MS = 600_000;
 
@@ -44,11 +46,6 @@ export async function startMatchBackend(
   t.after(() => app.close());
   return { app, clock };
 }
-
-export const code = (name: keyof typeof ErrorCodes): [number, number] => [
-  ErrorCodes[name].status,
-  ErrorCodes[name].code,
-];
 
 /** `key` null sends no Authorization header. */
 export const operatorRpc = <T = Record<string, unknown>>(

@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ErrorCodes, type UserSimple } from '@plexus/protocol';
-import { failure, post, rpcUrl, startTestBackend, type TestBackend, tempRoot } from '../test-support.ts';
+import type { UserSimple } from '@plexus/protocol';
+import {
+  code,
+  failure,
+  post,
+  rpcUrl,
+  startTestBackend,
+  type TestBackend,
+  tempRoot,
+} from '../test-support.ts';
 
 interface Grant {
   sessionId: string;
@@ -18,11 +26,6 @@ after(async () => {
   await backend.close();
   root.remove();
 });
-
-const code = (name: keyof typeof ErrorCodes): [number, number] => [
-  ErrorCodes[name].status,
-  ErrorCodes[name].code,
-];
 
 let emailSeq = 0;
 const freshEmail = () => `User${++emailSeq}@Example.COM`;

@@ -1,9 +1,9 @@
 import type { Avatar3D } from '@plexus/protocol';
 
 /**
- * The storage contract of the backend: the only thing services see. Engine-neutral (SQLite today,
- * PostgreSQL later): async methods, plain records, times as epoch milliseconds. An acknowledged
- * write is committed (durable) when its promise resolves.
+ * The storage contract of identity and sessions (the later domains use stores over SqlDb, in
+ * stores/). Engine-neutral (SQLite or PostgreSQL): async methods, plain records, times as epoch
+ * milliseconds. An acknowledged write is committed (durable) when its promise resolves.
  */
 export interface Repository {
   /** True once `migrate()` has brought the schema up to date; drives `/readyz`. */
@@ -28,13 +28,6 @@ export interface Repository {
   revokeSession(tokenHash: string, now: number): Promise<boolean>;
   /** Deletes sessions that expired before `before`; returns how many. */
   deleteExpiredSessions(before: number): Promise<number>;
-
-  /**
-   * Gives `userId` a seat in a public playground of `playgroundType`, atomically: the user's fresh
-   * seat if any, else the lowest-numbered playground whose fresh seats are below its capacity,
-   * else a new playground. Seats assigned at or before `now - seatTtlMs` no longer count.
-   */
-  assignSeat(request: SeatRequest): Promise<SeatAssignment>;
 
   close(): Promise<void>;
 }
@@ -85,27 +78,7 @@ export interface SessionRecord {
 
 export type NewSession = Omit<SessionRecord, 'revokedAt'>;
 
-export interface SeatRequest {
-  userId: string;
-  playgroundType: string;
-  /** Capacity given to a playground opened by this call (existing ones keep theirs). */
-  capacity: number;
-  seatTtlMs: number;
-  now: number;
-}
-
-export interface SeatAssignment {
-  playgroundId: string;
-  /** 'kept': the user's fresh seat; 'joined': a seat in an open playground; 'opened': a new playground. */
-  outcome: 'kept' | 'joined' | 'opened';
-}
-
 /** Raised by createUser for a duplicate email, whatever the engine. */
 export class EmailTakenError extends Error {
   override name = 'EmailTakenError';
-}
-
-/** Raised by assignSeat when the user does not exist. */
-export class UnknownUserError extends Error {
-  override name = 'UnknownUserError';
 }

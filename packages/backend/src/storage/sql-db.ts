@@ -15,6 +15,11 @@
  */
 export type SqlValue = string | number | bigint | null | Uint8Array;
 
+/** `?, ?, …`: one placeholder per value, for `IN (…)` lists (callers handle an empty list). */
+export function placeholders(values: readonly unknown[]): string {
+  return values.map(() => '?').join(', ');
+}
+
 export interface SqlExecutor {
   /** Every row of a query. */
   all<T>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;

@@ -4,11 +4,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
+import { AutoPool, seatUser } from '../stores/seat-pools.ts';
 import { post, rpcUrl, startTestBackend } from '../test-support.ts';
 import { createEngineTarget, type EngineTarget, forEachEngine } from './engines.test-support.ts';
 import { loadMigrations } from './migrations.ts';
 import { openSqlDb } from './open-repository.ts';
-import { EmailTakenError, UnknownUserError } from './repository.ts';
+import { EmailTakenError } from './repository.ts';
 import type { SqlDb } from './sql-db.ts';
 import { SqlRepository } from './sql-repository.ts';
 
@@ -23,6 +24,21 @@ const tables = async (db: SqlDb): Promise<string[]> => {
 };
 
 const REPOSITORY_TABLES = ['playground_seats', 'playgrounds', 'schema_migrations', 'sessions', 'users'];
+
+/** A seat in the auto-opened playgrounds of `type`, as matchmaking takes one. */
+const autoSeat = (
+  db: SqlDb,
+  userId: string,
+  type: string,
+  capacity: number,
+  seatTtlMs: number,
+  now: number,
+) => {
+  const pool = new AutoPool(type, capacity, now);
+  return db.transaction((tx) => seatUser(tx, pool, { userId, now, freshAfter: now - seatTtlMs }), {
+    lockKey: pool.lockKey,
+  });
+};
 
 const guest = (id: string) => ({
   id,
@@ -67,18 +83,13 @@ forEachEngine('data survives closing and reopening the connection', async (db, {
   await first.createSession({ tokenHash: 'h-1', userId: 'u-1', createdAt: 1_000, expiresAt: 9_000 });
   assert.equal(await first.revokeSession('h-1', 3_000), true);
   assert.equal(await first.revokeSession('h-1', 4_000), false);
-  const seat = await first.assignSeat({
-    userId: 'u-1',
-    playgroundType: 'lobby',
-    capacity: 5,
-    seatTtlMs: 1e9,
-    now: 1,
-  });
+  const seat = await autoSeat(db, 'u-1', 'lobby', 5, 1e9, 1);
   assert.deepEqual(seat, { playgroundId: 'public-lobby-1', outcome: 'opened' });
   await first.close();
   await first.close(); // idempotent
 
-  const second = new SqlRepository(open());
+  const reopened = open();
+  const second = new SqlRepository(reopened);
   assert.deepEqual(await second.migrate(), []);
   assert.equal(second.migrated, true);
   assert.deepEqual(await second.findUserByEmail('keep@example.com'), updated);
@@ -90,10 +101,10 @@ forEachEngine('data survives closing and reopening the connection', async (db, {
     expiresAt: 9_000,
     revokedAt: 3_000,
   });
-  assert.deepEqual(
-    await second.assignSeat({ userId: 'u-1', playgroundType: 'lobby', capacity: 5, seatTtlMs: 1e9, now: 2 }),
-    { playgroundId: seat.playgroundId, outcome: 'kept' },
-  );
+  assert.deepEqual(await autoSeat(reopened, 'u-1', 'lobby', 5, 1e9, 2), {
+    playgroundId: seat?.playgroundId,
+    outcome: 'kept',
+  });
 });
 
 forEachEngine(
@@ -110,10 +121,8 @@ forEachEngine(
     });
     await repo.createUser(guest('g1'));
     await repo.createUser(guest('g2'));
-    await assert.rejects(
-      repo.assignSeat({ userId: 'ghost', playgroundType: 'lobby', capacity: 1, seatTtlMs: 1, now: 1 }),
-      UnknownUserError,
-    );
+    // A seat needs a user (foreign key), whatever the engine.
+    await assert.rejects(autoSeat(db, 'ghost', 'lobby', 1, 1, 1));
   },
 );
 
@@ -129,12 +138,11 @@ forEachEngine('sessions: expired ones are deleted, live ones kept', async (db) =
 });
 
 forEachEngine(
-  'assignSeat fills the lowest playground first, reopens freed seats, and drops stale seats',
+  'auto seats fill the lowest playground first, reopen freed seats, and drop stale seats',
   async (db) => {
     const repo = new SqlRepository(db);
     for (const id of ['a', 'b', 'c', 'd']) await repo.createUser(guest(id));
-    const seat = (userId: string, now: number) =>
-      repo.assignSeat({ userId, playgroundType: 'hall', capacity: 2, seatTtlMs: 1_000, now });
+    const seat = (userId: string, now: number) => autoSeat(db, userId, 'hall', 2, 1_000, now);
     assert.deepEqual(await seat('a', 10), { playgroundId: 'public-hall-1', outcome: 'opened' });
     assert.deepEqual(await seat('b', 20), { playgroundId: 'public-hall-1', outcome: 'joined' });
     assert.deepEqual(await seat('c', 30), { playgroundId: 'public-hall-2', outcome: 'opened' });
@@ -230,7 +238,7 @@ forEachEngine('session ids and passwords are stored only as hashes', async (db, 
   }
 });
 
-/** Runs assignSeat for `userIds` from a worker thread with its own connection (pool on PostgreSQL). */
+/** Seats `userIds` in the auto pool from a worker thread with its own connection (pool on PostgreSQL). */
 function seatWorker(target: EngineTarget, userIds: string[], capacity: number): Promise<string[]> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL('./seat-worker.fixture.ts', import.meta.url), {

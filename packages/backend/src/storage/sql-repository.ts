@@ -7,10 +7,7 @@ import {
   type NewUser,
   type ProfilePatch,
   type Repository,
-  type SeatAssignment,
-  type SeatRequest,
   type SessionRecord,
-  UnknownUserError,
   type UserRecord,
 } from './repository.ts';
 import type { SqlDb, SqlValue } from './sql-db.ts';
@@ -175,68 +172,6 @@ export class SqlRepository implements Repository {
 
   async deleteExpiredSessions(before: number): Promise<number> {
     return (await this.db.run('DELETE FROM sessions WHERE expires_at < ?', [before])).changes;
-  }
-
-  assignSeat(req: SeatRequest): Promise<SeatAssignment> {
-    const freshAfter = req.now - req.seatTtlMs;
-    // One lock per playground type: the count-then-insert below must not interleave with another
-    // assignment of the same type (PostgreSQL runs READ COMMITTED; SQLite is serial anyway).
-    return this.db.transaction(
-      async (tx): Promise<SeatAssignment> => {
-        if (!(await tx.get('SELECT 1 AS found FROM users WHERE id = ?', [req.userId]))) {
-          throw new UnknownUserError(`no user ${req.userId}`);
-        }
-        // Stale seats no longer count; dropping them keeps the table as small as the live population.
-        await tx.run('DELETE FROM playground_seats WHERE playground_type = ? AND assigned_at <= ?', [
-          req.playgroundType,
-          freshAfter,
-        ]);
-        const own = await tx.get<{ playground_id: string }>(
-          'SELECT playground_id FROM playground_seats WHERE user_id = ? AND playground_type = ?',
-          [req.userId, req.playgroundType],
-        );
-        if (own) {
-          await tx.run(
-            'UPDATE playground_seats SET assigned_at = ? WHERE user_id = ? AND playground_type = ?',
-            [req.now, req.userId, req.playgroundType],
-          );
-          return { playgroundId: own.playground_id, outcome: 'kept' };
-        }
-        const open = await tx.get<{ id: string }>(
-          `SELECT p.id AS id FROM playgrounds p
-             LEFT JOIN playground_seats s ON s.playground_id = p.id
-            WHERE p.type = ?
-            GROUP BY p.id
-           HAVING COUNT(s.user_id) < p.capacity
-            ORDER BY p.seq
-            LIMIT 1`,
-          [req.playgroundType],
-        );
-        let outcome: SeatAssignment['outcome'] = 'joined';
-        let playgroundId = open?.id;
-        if (playgroundId === undefined) {
-          const next =
-            (
-              await tx.get<{ next: number }>(
-                'SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM playgrounds WHERE type = ?',
-                [req.playgroundType],
-              )
-            )?.next ?? 1;
-          playgroundId = `public-${req.playgroundType}-${next}`;
-          await tx.run(
-            'INSERT INTO playgrounds (id, type, seq, capacity, created_at) VALUES (?, ?, ?, ?, ?)',
-            [playgroundId, req.playgroundType, next, req.capacity, req.now],
-          );
-          outcome = 'opened';
-        }
-        await tx.run(
-          'INSERT INTO playground_seats (user_id, playground_type, playground_id, assigned_at) VALUES (?, ?, ?, ?)',
-          [req.userId, req.playgroundType, playgroundId, req.now],
-        );
-        return { playgroundId, outcome };
-      },
-      { lockKey: `playground_seats:${req.playgroundType}` },
-    );
   }
 
   close(): Promise<void> {

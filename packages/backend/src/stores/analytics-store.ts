@@ -1,4 +1,4 @@
-import type { SqlDb, SqlValue } from '../storage/sql-db.ts';
+import { placeholders, type SqlDb, type SqlValue } from '../storage/sql-db.ts';
 
 /** An event as stored: `data` is already serialised; players/sessionMs/reason are copied out of it. */
 export interface AnalyticsRow {
@@ -101,7 +101,7 @@ export class AnalyticsStore {
     const where = ['at >= ?', 'at < ?'];
     const values: SqlValue[] = [query.from, query.to];
     if (query.types && query.types.length > 0) {
-      where.push(`type IN (${query.types.map(() => '?').join(', ')})`);
+      where.push(`type IN (${placeholders(query.types)})`);
       values.push(...query.types);
     }
     if (query.after) {

@@ -1,4 +1,4 @@
-import type { SqlExecutor, SqlValue } from '../storage/sql-db.ts';
+import { placeholders, type SqlExecutor, type SqlValue } from '../storage/sql-db.ts';
 import { type CatalogueRecord, catalogueLockKey } from './catalogue-store.ts';
 
 /**
@@ -76,39 +76,76 @@ export function parseInstanceId(playgroundId: string): { base: string; instance:
 
 /** `NOT IN (?, …)` over user ids, or nothing for an empty list. */
 function notIn(column: string, ids: readonly string[]): string {
-  return ids.length === 0 ? '' : ` AND ${column} NOT IN (${ids.map(() => '?').join(', ')})`;
+  return ids.length === 0 ? '' : ` AND ${column} NOT IN (${placeholders(ids)})`;
 }
 
-/** The instances of one catalogue playground. */
-export class CataloguePool implements SeatPool {
+/**
+ * What both pools share: each keeps its seats in one table, where `keyColumn = key` marks the pool's
+ * rows and `placeColumn` says which of its playgrounds a seat is in.
+ */
+abstract class TableSeatPool {
   readonly lockKey: string;
-  readonly #playground: CatalogueRecord;
+  readonly #table: string;
+  readonly #keyColumn: string;
+  readonly #key: string;
+  readonly #placeColumn: string;
 
-  constructor(playground: CatalogueRecord) {
-    this.#playground = playground;
-    this.lockKey = catalogueLockKey(playground.id);
+  constructor(
+    seats: { table: string; keyColumn: string; key: string; placeColumn: string },
+    lockKey: string,
+  ) {
+    this.#table = seats.table;
+    this.#keyColumn = seats.keyColumn;
+    this.#key = seats.key;
+    this.#placeColumn = seats.placeColumn;
+    this.lockKey = lockKey;
   }
 
+  /** The playground id of a seat row's `placeColumn` value. */
+  protected abstract playgroundAt(place: string | number): string;
+
   async prune(tx: SqlExecutor, freshAfter: number): Promise<void> {
-    await tx.run('DELETE FROM catalogue_seats WHERE playground_id = ? AND assigned_at <= ?', [
-      this.#playground.id,
+    await tx.run(`DELETE FROM ${this.#table} WHERE ${this.#keyColumn} = ? AND assigned_at <= ?`, [
+      this.#key,
       freshAfter,
     ]);
   }
 
   async seatsOf(tx: SqlExecutor, userIds: readonly string[]): Promise<Map<string, HeldSeat>> {
     if (userIds.length === 0) return new Map();
-    const rows = await tx.all<{ user_id: string; instance: number; party_id: string | null }>(
-      `SELECT user_id, instance, party_id FROM catalogue_seats
-        WHERE playground_id = ? AND user_id IN (${userIds.map(() => '?').join(', ')})`,
-      [this.#playground.id, ...userIds],
+    const rows = await tx.all<{ user_id: string; place: string | number; party_id: string | null }>(
+      `SELECT user_id, ${this.#placeColumn} AS place, party_id FROM ${this.#table}
+        WHERE ${this.#keyColumn} = ? AND user_id IN (${placeholders(userIds)})`,
+      [this.#key, ...userIds],
     );
     return new Map(
-      rows.map((r) => [
-        r.user_id,
-        { playgroundId: instanceId(this.#playground.id, Number(r.instance)), partyId: r.party_id },
-      ]),
+      rows.map((r) => [r.user_id, { playgroundId: this.playgroundAt(r.place), partyId: r.party_id }]),
     );
+  }
+
+  async refresh(tx: SqlExecutor, userId: string, now: number): Promise<void> {
+    await tx.run(`UPDATE ${this.#table} SET assigned_at = ? WHERE user_id = ? AND ${this.#keyColumn} = ?`, [
+      now,
+      userId,
+      this.#key,
+    ]);
+  }
+}
+
+/** The instances of one catalogue playground. */
+export class CataloguePool extends TableSeatPool implements SeatPool {
+  readonly #playground: CatalogueRecord;
+
+  constructor(playground: CatalogueRecord) {
+    super(
+      { table: 'catalogue_seats', keyColumn: 'playground_id', key: playground.id, placeColumn: 'instance' },
+      catalogueLockKey(playground.id),
+    );
+    this.#playground = playground;
+  }
+
+  protected playgroundAt(instance: string | number): string {
+    return instanceId(this.#playground.id, Number(instance));
   }
 
   async findRoom(tx: SqlExecutor, request: RoomRequest): Promise<Room | undefined> {
@@ -156,49 +193,30 @@ export class CataloguePool implements SeatPool {
       );
     }
   }
-
-  async refresh(tx: SqlExecutor, userId: string, now: number): Promise<void> {
-    await tx.run('UPDATE catalogue_seats SET assigned_at = ? WHERE user_id = ? AND playground_id = ?', [
-      now,
-      userId,
-      this.#playground.id,
-    ]);
-  }
 }
 
 /**
  * Auto-opened public playgrounds of one type, `public-<type>-<seq>`, unlimited in number: the
  * behaviour from before the catalogue, kept for requests no catalogue playground matches.
  */
-export class AutoPool implements SeatPool {
-  readonly lockKey: string;
+export class AutoPool extends TableSeatPool implements SeatPool {
   readonly #type: string;
   /** Capacity of a playground opened by this pool (existing ones keep theirs). */
   readonly #capacity: number;
   readonly #now: number;
 
   constructor(type: string, capacity: number, now: number) {
+    super(
+      { table: 'playground_seats', keyColumn: 'playground_type', key: type, placeColumn: 'playground_id' },
+      `playground_seats:${type}`,
+    );
     this.#type = type;
     this.#capacity = capacity;
     this.#now = now;
-    this.lockKey = `playground_seats:${type}`;
   }
 
-  async prune(tx: SqlExecutor, freshAfter: number): Promise<void> {
-    await tx.run('DELETE FROM playground_seats WHERE playground_type = ? AND assigned_at <= ?', [
-      this.#type,
-      freshAfter,
-    ]);
-  }
-
-  async seatsOf(tx: SqlExecutor, userIds: readonly string[]): Promise<Map<string, HeldSeat>> {
-    if (userIds.length === 0) return new Map();
-    const rows = await tx.all<{ user_id: string; playground_id: string; party_id: string | null }>(
-      `SELECT user_id, playground_id, party_id FROM playground_seats
-        WHERE playground_type = ? AND user_id IN (${userIds.map(() => '?').join(', ')})`,
-      [this.#type, ...userIds],
-    );
-    return new Map(rows.map((r) => [r.user_id, { playgroundId: r.playground_id, partyId: r.party_id }]));
+  protected playgroundAt(playgroundId: string | number): string {
+    return String(playgroundId);
   }
 
   async findRoom(tx: SqlExecutor, request: RoomRequest): Promise<Room | undefined> {
@@ -266,14 +284,6 @@ export class AutoPool implements SeatPool {
         [userId, this.#type, playgroundId, partyId, now],
       );
     }
-  }
-
-  async refresh(tx: SqlExecutor, userId: string, now: number): Promise<void> {
-    await tx.run('UPDATE playground_seats SET assigned_at = ? WHERE user_id = ? AND playground_type = ?', [
-      now,
-      userId,
-      this.#type,
-    ]);
   }
 }
 
@@ -374,7 +384,7 @@ export async function cataloguePopulations(
   if (ids.length === 0) return new Map();
   const rows = await ex.all<{ playground_id: string; n: number }>(
     `SELECT playground_id, COUNT(*) AS n FROM catalogue_seats
-      WHERE assigned_at > ? AND playground_id IN (${ids.map(() => '?').join(', ')})
+      WHERE assigned_at > ? AND playground_id IN (${placeholders(ids)})
       GROUP BY playground_id`,
     [freshAfter, ...ids],
   );
@@ -391,7 +401,7 @@ export async function catalogueSeatsOfUser(
   if (ids.length === 0) return new Set();
   const rows = await ex.all<{ playground_id: string }>(
     `SELECT playground_id FROM catalogue_seats
-      WHERE user_id = ? AND assigned_at > ? AND playground_id IN (${ids.map(() => '?').join(', ')})`,
+      WHERE user_id = ? AND assigned_at > ? AND playground_id IN (${placeholders(ids)})`,
     [userId, freshAfter, ...ids],
   );
   return new Set(rows.map((r) => r.playground_id));
