@@ -68,6 +68,15 @@ export function identityOf(server: ServerIdentity): ServerIdentity {
   };
 }
 
+/** Fresh copies of playground loads with only their own fields (epoch only when there is one). */
+export function copyLoads(playgrounds: readonly PlaygroundLoad[]): PlaygroundLoad[] {
+  return playgrounds.map((p) =>
+    p.epoch === undefined
+      ? { playgroundId: p.playgroundId, players: p.players }
+      : { playgroundId: p.playgroundId, players: p.players, epoch: p.epoch },
+  );
+}
+
 export interface LoadReport {
   players: number;
   playgrounds: PlaygroundLoad[];

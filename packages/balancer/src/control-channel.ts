@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import {
@@ -11,6 +10,7 @@ import {
 } from '@plexus/protocol';
 import type { Logger } from 'pino';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { bearerKeyCheck } from './bearer-key.ts';
 import type { ClusterStore, Release, ServerIdentity } from './cluster-store.ts';
 import { parseServerMessage } from './control-messages.ts';
 import { type ControlRpc, newRpcSlots, type RpcPeer, type RpcSlots } from './control-rpc.ts';
@@ -80,16 +80,18 @@ interface OpQueue {
 export class ControlChannel implements LocalServers {
   readonly #o: ControlChannelOptions;
   readonly #wss: WebSocketServer;
-  readonly #secretDigest: Buffer;
+  readonly #authorized: (header: string | undefined) => boolean;
   readonly #connections = new Set<Connection>();
   readonly #byServer = new Map<string, Connection>();
   readonly #queues = new Map<string, OpQueue>();
   readonly #refresh: NodeJS.Timeout;
+  /** The refresh in flight: a slow store (Redis timing out) gets one at a time, not a pile. */
+  #refreshing: Promise<void> | undefined;
   #closing = false;
 
   constructor(options: ControlChannelOptions) {
     this.#o = options;
-    this.#secretDigest = digest(options.clusterSecret);
+    this.#authorized = bearerKeyCheck(options.clusterSecret);
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: CONTROL_MAX_PAYLOAD_BYTES,
@@ -99,9 +101,12 @@ export class ControlChannel implements LocalServers {
     // Shared state expires unless refreshed: this is what tells other balancers this one still
     // holds its servers.
     this.#refresh = setInterval(() => {
-      this.#o.store
+      this.#refreshing ??= this.#o.store
         .refresh(this.connectedServers())
-        .catch((err: unknown) => this.#o.logger.debug({ err }, 'registry refresh failed'));
+        .catch((err: unknown) => this.#o.logger.debug({ err }, 'registry refresh failed'))
+        .finally(() => {
+          this.#refreshing = undefined;
+        });
     }, options.heartbeatIntervalMs);
     this.#refresh.unref();
   }
@@ -155,6 +160,7 @@ export class ControlChannel implements LocalServers {
     );
     await Promise.all(closed);
     await Promise.all([...this.#queues.values()].map((q) => q.tail));
+    await this.#refreshing;
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
   }
 
@@ -175,13 +181,6 @@ export class ControlChannel implements LocalServers {
       return;
     }
     this.#wss.handleUpgrade(req, socket, head, (ws) => this.#onConnection(ws, req));
-  }
-
-  #authorized(header: string | undefined): boolean {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-    if (!match?.[1]) return false;
-    // Digests have equal length, so the comparison time does not depend on the guess.
-    return timingSafeEqual(digest(match[1]), this.#secretDigest);
   }
 
   #onConnection(ws: WebSocket, req: IncomingMessage): void {
@@ -449,8 +448,4 @@ export class ControlChannel implements LocalServers {
     conn.ws.send(text);
     return true;
   }
-}
-
-function digest(secret: string): Buffer {
-  return createHash('sha256').update(secret).digest();
 }

@@ -87,12 +87,10 @@ export class ControlRpc {
     const params = { ...request.params, serverId: peer.serverId };
     let call: Promise<Outcome>;
     if (method === 'events.publish') {
-      call = peer.rpc.publishTail.then(() => this.#backend(method, params));
+      call = peer.rpc.publishTail.then(() => this.#run(method, params));
       peer.rpc.publishTail = call.then(() => undefined);
-    } else if (BALANCER_METHODS.has(method)) {
-      call = this.#balancer(method, params);
     } else {
-      call = this.#backend(method, params);
+      call = this.#run(method, params);
     }
     void call.then((outcome) => {
       peer.rpc.inFlight.delete(id);
@@ -100,13 +98,13 @@ export class ControlRpc {
     });
   }
 
-  async #backend(method: string, params: Record<string, unknown>): Promise<Outcome> {
-    const outcome = await this.#o.backend.partnerRpc(method, params);
-    return outcome.ok ? { data: outcome.data } : { error: outcome.error };
-  }
-
-  async #balancer(method: string, params: Record<string, unknown>): Promise<Outcome> {
+  /** Never rejects: a rejected call would leave the request unanswered and stall `publishTail`. */
+  async #run(method: string, params: Record<string, unknown>): Promise<Outcome> {
     try {
+      if (!BALANCER_METHODS.has(method)) {
+        const outcome = await this.#o.backend.partnerRpc(method, params);
+        return outcome.ok ? { data: outcome.data } : { error: outcome.error };
+      }
       switch (method) {
         case 'lb.relocate':
           return { data: await this.#o.relocator.relocate(params) };

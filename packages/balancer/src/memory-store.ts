@@ -1,6 +1,7 @@
 import type { PlaygroundLoad } from '@plexus/protocol';
 import {
   type ClusterStore,
+  copyLoads,
   DEAD_SERVERS_KEPT,
   type DeadServer,
   identityOf,
@@ -53,7 +54,7 @@ export class MemoryClusterStore implements ClusterStore {
     this.#servers.set(server.serverId, {
       ...identityOf(server),
       players: sumPlayers(playgrounds),
-      playgrounds: copy(playgrounds),
+      playgrounds: copyLoads(playgrounds),
       cpu: 0,
       tickMs: 0,
       entities: 0,
@@ -72,7 +73,7 @@ export class MemoryClusterStore implements ClusterStore {
     const entry = this.#servers.get(server.serverId);
     if (!entry) return [];
     entry.players = load.players;
-    entry.playgrounds = copy(load.playgrounds);
+    entry.playgrounds = copyLoads(load.playgrounds);
     entry.cpu = load.cpu;
     entry.tickMs = load.tickMs;
     entry.entities = load.entities ?? 0;
@@ -210,7 +211,7 @@ export class MemoryClusterStore implements ClusterStore {
   #view(entry: ServerEntry): ServerView {
     return {
       ...entry,
-      playgrounds: copy(entry.playgrounds),
+      playgrounds: copyLoads(entry.playgrounds),
       pending: this.#ledger.pendingFor(entry.serverId),
       balancers: [this.#lbId],
     };
@@ -242,14 +243,6 @@ export class MemoryClusterStore implements ClusterStore {
       this.#orphans.delete(playgroundId);
     }
   }
-}
-
-function copy(playgrounds: PlaygroundLoad[]): PlaygroundLoad[] {
-  return playgrounds.map((p) =>
-    p.epoch === undefined
-      ? { playgroundId: p.playgroundId, players: p.players }
-      : { playgroundId: p.playgroundId, players: p.players, epoch: p.epoch },
-  );
 }
 
 function sumPlayers(playgrounds: PlaygroundLoad[]): number {

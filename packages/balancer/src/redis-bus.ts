@@ -1,3 +1,4 @@
+import { AppError } from '@plexus/kit';
 import type { BalancerToServer } from '@plexus/protocol';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -61,8 +62,13 @@ export class RedisPeerBus implements PeerBus {
     if (this.#subscriber.status === 'ready') subscribe();
   }
 
+  /** Fails with LB_STATE_UNAVAILABLE (503) when Redis is unreachable, like every store call. */
   async send(lbId: string, delivery: PeerDelivery): Promise<void> {
-    await this.#o.publisher.publish(this.#channel(lbId), JSON.stringify(delivery));
+    try {
+      await this.#o.publisher.publish(this.#channel(lbId), JSON.stringify(delivery));
+    } catch (err) {
+      throw new AppError('LB_STATE_UNAVAILABLE', undefined, { cause: err });
+    }
   }
 
   async close(): Promise<void> {

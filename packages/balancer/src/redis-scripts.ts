@@ -165,7 +165,8 @@ if not resume then
   if room < need then return { 'full' } end
 end
 local replaced = 0
-if sticky then
+-- Home already here (another balancer placed it on the same server meanwhile): keep its epoch.
+if sticky or home == id then
   extend(P .. 'pg:' .. pg, mapTtl)
 else
   if home then redis.call('SREM', P .. 'hosted:' .. home, pg) end

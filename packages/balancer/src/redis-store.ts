@@ -107,42 +107,20 @@ export class RedisClusterStore implements ClusterStore {
   }
 
   async register(server: ServerIdentity, playgrounds: PlaygroundLoad[]): Promise<Release[]> {
-    return releasesOf(
-      await this.#run('plexusReport', [
-        server.serverId,
-        this.#lbId,
-        this.#now(),
-        this.#ttlMs,
-        'register',
-        JSON.stringify(identityOf(server)),
-        JSON.stringify(playgrounds),
-        '{}',
-      ]),
-    );
+    return this.#report('register', server, playgrounds, {});
   }
 
   async report(server: ServerIdentity, load: LoadReport): Promise<Release[]> {
-    return releasesOf(
-      await this.#run('plexusReport', [
-        server.serverId,
-        this.#lbId,
-        this.#now(),
-        this.#ttlMs,
-        'report',
-        JSON.stringify(identityOf(server)),
-        JSON.stringify(load.playgrounds),
-        JSON.stringify({
-          players: load.players,
-          cpu: load.cpu,
-          tickMs: load.tickMs,
-          entities: load.entities ?? 0,
-          bytesOutPerSec: load.bytesOutPerSec ?? 0,
-          tickP99Ms: load.tickP99Ms ?? 0,
-          backpressureSkips: load.backpressureSkips ?? 0,
-          draining: load.draining === true,
-        }),
-      ]),
-    );
+    return this.#report('report', server, load.playgrounds, {
+      players: load.players,
+      cpu: load.cpu,
+      tickMs: load.tickMs,
+      entities: load.entities ?? 0,
+      bytesOutPerSec: load.bytesOutPerSec ?? 0,
+      tickP99Ms: load.tickP99Ms ?? 0,
+      backpressureSkips: load.backpressureSkips ?? 0,
+      draining: load.draining === true,
+    });
   }
 
   async redeem(serverId: string, jti: string, playgroundId: string): Promise<boolean> {
@@ -248,6 +226,26 @@ export class RedisClusterStore implements ClusterStore {
 
   async close(): Promise<void> {
     await closeConnection(this.#redis);
+  }
+
+  async #report(
+    mode: 'register' | 'report',
+    server: ServerIdentity,
+    playgrounds: PlaygroundLoad[],
+    load: object,
+  ): Promise<Release[]> {
+    return releasesOf(
+      await this.#run('plexusReport', [
+        server.serverId,
+        this.#lbId,
+        this.#now(),
+        this.#ttlMs,
+        mode,
+        JSON.stringify(identityOf(server)),
+        JSON.stringify(playgrounds),
+        JSON.stringify(load),
+      ]),
+    );
   }
 
   async #list(only: string[]): Promise<ServerView[]> {

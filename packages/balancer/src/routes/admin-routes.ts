@@ -1,7 +1,7 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { AppError, ok } from '@plexus/kit';
 import { HttpPaths } from '@plexus/protocol';
 import type { FastifyInstance } from 'fastify';
+import { bearerKeyCheck } from '../bearer-key.ts';
 import { SERVER_ID_PATTERN } from '../control-messages.ts';
 import type { ServerRouter } from '../server-router.ts';
 
@@ -15,14 +15,10 @@ export interface AdminRouteDeps {
  * checked before the body is read.
  */
 export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps): void {
-  const keyDigest = digest(deps.operatorKey);
+  const authorized = bearerKeyCheck(deps.operatorKey);
   app.register(async (scope) => {
     scope.addHook('onRequest', async (req) => {
-      const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
-      // Digests have equal length, so the comparison time does not depend on the guess.
-      if (!match?.[1] || !timingSafeEqual(digest(match[1]), keyDigest)) {
-        throw new AppError('OPERATOR_KEY_REQUIRED');
-      }
+      if (!authorized(req.headers.authorization)) throw new AppError('OPERATOR_KEY_REQUIRED');
     });
 
     /**
@@ -40,8 +36,4 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps):
       },
     );
   });
-}
-
-function digest(secret: string): Buffer {
-  return createHash('sha256').update(secret).digest();
 }

@@ -1,7 +1,7 @@
 import { AppError, ok, parseInput, z } from '@plexus/kit';
 import { HttpPaths, PLAYGROUND_ID_PATTERN } from '@plexus/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { ClusterStore } from '../cluster-store.ts';
+import { type ClusterStore, copyLoads } from '../cluster-store.ts';
 import type { JoinService } from '../join-service.ts';
 
 /** Largest accepted `criteria`, as JSON text. */
@@ -68,11 +68,7 @@ export function registerEndpointRoutes(app: FastifyInstance, deps: EndpointRoute
         capacity: s.capacity,
         players: s.players,
         pending: s.pending,
-        playgrounds: s.playgrounds.map((p) =>
-          p.epoch === undefined
-            ? { playgroundId: p.playgroundId, players: p.players }
-            : { playgroundId: p.playgroundId, players: p.players, epoch: p.epoch },
-        ),
+        playgrounds: copyLoads(s.playgrounds),
         alive: true,
         draining: s.draining,
         balancers: s.balancers,
