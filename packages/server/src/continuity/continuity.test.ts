@@ -324,6 +324,21 @@ describe('player data and analytics', () => {
       await stack.close();
     }
   });
+
+  test('a LEAVE right behind a MOVE (same tick) saves the position of that move', async () => {
+    const stack = await startStack();
+    try {
+      const a = await join(stack, 'last-move', 'user-lm');
+      // Back to back: the move is still queued for the tick when the LEAVE arrives.
+      a.c.send(encodeMove(a.welcome.selfId, { x: 3, y: 0, z: -1 }, Q));
+      a.c.send(encodeLeave());
+      const leave = await stack.balancer.waitFor((m) => m.type === 'rpc' && m.method === 'players.leave');
+      assert.ok(leave.type === 'rpc');
+      assert.deepEqual(leave.params.position, { x: 3, y: 0, z: -1 });
+    } finally {
+      await stack.close();
+    }
+  });
 });
 
 describe('playground logic: player data', () => {

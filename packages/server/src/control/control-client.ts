@@ -106,10 +106,6 @@ export class ControlClient {
     return this.registered;
   }
 
-  get balancerUrl(): string {
-    return this.options.balancerUrl;
-  }
-
   start(): void {
     this.connect();
   }

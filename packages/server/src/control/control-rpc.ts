@@ -92,7 +92,7 @@ interface PendingCall {
   reject: (err: ControlRpcError) => void;
 }
 
-/** Calls waiting for a link, and calls in flight: beyond either bound a call fails at once. */
+/** Calls in flight, and calls waiting for a link or a free slot: beyond MAX_WAITING a call fails at once. */
 const MAX_WAITING = 10_000;
 const MAX_IN_FLIGHT = 10_000;
 const MAX_ID = 2 ** 31 - 1;
@@ -161,6 +161,9 @@ export class ControlRpc {
     clearTimeout(call.timer);
     if (msg.error) call.reject(new ControlRpcError(msg.error.status, msg.error.code, msg.error.message));
     else call.resolve(msg.data);
+    // A slot is free: a call held back by the in-flight bound goes out now, not at the next link-up.
+    const next = this.waiting.shift();
+    if (next) this.dispatch(next);
   }
 
   /** A link came up: waiting calls go out, listeners are told. */

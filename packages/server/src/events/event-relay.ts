@@ -1,7 +1,8 @@
 import type { Logger } from '@plexus/kit';
-import { encodeEvent, type PlexusEventEnvelope, WireLimits } from '@plexus/protocol';
+import { type EventTarget, encodeEvent, type PlexusEventEnvelope, WireLimits } from '@plexus/protocol';
 import type { ServerMetrics } from '../metrics.ts';
 import type { PlaygroundHost } from '../playground/playground-host.ts';
+import type { ClientConnection } from '../transport/client-connection.ts';
 
 /** Event ids remembered to drop duplicates (each balancer link delivers every event once). */
 const SEEN_MAX = 4_096;
@@ -34,9 +35,26 @@ export class EventRelay {
       this.log.warn({ eventId: event.id, bytes: jsonBytes }, 'event too large for the wire, dropped');
       return 0;
     }
-    const bytes = encodeEvent(event);
-    const n = this.host.deliverEvent(event, bytes);
+    const n = this.sendTo(event.target, encodeEvent(event));
     if (n > 0) this.metrics.eventsDelivered.inc(n);
+    return n;
+  }
+
+  /** Sends the frame to every welcomed-or-joining client the target names here; how many. */
+  private sendTo(target: EventTarget, bytes: Uint8Array): number {
+    let n = 0;
+    const send = (conn: ClientConnection | undefined) => {
+      if (!conn) return;
+      conn.sendEvent(bytes);
+      n++;
+    };
+    if ('userId' in target) {
+      for (const room of this.host.allRooms()) send(room.byUser.get(target.userId));
+    } else if ('playgroundId' in target) {
+      for (const conn of this.host.room(target.playgroundId)?.members.values() ?? []) send(conn);
+    } else {
+      for (const room of this.host.allRooms()) for (const conn of room.members.values()) send(conn);
+    }
     return n;
   }
 }

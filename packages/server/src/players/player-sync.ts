@@ -3,7 +3,7 @@ import type { PlayerSave, PlayersJoinResult, PlayersLeaveParams, Quat, Vec3 } fr
 import { type ControlRpc, ControlRpcError } from '../control/control-rpc.ts';
 import type { ServerMetrics } from '../metrics.ts';
 import type { PlaygroundHost } from '../playground/playground-host.ts';
-import type { Presence, Room } from '../playground/room.ts';
+import type { Presence, Room, Transform } from '../playground/room.ts';
 
 export interface PlayerSyncOptions {
   rpc: ControlRpc;
@@ -72,7 +72,7 @@ export class PlayerSync {
   }
 
   /** A stay ended: the last save of the record, and the end of the user's presence. */
-  leave(playgroundId: string, presence: Presence, avatar: { position: Vec3; rotation: Quat } | null): void {
+  leave(playgroundId: string, presence: Presence, avatar: Transform | null): void {
     const params: PlayersLeaveParams = {
       serverId: this.options.serverId,
       playgroundId,
@@ -111,7 +111,7 @@ export class PlayerSync {
     }
   }
 
-  /** One players.save per live playground whose members changed (or are due a presence refresh). */
+  /** players.save for every live playground whose members changed (or are due a presence refresh). */
   saveRound(): void {
     if (!this.options.rpc.available) return;
     for (const room of this.options.host.hostedRooms()) {
@@ -121,8 +121,7 @@ export class PlayerSync {
 
   private async save(room: Room): Promise<void> {
     const now = this.options.wallClock();
-    const batch: { presence: Presence; save: PlayerSave; transform: { position: Vec3; rotation: Quat } }[] =
-      [];
+    const due: { presence: Presence; save: PlayerSave; transform: Transform }[] = [];
     for (const conn of room.members.values()) {
       const presence = conn.presence;
       const e = presence ? room.playground.get(presence.avatarId) : undefined;
@@ -138,23 +137,26 @@ export class PlayerSync {
         save.rotation = { ...e.rotation };
       }
       if (presence.dataChanged) save.data = presence.data;
-      batch.push({ presence, save, transform: { position: { ...e.position }, rotation: { ...e.rotation } } });
-      if (batch.length >= SAVE_BATCH) break;
+      due.push({ presence, save, transform: { position: { ...e.position }, rotation: { ...e.rotation } } });
     }
-    if (batch.length === 0) return;
+    if (due.length === 0) return;
     room.saving = true;
     const { rpc, serverId } = this.options;
     try {
-      await rpc.call(
-        'players.save',
-        { serverId, playgroundId: room.playground.id, players: batch.map((b) => b.save) },
-        { timeoutMs: SAVE_TIMEOUT_MS, retry: true },
-      );
-      for (const { presence, save, transform } of batch) {
-        presence.saved = transform;
-        presence.savedAt = now;
-        // Data set again while the save was in flight stays marked for the next one.
-        if (save.data !== undefined && presence.data === save.data) presence.dataChanged = false;
+      // Every due member goes out this round, a batch at a time (none waits behind busier ones).
+      for (let i = 0; i < due.length; i += SAVE_BATCH) {
+        const batch = due.slice(i, i + SAVE_BATCH);
+        await rpc.call(
+          'players.save',
+          { serverId, playgroundId: room.playground.id, players: batch.map((b) => b.save) },
+          { timeoutMs: SAVE_TIMEOUT_MS, retry: true },
+        );
+        for (const { presence, save, transform } of batch) {
+          presence.saved = transform;
+          presence.savedAt = now;
+          // Data set again while the save was in flight stays marked for the next one.
+          if (save.data !== undefined && presence.data === save.data) presence.dataChanged = false;
+        }
       }
     } catch (err) {
       this.failed('players.save', err);

@@ -1,12 +1,10 @@
 import type { Logger } from '@plexus/kit';
 import {
   type ErrorName,
-  type EventTarget,
   encodeEvent,
   type PlayerRecord,
   type PlayersJoinResult,
   type PlaygroundLoad,
-  type PlexusEventEnvelope,
   type Quat,
   type Vec3,
 } from '@plexus/protocol';
@@ -387,8 +385,8 @@ export class PlaygroundHost {
       this.toSeat(room, conn);
       return;
     }
-    const avatar = transformOf(room, conn.avatarId);
     this.removeMember(room, conn);
+    const avatar = transformOf(room, conn.avatarId);
     if (kind !== 'moved' && room.state !== 'gone') {
       room.logic.leave(conn.clientId);
       if (kind !== 'replaced' && conn.presence) this.presences.ended(room, conn.presence, avatar);
@@ -397,7 +395,9 @@ export class PlaygroundHost {
     room.onMemberGone?.();
   }
 
+  /** Its moves queued for this tick still land (a LEAVE right behind a MOVE saves that move). */
   private removeMember(room: Room, conn: ClientConnection): void {
+    takeMoves(room, conn);
     room.members.delete(conn.clientId);
     if (room.byUser.get(conn.userId) === conn) room.byUser.delete(conn.userId);
     room.replicator.dropClient(conn.clientId);
@@ -451,32 +451,6 @@ export class PlaygroundHost {
     for (const room of [...this.rooms.values()]) this.retire(room);
   }
 
-  /** Calls `fn` for every welcomed-or-joining client an event targets. */
-  forEachTarget(target: EventTarget, fn: (conn: ClientConnection) => void): void {
-    if ('userId' in target) {
-      for (const room of this.rooms.values()) {
-        const conn = room.byUser.get(target.userId);
-        if (conn) fn(conn);
-      }
-      return;
-    }
-    const rooms =
-      'playgroundId' in target
-        ? [this.rooms.get(target.playgroundId)].filter((r): r is Room => r !== undefined)
-        : this.rooms.values();
-    for (const room of rooms) for (const conn of room.members.values()) fn(conn);
-  }
-
-  /** Delivers an event to its targets here; the number of clients it went to. */
-  deliverEvent(event: PlexusEventEnvelope, bytes: Uint8Array): number {
-    let n = 0;
-    this.forEachTarget(event.target, (conn) => {
-      conn.sendEvent(bytes);
-      n++;
-    });
-    return n;
-  }
-
   /** One tick over every playground. */
   tick(): void {
     const tick = ++this.tickNumber;
@@ -507,25 +481,30 @@ export class PlaygroundHost {
 
   private tickRoom(room: Room, tick: number, now: number, dtMs: number): void {
     const { playground } = room;
-    const live = room.state === 'live';
-    for (const conn of room.members.values()) {
-      if (conn.moves.size === 0) continue;
-      if (live) {
-        for (const [entityId, move] of conn.moves) {
-          const e = playground.get(entityId);
-          if (e && e.owner === conn.clientId) playground.setTransform(entityId, move.position, move.rotation);
-        }
-      }
-      conn.moves.clear();
-    }
+    for (const conn of room.members.values()) if (conn.moves.size > 0) takeMoves(room, conn);
     // The playground type's tick sees this tick's moves; its changes go out in this tick's delta.
     // A frozen (draining) playground changes no more: its final checkpoint is what moves.
-    if (live) room.logic.tick(tick, dtMs);
+    if (room.state === 'live') room.logic.tick(tick, dtMs);
     room.replicator.update(tick);
     const sent = sendTick(playground.id, room.members.values(), room.replicator, now, this.options);
     if (sent.skips > 0) this.options.metrics.backpressureSkips.inc(sent.skips);
     this.options.stats?.add(sent.bytes, sent.skips);
   }
+}
+
+/**
+ * Applies a member's validated moves to the entities it still owns and empties its queue; a frozen
+ * (draining) room drops them: nothing in it changes.
+ */
+function takeMoves(room: Room, conn: ClientConnection): void {
+  if (room.state === 'live') {
+    const { playground } = room;
+    for (const [entityId, move] of conn.moves) {
+      const e = playground.get(entityId);
+      if (e && e.owner === conn.clientId) playground.setTransform(entityId, move.position, move.rotation);
+    }
+  }
+  conn.moves.clear();
 }
 
 /** Where a returning user's record puts their avatar, when it holds a valid transform. */

@@ -76,14 +76,7 @@ export interface LogicServices {
 }
 
 /** An entity of a checkpoint, with its owner already mapped to a client id of this server. */
-export interface RestoredEntity {
-  id: number;
-  kind: string;
-  owner: number;
-  position: Vec3;
-  rotation: Quat;
-  props: Props;
-}
+export type RestoredEntity = EntityView;
 
 const EVENT_TYPE = /^[A-Za-z0-9._:-]{1,64}$/;
 const TARGET_ID_MAX = 128;
@@ -157,7 +150,7 @@ export class PlaygroundLogic {
     const max = this.type.limits?.maxMembers;
     const seats = this.memberCount - (replacing !== undefined && this.records.get(replacing)?.joined ? 1 : 0);
     if (max !== undefined && seats >= max) {
-      this.revokeAll(handle.clientId);
+      this.releaseAll(handle.clientId);
       this.removeEntity(handle.avatarId);
       return { error: 'PROTOCOL_JOIN_REFUSED', message: 'The playground is full' };
     }
@@ -173,7 +166,7 @@ export class PlaygroundLogic {
           : null;
       if (refusal !== null) {
         this.records.delete(handle.clientId);
-        this.revokeAll(handle.clientId);
+        this.releaseAll(handle.clientId);
         this.removeEntity(handle.avatarId);
         return { error: 'PROTOCOL_JOIN_REFUSED', message: refusal };
       }
@@ -191,7 +184,7 @@ export class PlaygroundLogic {
     if (!record) return;
     this.records.delete(clientId);
     this.removeEntity(record.avatarId);
-    this.revokeAll(clientId);
+    this.releaseAll(clientId);
     const { onLeave } = this.type;
     if (onLeave && record.joined)
       this.contained('onLeave', () => onLeave.call(this.type, this.api, toMember(record)));
@@ -213,11 +206,6 @@ export class PlaygroundLogic {
   /** Every entity `from` holds (an absent user's avatar included) now belongs to `to`. */
   transferAll(from: number, to: number): void {
     for (const e of this.playground.all()) if (e.owner === from) this.changeOwner(e, to);
-  }
-
-  /** Every entity `clientId` holds goes back to the server. */
-  releaseAll(clientId: number): void {
-    this.revokeAll(clientId);
   }
 
   /** Removes an avatar whose user is gone for good (the resume grace ran out). */
@@ -518,7 +506,7 @@ export class PlaygroundLogic {
   }
 
   /** Every entity `clientId` holds goes back to the server. */
-  private revokeAll(clientId: number): void {
+  releaseAll(clientId: number): void {
     for (const e of this.playground.all()) if (e.owner === clientId) this.changeOwner(e, SERVER_OWNER);
   }
 

@@ -464,10 +464,11 @@ export class ClientConnection {
     this.endHandshake();
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = null;
-    this.moves.clear();
     this.held = [];
     this.heldEvents = [];
+    // The host applies the moves still queued for this tick before the avatar's last place is taken.
     this.ctx.leave(this, this.leaveKind ?? 'drop');
+    this.moves.clear();
     this.ctx.limits.closed(this.address, false);
     this.ctx.onClosed(this);
   }
