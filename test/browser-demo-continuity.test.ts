@@ -1,16 +1,9 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { type Stack, startStack, waitFor } from '@plexus/testkit';
-import { type Browser, chromium } from 'playwright-core';
-import { post } from './helpers.ts';
-
-const CHROMIUM = process.env.PLEXUS_CHROMIUM_PATH ?? '/usr/bin/chromium';
-const WEB_ROOT = fileURLToPath(new URL('../packages/web/dist', import.meta.url));
-// As in browser-demo.test.ts: skipped on a machine without Chromium, always run in CI.
-const skip = !existsSync(CHROMIUM) && !process.env.CI ? `no Chromium at ${CHROMIUM}` : false;
-const OPERATOR_KEY = 'demo-continuity-operator-key';
+import { readCheckpoint, type Stack, startStack, waitFor } from '@plexus/testkit';
+import type { Browser } from 'playwright-core';
+import { joinDemo, launchChromium, browserSkip as skip, WEB_ROOT } from './helpers.ts';
 
 type DemoWindow = Window & {
   plexusDemo?: { playground: { serverId: string; selfId: number; state: string } };
@@ -25,18 +18,9 @@ describe('browser demo: continuity', { skip }, () => {
     stack = await startStack({
       servers: 2,
       webRoot: WEB_ROOT,
-      env: { PLEXUS_CHECKPOINT_MS: '200', PLEXUS_OPERATOR_KEY: OPERATOR_KEY },
+      env: { PLEXUS_CHECKPOINT_MS: '200' },
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-      ],
-    });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();
@@ -44,14 +28,7 @@ describe('browser demo: continuity', { skip }, () => {
   });
 
   test('when its server dies the page shows reconnecting…, then reconnected (N ms), and keeps its avatar', async () => {
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (err) => errors.push(err.message));
-    await page.goto(`${stack.balancerUrl}/`);
-    await page.fill('#name', 'Phoenix');
-    await page.fill('#playground', 'demo-continuity');
-    await page.click('#join');
-    await page.waitForSelector('body[data-state="joined"]', { timeout: 15_000 });
+    const { page, errors } = await joinDemo(browser, stack.balancerUrl, 'Phoenix', 'demo-continuity');
     // Every value body[data-state] takes from now on (the reconnecting phase may be short).
     await page.evaluate(() => {
       const w = window as DemoWindow;
@@ -73,13 +50,8 @@ describe('browser demo: continuity', { skip }, () => {
     // Its avatar is in a checkpoint, so the next host can restore it.
     await waitFor(
       async () => {
-        const res = await post(
-          `${stack.backendUrl}/api/v0/operatorRpc/checkpoints.get`,
-          { playgroundId: 'demo-continuity' },
-          { authorization: `Bearer ${OPERATOR_KEY}` },
-        );
-        const avatars: { entityId: number }[] = res.body.data?.checkpoint?.state?.avatars ?? [];
-        return avatars.some((a) => a.entityId === before.selfId);
+        const checkpoint = await readCheckpoint(stack.backendUrl, stack.partnerKey, 'demo-continuity');
+        return checkpoint?.state.avatars.some((a) => a.entityId === before.selfId) ?? false;
       },
       { timeoutMs: 10_000, what: 'a checkpoint holding the page avatar' },
     );

@@ -1,15 +1,10 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { PlexusClient } from '@plexus/client';
 import { type Stack, startStack } from '@plexus/testkit';
-import { type Browser, chromium } from 'playwright-core';
-
-const CHROMIUM = process.env.PLEXUS_CHROMIUM_PATH ?? '/usr/bin/chromium';
-const WEB_ROOT = fileURLToPath(new URL('../packages/web/dist', import.meta.url));
-// On a developer machine without Debian's chromium the test is skipped; CI installs it, so there it runs.
-const skip = !existsSync(CHROMIUM) && !process.env.CI ? `no Chromium at ${CHROMIUM}` : false;
+import type { Browser } from 'playwright-core';
+import { joinDemo, launchChromium, browserSkip as skip, WEB_ROOT } from './helpers.ts';
 
 describe('browser demo', { skip }, () => {
   let stack: Stack;
@@ -17,18 +12,7 @@ describe('browser demo', { skip }, () => {
   before(async () => {
     assert.ok(existsSync(`${WEB_ROOT}/index.html`), 'the demo is built (npm run build:web)');
     stack = await startStack({ servers: 1, webRoot: WEB_ROOT });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();
@@ -36,14 +20,7 @@ describe('browser demo', { skip }, () => {
   });
 
   test('a guest joins from the page and sees another client move', async () => {
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (err) => errors.push(err.message));
-    await page.goto(`${stack.balancerUrl}/`);
-    await page.fill('#name', 'Browser Ada');
-    await page.fill('#playground', 'demo-hall');
-    await page.click('#join');
-    await page.waitForSelector('body[data-state="joined"]', { timeout: 15_000 });
+    const { page, errors } = await joinDemo(browser, stack.balancerUrl, 'Browser Ada', 'demo-hall');
 
     const bot = new PlexusClient({ balancerUrl: stack.balancerUrl });
     await bot.loginAsGuest({ firstName: 'Bot', lastName: 'Bob' });
@@ -99,14 +76,7 @@ describe('browser demo', { skip }, () => {
   });
 
   test('the page spawns and grabs a shared object; another client is refused and sees it carried', async () => {
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (err) => errors.push(err.message));
-    await page.goto(`${stack.balancerUrl}/`);
-    await page.fill('#name', 'Page Pat');
-    await page.fill('#playground', 'demo-objects');
-    await page.click('#join');
-    await page.waitForSelector('body[data-state="joined"]', { timeout: 15_000 });
+    const { page, errors } = await joinDemo(browser, stack.balancerUrl, 'Page Pat', 'demo-objects');
     const pageClientId = await page.evaluate(
       () =>
         (window as unknown as { plexusDemo: { playground: { clientId: number } } }).plexusDemo.playground

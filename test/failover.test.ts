@@ -161,9 +161,17 @@ describe('failover with session continuity', { timeout: 240_000 }, () => {
         await waitFor(
           async () => {
             const cp = await readCheckpoint(stack.backendUrl, stack.partnerKey, 'fo-partition');
-            return !!cp && cp.serverId === newHome && cp.epoch > before.epoch;
+            return (
+              !!cp &&
+              cp.serverId === newHome &&
+              cp.epoch > before.epoch &&
+              fleet.members.every((m) => {
+                const avatar = cp.state.avatars.find((a) => a.entityId === m.firstSelfId);
+                return !!avatar && Math.abs(avatar.position.x - m.position.x) < 0.01;
+              })
+            );
           },
-          { timeoutMs: 10_000, what: 'a checkpoint from the new home' },
+          { timeoutMs: 10_000, what: 'a checkpoint from the new home with the newest positions' },
         );
       } finally {
         frozen.proc.kill('SIGCONT');

@@ -1,4 +1,7 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { Playground } from '@plexus/client';
+import type { Browser, Page } from 'playwright-core';
 
 type EventName = Parameters<Playground['on']>[0];
 
@@ -41,4 +44,49 @@ export async function post(
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   return { status: res.status, body: (await res.json()) as never };
+}
+
+/** Chromium for the browser tests (Debian's by default). */
+export const CHROMIUM = process.env.PLEXUS_CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** The built browser demo (npm run build:web). */
+export const WEB_ROOT = fileURLToPath(new URL('../packages/web/dist', import.meta.url));
+/** On a developer machine without Chromium the browser tests are skipped; CI installs it, so there they run. */
+export const browserSkip = !existsSync(CHROMIUM) && !process.env.CI ? `no Chromium at ${CHROMIUM}` : false;
+
+/** Launches headless Chromium (playwright-core is loaded only by the browser tests). */
+export async function launchChromium(): Promise<Browser> {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+/**
+ * Opens the demo served at `balancerUrl` in a new page and joins `playgroundId` as `name`; resolves
+ * once the page shows it joined. `errors` collects the page's uncaught errors.
+ */
+export async function joinDemo(
+  browser: Browser,
+  balancerUrl: string,
+  name: string,
+  playgroundId: string,
+): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  await page.goto(`${balancerUrl}/`);
+  await page.fill('#name', name);
+  await page.fill('#playground', playgroundId);
+  await page.click('#join');
+  await page.waitForSelector('body[data-state="joined"]', { timeout: 15_000 });
+  return { page, errors };
 }

@@ -41,12 +41,13 @@ async function run(index: number): Promise<RunResult> {
       PLEXUS_DS_MAX_PENDING_HANDSHAKES_PER_ADDRESS: '100000',
     },
   });
+  let fleet: Fleet | undefined;
   try {
     const playgrounds = Array.from(
       { length: Math.ceil(CLIENTS / PER_PLAYGROUND) },
       (_, i) => `failover-${index}-${i}`,
     );
-    const fleet = await Fleet.join({
+    fleet = await Fleet.join({
       balancerUrl: stack.balancerUrl,
       playgrounds,
       perPlayground: PER_PLAYGROUND,
@@ -70,9 +71,10 @@ async function run(index: number): Promise<RunResult> {
       positionErrors: moved.map(positionError),
       baselineJoins,
     };
-    await fleet.leave();
     return result;
   } finally {
+    // Also after a failure: clients left behind would keep resuming against the stopped stack.
+    await fleet?.leave();
     await stack.stop();
   }
 }

@@ -175,7 +175,10 @@ export class Autoscaler {
         signal: AbortSignal.timeout(this.#o.requestTimeoutMs ?? 3_000),
       });
       drained = res.ok;
-      if (!drained) {
+      if (drained) {
+        // An unread body would keep the connection busy until garbage collection.
+        await res.body?.cancel();
+      } else {
         const body = (await res.json().catch(() => null)) as { error?: { message?: string } } | null;
         this.#log.warn(
           { serverId, status: res.status, error: body?.error?.message },

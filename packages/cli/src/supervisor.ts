@@ -152,8 +152,9 @@ export class SupervisedProcess {
     };
     // `close` comes after `exit` once the pipes are drained: every line the run printed was seen.
     child.once('close', onExit);
-    // A process that could not be spawned at all emits `error` and no `exit`.
-    child.once('error', (err) => {
+    // A process that could not be spawned at all emits `error` and no `exit`. Kept for the child's
+    // whole life: a later `error` (a failed kill) with no listener would crash `plexus dev`.
+    child.on('error', (err) => {
       if (child.pid === undefined) {
         this.#ctx.logger.error({ process: this.name, err }, 'process could not be spawned');
         onExit(null, null);

@@ -18,7 +18,8 @@ import { BalancerApi, type MatchCriteria } from './http/balancer-api.ts';
 import type { FetchFn } from './http/request.ts';
 import { UrlPool } from './http/url-pool.ts';
 import type { KindMap } from './kinds.ts';
-import { connectPlayground, type Playground, type PlaygroundOptions } from './playground.ts';
+import { connectPlayground, type Playground } from './playground.ts';
+import type { PlaygroundOptions } from './playground-types.ts';
 
 /** Options of {@link PlexusClient}. */
 export interface PlexusClientOptions extends PlaygroundOptions {

@@ -79,15 +79,14 @@ export type {
   SpawnInput,
   TypedEntity,
 } from './kinds.ts';
-export {
-  type ConnectionState,
-  connectPlayground,
-  type DisconnectInfo,
-  type MoveInput,
-  Playground,
-  type PlaygroundEvents,
-  type PlaygroundOptions,
-} from './playground.ts';
+export { connectPlayground, Playground } from './playground.ts';
+export type {
+  ConnectionState,
+  DisconnectInfo,
+  MoveInput,
+  PlaygroundEvents,
+  PlaygroundOptions,
+} from './playground-types.ts';
 export {
   type Entity,
   type EntityField,

@@ -24,12 +24,8 @@ import { PlexusClient } from './client.ts';
 import type { EndpointResolver, ReconnectedInfo, ReconnectingInfo } from './connection/resumer.ts';
 import { PlexusError } from './errors.ts';
 import type { FetchFn } from './http/request.ts';
-import {
-  connectPlayground,
-  type DisconnectInfo,
-  type Playground,
-  type PlaygroundOptions,
-} from './playground.ts';
+import { connectPlayground, type Playground } from './playground.ts';
+import type { DisconnectInfo, PlaygroundOptions } from './playground-types.ts';
 
 // The SDK's resume logic against real WebSocket servers on 127.0.0.1 that speak the wire protocol
 // through the protocol codec, scripted per test (the dedicated server's side of resuming is tested

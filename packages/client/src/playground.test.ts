@@ -13,7 +13,8 @@ import {
   PROTOCOL_VERSION,
 } from '@plexus/protocol';
 import { PlexusError } from './errors.ts';
-import { connectPlayground, type DisconnectInfo, type Playground } from './playground.ts';
+import { connectPlayground, type Playground } from './playground.ts';
+import type { DisconnectInfo } from './playground-types.ts';
 import { FakeWebSocket } from './test-support.ts';
 
 const Q = { x: 0, y: 0, z: 0, w: 1 };

@@ -38,14 +38,6 @@ import type {
 import { type Entity, EntityMirror } from './state/entity-mirror.ts';
 import { Interpolator, TickClock, type Transform } from './state/interpolation.ts';
 
-export type {
-  ConnectionState,
-  DisconnectInfo,
-  MoveInput,
-  PlaygroundEvents,
-  PlaygroundOptions,
-} from './playground-types.ts';
-
 const defaultNow = (): number => performance.now();
 
 /**

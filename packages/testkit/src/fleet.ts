@@ -131,7 +131,7 @@ export function positionError(member: FleetMember): number {
   return self ? distance(self.position, member.position) : Number.POSITIVE_INFINITY;
 }
 
-export function distance(a: Vec3, b: Vec3): number {
+function distance(a: Vec3, b: Vec3): number {
   return Math.hypot(a.x - b.x, a.y - b.y, a.z - b.z);
 }
 

@@ -1,5 +1,4 @@
 export {
-  distance,
   Fleet,
   type FleetMember,
   type FleetOptions,
