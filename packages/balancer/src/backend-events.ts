@@ -31,6 +31,12 @@ export interface BackendEventsOptions {
   onEvent(event: PlexusEventEnvelope): void;
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
+  /**
+   * Silence after which the stream is taken for dead and reopened (default 25 s: the backend pings
+   * every 10 s, so this is two missed pings and some slack). Catches a half-open connection, e.g. a
+   * backend host that vanished without closing its sockets.
+   */
+  silenceTimeoutMs?: number;
 }
 
 /**
@@ -40,17 +46,22 @@ export interface BackendEventsOptions {
  * skipped. Delivery is at-most-once: events published while the stream is down are not replayed.
  */
 export class BackendEvents {
-  readonly #o: BackendEventsOptions & { reconnectMinMs: number; reconnectMaxMs: number };
+  readonly #o: BackendEventsOptions & {
+    reconnectMinMs: number;
+    reconnectMaxMs: number;
+    silenceTimeoutMs: number;
+  };
   readonly #url: string;
   #ws: WebSocket | undefined;
   #timer: NodeJS.Timeout | undefined;
+  #silence: NodeJS.Timeout | undefined;
   #attempt = 0;
   #closed = false;
   #warned = false;
   #opened: (() => void)[] = [];
 
   constructor(options: BackendEventsOptions) {
-    this.#o = { reconnectMinMs: 250, reconnectMaxMs: 5_000, ...options };
+    this.#o = { reconnectMinMs: 250, reconnectMaxMs: 5_000, silenceTimeoutMs: 25_000, ...options };
     const url = new URL(EVENT_STREAM_PATH, `${options.backendUrl.replace(/\/+$/, '')}/`);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     this.#url = url.toString();
@@ -74,6 +85,7 @@ export class BackendEvents {
     this.#closed = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    clearTimeout(this.#silence);
     const ws = this.#ws;
     if (!ws || ws.readyState === WebSocket.CLOSED) return;
     await new Promise<void>((resolve) => {
@@ -98,8 +110,10 @@ export class BackendEvents {
       this.#attempt = 0;
       this.#warned = false;
       this.#o.logger.info('event stream open');
+      this.#heard(ws);
       for (const resolve of this.#opened.splice(0)) resolve();
     });
+    ws.on('ping', () => this.#heard(ws));
     ws.on('unexpected-response', (_req, res) => {
       this.#failed(`the backend answered the event stream upgrade with HTTP ${res.statusCode}`);
       res.resume();
@@ -107,13 +121,27 @@ export class BackendEvents {
     });
     ws.on('error', (err) => this.#failed(`event stream error: ${err.message}`));
     ws.on('message', (data, isBinary) => {
+      this.#heard(ws);
       if (isBinary) return;
       this.#onText(data.toString());
     });
     ws.on('close', () => {
-      if (this.#ws === ws) this.#ws = undefined;
+      if (this.#ws === ws) {
+        this.#ws = undefined;
+        clearTimeout(this.#silence);
+      }
       this.#scheduleReconnect();
     });
+  }
+
+  /** The backend spoke (a ping or a message): restart the silence clock. */
+  #heard(ws: WebSocket): void {
+    clearTimeout(this.#silence);
+    this.#silence = setTimeout(() => {
+      this.#o.logger.warn({ silentMs: this.#o.silenceTimeoutMs }, 'event stream silent; reopening it');
+      ws.terminate();
+    }, this.#o.silenceTimeoutMs);
+    this.#silence.unref();
   }
 
   #onText(text: string): void {
