@@ -12,6 +12,7 @@ import { AuthService } from './services/auth-service.ts';
 import { ProfileService } from './services/profile-service.ts';
 import type { Repository } from './storage/repository.ts';
 import type { SqlDb } from './storage/sql-db.ts';
+import { storageUnavailable } from './storage/sql-errors.ts';
 import { AnalyticsStore } from './stores/analytics-store.ts';
 
 export interface BackendAppOptions {
@@ -57,7 +58,12 @@ export function createBackendApp(options: BackendAppOptions): FastifyInstance {
   });
   const profiles = new ProfileService({ repo, clock });
 
-  const app = createHttpServer({ logger, metrics, isReady: () => repo.migrated });
+  const app = createHttpServer({
+    logger,
+    metrics,
+    isReady: () => repo.migrated,
+    classifyError: storageUnavailable,
+  });
   registerRpcRoutes(app, { auth, profiles });
   registerPartnerRoutes(app, { partnerKey: config.partnerKey, auth });
   registerPlaygroundServices(app, {

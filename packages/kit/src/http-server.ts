@@ -17,6 +17,11 @@ export interface HttpServerOptions {
   bodyLimitBytes?: number;
   /** `GET /readyz` answers 200 only while this returns true. */
   isReady?: () => boolean;
+  /**
+   * Names errors the process knows but that are not AppErrors (e.g. a lost database → 503);
+   * anything it returns undefined for is an internal error (500).
+   */
+  classifyError?: (err: unknown) => AppError | undefined;
   headersTimeoutMs?: number;
   requestTimeoutMs?: number;
 }
@@ -49,7 +54,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   });
 
   app.setErrorHandler((err, req, reply) => {
-    const appError = toAppError(err);
+    const appError = options.classifyError?.(err) ?? toAppError(err);
     if (appError.status >= 500) req.log.error({ err }, 'unhandled error');
     else req.log.debug({ code: appError.code, msg: appError.message }, 'request refused');
     return sendError(reply, appError);
