@@ -24,7 +24,8 @@ const SERVER_SLACK_MS = 20_000;
 /**
  * `plexus dev`: the whole system on one machine as separate processes — backend, one balancer and
  * N dedicated servers — with prefixed, readable logs. A supervisor restarts any of them that dies;
- * the autoscaler adds and drains dedicated servers with the load. Ctrl-C stops them in reverse order.
+ * the autoscaler adds and drains dedicated servers with the load. Ctrl-C stops them in reverse order
+ * (the dedicated servers together).
  */
 export async function runDevCluster(config: DevClusterConfig, env: Env): Promise<void> {
   const color = process.stdout.isTTY;
@@ -73,7 +74,12 @@ export async function runDevCluster(config: DevClusterConfig, env: Env): Promise
     label: string,
     command: 'backend' | 'balancer' | 'server',
     extraEnv: Env,
-    options: { portVariable?: string; cleanExitIsFinal?: boolean; killAfterMs?: number } = {},
+    options: {
+      portVariable?: string;
+      cleanExitIsFinal?: boolean;
+      killAfterMs?: number;
+      stopGroup?: string;
+    } = {},
   ): Launched => {
     const prefix = prefixOf(label);
     let resolveListening!: (info: ListenInfo) => void;
@@ -87,6 +93,7 @@ export async function runDevCluster(config: DevClusterConfig, env: Env): Promise
       env: { ...process.env, ...common, ...extraEnv },
       cleanExitIsFinal: options.cleanExitIsFinal ?? false,
       killAfterMs: options.killAfterMs ?? KILL_AFTER_MS,
+      ...(options.stopGroup ? { stopGroup: options.stopGroup } : {}),
       onLine: (line, stream, p) => {
         if (stream === 'stderr') {
           console.error(`${prefix} ${line}`);
@@ -148,7 +155,8 @@ export async function runDevCluster(config: DevClusterConfig, env: Env): Promise
           id,
           'server',
           { ...serverEnv, PLEXUS_BALANCER_URL: balancer.url },
-          { cleanExitIsFinal: true, killAfterMs: serverKillAfterMs },
+          // Ctrl-C drains every server at once, then stops the balancer and the backend.
+          { cleanExitIsFinal: true, killAfterMs: serverKillAfterMs, stopGroup: 'servers' },
         ),
     });
     const servers = await Promise.all(Array.from({ length: config.serverCount }, () => provider.start()));

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, test } from 'node:test';
 import { createLogger } from '@plexus/kit';
@@ -212,4 +215,51 @@ test('stopAll stops the processes in reverse start order and restarts nothing me
   ]);
   assert.equal(h.records.filter((r) => r.msg === 'process restarted').length, 0);
   assert.throws(() => h.supervisor.start(script('late', FOREVER)), /stopping/);
+});
+
+test('neighbours of one stop group stop together', async () => {
+  const h = harness({ backoffMinMs: 5_000, backoffMaxMs: 5_000, resetAfterMs: 10_000, maxFastCrashes: 4 });
+  const dir = mkdtempSync(join(tmpdir(), 'plexus-stop-group-'));
+  try {
+    // Each one, on SIGTERM, marks itself and exits only once the other is marked too: stopped one
+    // after the other, the first would wait for its SIGKILL.
+    const ready = new Set<string>();
+    let onReady = (): void => undefined;
+    const peer = (me: string, other: string) =>
+      script(
+        me,
+        `const fs = require('node:fs'); const path = require('node:path');
+         process.on('SIGTERM', () => {
+           fs.writeFileSync(path.join(${JSON.stringify(dir)}, '${me}'), '');
+           setInterval(() => { if (fs.existsSync(path.join(${JSON.stringify(dir)}, '${other}'))) process.exit(0); }, 10);
+         });
+         console.log('ready'); ${FOREVER}`,
+        {
+          stopGroup: 'servers',
+          onLine: (line, _stream, proc) => {
+            if (line === 'up') proc.markUp();
+            if (line === 'ready') ready.add(me);
+            onReady();
+          },
+        },
+      );
+    const a = h.supervisor.start(peer('a', 'b'));
+    const b = h.supervisor.start(peer('b', 'a'));
+    // Both have their SIGTERM handler in place.
+    await new Promise<void>((resolve) => {
+      onReady = () => {
+        if (ready.size === 2) resolve();
+      };
+      onReady();
+    });
+    await h.supervisor.stopAll(3_000);
+    const stops = h.records.filter((r) => r.msg === 'process stopped');
+    assert.deepEqual(stops.map((r) => [r.process, r.exitCode, r.signal]).sort(), [
+      ['a', 0, null],
+      ['b', 0, null],
+    ]);
+    assert.deepEqual(await Promise.all([a.ended, b.ended]), ['stopped', 'stopped']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

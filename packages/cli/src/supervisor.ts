@@ -44,6 +44,11 @@ export interface ProcessSpec {
   cleanExitIsFinal?: boolean;
   /** When it is stopped: SIGTERM, then SIGKILL this long after (default 12 s). */
   killAfterMs?: number;
+  /**
+   * Processes started one after another with the same group are stopped together (the dedicated
+   * servers: each drains for up to its timeout, and they need not wait for one another).
+   */
+  stopGroup?: string;
   /** Every line of the process's stdout and stderr (the pipes are always read, so it never blocks). */
   onLine?: (line: string, stream: 'stdout' | 'stderr', proc: SupervisedProcess) => void;
 }
@@ -65,6 +70,7 @@ interface SupervisorContext {
 /** One process kept running by a Supervisor. */
 export class SupervisedProcess {
   readonly name: string;
+  readonly stopGroup: string | undefined;
   /** Resolves once the process is down for good; it is never started again after that. */
   readonly ended: Promise<EndReason>;
   #spec: ProcessSpec;
@@ -82,6 +88,7 @@ export class SupervisedProcess {
 
   constructor(spec: ProcessSpec, ctx: SupervisorContext) {
     this.name = spec.name;
+    this.stopGroup = spec.stopGroup;
     this.#spec = { ...spec, env: { ...spec.env } };
     this.#ctx = ctx;
     this.ended = new Promise((resolve) => {
@@ -265,11 +272,19 @@ export class Supervisor {
   }
 
   /**
-   * Stops every process, last started first, one after the other; nothing restarts meanwhile.
-   * `graceMs` overrides each one's `killAfterMs`.
+   * Stops every process, last started first, one after the other — except that neighbours of one
+   * `stopGroup` stop together; nothing restarts meanwhile. `graceMs` overrides each one's `killAfterMs`.
    */
   async stopAll(graceMs?: number): Promise<void> {
     this.#shuttingDown = true;
-    for (const proc of [...this.#processes].reverse()) await proc.stop(graceMs);
+    const order = [...this.#processes].reverse();
+    while (order.length > 0) {
+      const first = order.shift() as SupervisedProcess;
+      const batch = [first];
+      while (first.stopGroup !== undefined && order[0]?.stopGroup === first.stopGroup) {
+        batch.push(order.shift() as SupervisedProcess);
+      }
+      await Promise.all(batch.map((proc) => proc.stop(graceMs)));
+    }
   }
 }
