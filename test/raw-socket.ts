@@ -35,7 +35,11 @@ export async function helloAndClose(
   const sock = rawConnect(endpoint);
   await sock.opened;
   sock.send(encodeHello(version, ticket));
-  const { code } = await withTimeout(sock.closed, 5000, 'server close');
+  const { code } = await withTimeout(
+    sock.closed,
+    5000,
+    `server close (frames ${JSON.stringify(sock.frames.map((f) => f.op))})`,
+  );
   return { code, frames: sock.frames };
 }
 

@@ -41,6 +41,14 @@ export type TicketVerdict =
 const CLOCK_TOLERANCE_S = 2;
 
 /**
+ * The last moment (epoch ms, server clock) a ticket with this `exp` still verifies: a used ticket id
+ * must be remembered at least this long, or a replay within the clock tolerance would get in.
+ */
+export function ticketUsableUntilMs(exp: number): number {
+  return (exp + CLOCK_TOLERANCE_S) * 1000;
+}
+
+/**
  * Verifies join tickets offline with the balancers' Ed25519 public keys (one received on each
  * control channel): a ticket signed by any of them is good. Signature first: only a correctly
  * signed ticket can be "for another server".

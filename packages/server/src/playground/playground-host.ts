@@ -11,6 +11,7 @@ import {
 import type { ResumeTokens } from '../continuity/resume-tokens.ts';
 import type { ReplayCache } from '../control/replay-cache.ts';
 import type { VerifiedTicket } from '../control/ticket-verifier.ts';
+import { ticketUsableUntilMs } from '../control/ticket-verifier.ts';
 import type { ServerMetrics } from '../metrics.ts';
 import type { ReplicationStats } from '../replication/replication-stats.ts';
 import type { InterestOptions } from '../replication/replicator.ts';
@@ -194,7 +195,8 @@ export class PlaygroundHost {
     const previous = this.rooms.get(ticket.pg)?.byUser.get(ticket.sub);
     if (this.players + this.admitting - (previous ? 1 : 0) >= options.capacity)
       return { name: 'PROTOCOL_SERVER_FULL' };
-    if (!options.replay.add(ticket.jti, ticket.exp * 1000)) return { name: 'PROTOCOL_SERVER_FULL' };
+    if (!options.replay.add(ticket.jti, ticketUsableUntilMs(ticket.exp)))
+      return { name: 'PROTOCOL_SERVER_FULL' };
     const resuming = options.resumeTokens?.check(ticket.rt, ticket.sub, ticket.pg) !== undefined;
     this.admitting++;
     let refusal: Refusal | null;
