@@ -1,22 +1,8 @@
-import { Counter, Gauge, type Metrics } from '@plexus/kit';
-
-/** Reuses a metric already in the registry (several apps may share one in tests) or registers it. */
-function counter<L extends string>(metrics: Metrics, name: string, help: string, labelNames: readonly L[]) {
-  return (
-    (metrics.registry.getSingleMetric(name) as Counter<L> | undefined) ??
-    new Counter({ name, help, labelNames, registers: [metrics.registry] })
-  );
-}
+import type { Metrics } from '@plexus/kit';
+import { counter, gauge } from '../backend-metrics.ts';
 
 /** Metrics of checkpoints, player data and events. */
 export function createContinuityMetrics(metrics: Metrics) {
-  const streamConnections =
-    (metrics.registry.getSingleMetric('plexus_backend_event_stream_connections') as Gauge | undefined) ??
-    new Gauge({
-      name: 'plexus_backend_event_stream_connections',
-      help: 'Balancers connected to the event stream',
-      registers: [metrics.registry],
-    });
   return {
     checkpointClaims: counter(
       metrics,
@@ -48,7 +34,11 @@ export function createContinuityMetrics(metrics: Metrics) {
       'Live events not sent to a balancer whose socket was backed up',
       [],
     ),
-    streamConnections,
+    streamConnections: gauge(
+      metrics,
+      'plexus_backend_event_stream_connections',
+      'Balancers connected to the event stream',
+    ),
   };
 }
 
