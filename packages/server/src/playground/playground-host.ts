@@ -17,7 +17,7 @@ import type { ReplicationStats } from '../replication/replication-stats.ts';
 import type { InterestOptions } from '../replication/replicator.ts';
 import { sendTick } from '../replication/send-tick.ts';
 import type { ClientConnection } from '../transport/client-connection.ts';
-import { avatarProps, type RandomHex4 } from './avatar-profile.ts';
+import { avatarProps, type RandomHex4, readmittedAvatarProps } from './avatar-profile.ts';
 import { Presences, transformOf } from './presences.ts';
 import type { AwaySeat, HostCluster, LeaveKind, Presence, Room } from './room.ts';
 import { openRoom } from './room-factory.ts';
@@ -276,6 +276,14 @@ export class PlaygroundHost {
       room.logic.transferAll(seat.clientId, conn.clientId);
       presence = seat.presence;
       presence.profile = ticket.prof;
+      // Resume, drain redirect and restore all come here: the avatar shows the ticket's profile now.
+      const avatar = room.playground.get(presence.avatarId);
+      if (avatar) {
+        room.playground.setProps(
+          avatar.id,
+          readmittedAvatarProps(avatar.props, ticket.prof, options.randomHex4),
+        );
+      }
       resumed = true;
     } else {
       // A fresh join ends any presence the user left waiting here.
