@@ -1,63 +1,8 @@
+import type { ConsoleBalancer, ConsolePlayground, ConsoleServer, ConsoleSnapshot } from '@plexus/protocol';
 import type { DeadServer, ServerView } from '../cluster-store.ts';
 
 /** Most playgrounds one snapshot lists (the busiest first); `playgroundsTotal` counts them all. */
 export const CONSOLE_MAX_PLAYGROUNDS = 2000;
-
-export type ConsoleServerState = 'ready' | 'draining' | 'dead';
-
-export interface ConsoleServer {
-  serverId: string;
-  endpoint: string;
-  state: ConsoleServerState;
-  capacity: number;
-  players: number;
-  /** Seats reserved by unredeemed tickets. */
-  pending: number;
-  playgrounds: number;
-  tickMs: number;
-  tickP50Ms: number;
-  tickP99Ms: number;
-  bytesOutPerSec: number;
-  checkpointLagMs: number;
-  cpu: number;
-  entities: number;
-  version: string;
-  /** Balancers holding its control socket. */
-  balancers: string[];
-  /** ISO time of its last load report (live) or of its death (dead). */
-  lastSeenAt: string;
-  /** Why it died (dead servers only). */
-  reason?: string;
-}
-
-export interface ConsolePlayground {
-  playgroundId: string;
-  players: number;
-  /** Server hosting it. */
-  serverId: string;
-  epoch: number | null;
-  checkpointAgeMs: number | null;
-}
-
-export interface ConsoleBalancer {
-  lbId: string;
-  /** Live servers whose control socket it holds. */
-  servers: number;
-  players: number;
-  /** The balancer that serves this stream. */
-  self: boolean;
-}
-
-/** One `snapshot` event of the console stream (docs/api.md, "Operator console"). */
-export interface ConsoleSnapshot {
-  at: string;
-  lbId: string;
-  mode: 'memory' | 'redis';
-  balancers: ConsoleBalancer[];
-  servers: ConsoleServer[];
-  playgrounds: ConsolePlayground[];
-  playgroundsTotal: number;
-}
 
 /**
  * The console's view of the cluster, a pure function of the registry: live servers with their state

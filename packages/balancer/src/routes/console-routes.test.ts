@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { AppError } from '@plexus/kit';
+import { CONSOLE_STREAM_PATH, type ConsoleSnapshot } from '@plexus/protocol';
 import { type BalancerApp, CONSOLE_MAX_STREAMS, createBalancerApp } from '../app.ts';
 import type { BackendClient, ForwardRequest } from '../backend-client.ts';
-import type { ConsoleSnapshot } from '../console/snapshot.ts';
 import { silentLogger, testConfig, within } from '../test-support.ts';
-import { CONSOLE_STREAM_PATH } from './console-routes.ts';
 
 const OPERATOR_KEY = 'console-test-operator-key';
 const apps: BalancerApp[] = [];

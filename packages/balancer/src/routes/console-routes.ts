@@ -1,14 +1,11 @@
 import { AppError } from '@plexus/kit';
-import { HttpPaths } from '@plexus/protocol';
+import { CONSOLE_OPERATOR_RPC_PREFIX, CONSOLE_STREAM_PATH, HttpPaths } from '@plexus/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { BackendClient } from '../backend-client.ts';
 import { bearerKeyCheck } from '../bearer-key.ts';
 import type { ConsoleFeed } from '../console/feed.ts';
 
-/** Server-sent events of the operator console (operator key). */
-export const CONSOLE_STREAM_PATH = '/lb/api/v0/admin/stream';
 /** Operator RPCs the console may call, forwarded to the backend's `/api/v0/operatorRpc/<method>`. */
-export const CONSOLE_OPERATOR_RPC_PREFIX = '/lb/api/v0/admin/operatorRpc/';
 export const CONSOLE_OPERATOR_METHODS = [
   'analytics.summary',
   'playgrounds.list',
