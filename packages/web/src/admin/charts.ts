@@ -31,7 +31,10 @@ function empty(svg: SVGSVGElement): void {
 
 /** A time series as a line, x by time; the first and last times label the axis. */
 export function lineChart(svg: SVGSVGElement, points: readonly { at: number; value: number }[]): void {
-  if (points.length === 0) return empty(svg);
+  if (points.length === 0) {
+    empty(svg);
+    return;
+  }
   const max = Math.max(1, ...points.map((p) => p.value));
   const t0 = (points[0] as { at: number }).at;
   const t1 = Math.max(t0 + 1, (points[points.length - 1] as { at: number }).at);
@@ -53,7 +56,10 @@ export function barChart(
   options: { limit?: number; className?: string } = {},
 ): void {
   const shown = bars.slice(0, options.limit ?? 8);
-  if (shown.length === 0) return empty(svg);
+  if (shown.length === 0) {
+    empty(svg);
+    return;
+  }
   const max = Math.max(1, ...shown.map((b) => b.value));
   const slot = (W - PAD.left - PAD.right) / shown.length;
   frame(svg, max);
