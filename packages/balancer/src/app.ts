@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import { createHttpServer, createMetrics, type Metrics, ok } from '@plexus/kit';
-import { CONTROL_PATH, HttpPaths } from '@plexus/protocol';
+import { CONTROL_PATH, HttpPaths, PROTOCOL_VERSION } from '@plexus/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { AnalyticsRecorder } from './analytics-recorder.ts';
@@ -156,7 +156,15 @@ export async function createBalancerApp(parts: BalancerParts): Promise<BalancerA
     bodyLimitBytes: BALANCER_BODY_LIMIT_BYTES,
     // Ready once listening; dedicated servers may register later.
     isReady: () => app.server.listening,
+    openapi: {
+      title: 'Plexus load balancer',
+      version: `v0 (protocol ${PROTOCOL_VERSION})`,
+      description:
+        'Endpoint resolution, operator routes and the backend RPC proxy of a load balancer (docs/api.md).',
+    },
   });
+  // The OpenAPI plugin loads now, so it sees every route registered below.
+  await app.after();
 
   const channel = new ControlChannel({
     store,
