@@ -3,13 +3,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createBackendApp, openSqliteDb, SqlRepository } from '@plexus/backend';
-import { createBalancerApp, loadBalancerConfig } from '@plexus/balancer';
-import { createLogger, createMetrics, DOCS_PATH, routesOf } from '@plexus/kit';
+import { DOCS_PATH, routesOf } from '@plexus/kit';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import type { FastifyInstance } from 'fastify';
-
-const logger = createLogger({ component: 'openapi-test', level: 'silent' });
+import { inProcessBackend, inProcessBalancer } from './in-process.ts';
 
 interface OpenApiDocument {
   openapi: string;
@@ -56,24 +53,7 @@ describe('OpenAPI documents at /docs', () => {
   });
 
   test('the backend serves a valid OpenAPI 3.1 document with every route and its body schema', async () => {
-    const db = openSqliteDb(dataDir);
-    const repo = new SqlRepository(db);
-    await repo.migrate();
-    const app = createBackendApp({
-      config: {
-        partnerKey: 'openapi-partner-key-0123',
-        operatorKey: 'openapi-operator-key-0123',
-        eventInboxTtlMs: 3_600_000,
-        presenceTtlMs: 30_000,
-        sessionTtlMs: 86_400_000,
-        playgroundCapacity: 50,
-        matchmakingSeatTtlMs: 600_000,
-      },
-      logger,
-      metrics: createMetrics('backend'),
-      repo,
-      db,
-    });
+    const { app } = await inProcessBackend(dataDir);
     apps.push(app);
     const doc = await documentOf(app);
     const guest = bodyOf(doc, '/api/v0/rpc/auth.guest');
@@ -91,11 +71,7 @@ describe('OpenAPI documents at /docs', () => {
   });
 
   test('the balancer serves a valid OpenAPI 3.1 document with every route and its body schema', async () => {
-    const balancer = await createBalancerApp({
-      config: loadBalancerConfig({}, { port: 0, clusterSecret: 'openapi-cluster-secret-0123' }),
-      logger,
-      events: false,
-    });
+    const balancer = await inProcessBalancer();
     apps.push(balancer.app);
     const doc = await documentOf(balancer.app);
     assert.deepEqual(bodyOf(doc, '/lb/api/v0/getEndpointPlaygroundId')?.required, ['playgroundId']);
