@@ -2,17 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { encodeMove, type LoadMessage } from '@plexus/protocol';
 import { ReplicationStats } from '../replication/replication-stats.ts';
-import { type Stack, startStack } from '../testing/stack.ts';
+import { joinAs as join, startStack } from '../testing/stack.ts';
 
 const Q = { x: 0, y: 0, z: 0, w: 1 };
-const AUD = 'ds-test';
-
-async function join(stack: Stack, pg: string, sub: string, rt?: string) {
-  const c = await stack.connect();
-  const res = await c.join(await stack.balancer.ticket({ aud: AUD, pg, sub, ...(rt ? { rt } : {}) }));
-  return { c, ...res };
-}
-
 const isLoad = (m: { type: string }): m is LoadMessage => m.type === 'load';
 
 describe('figures of the load report (operator console)', () => {
