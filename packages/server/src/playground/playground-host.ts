@@ -19,7 +19,14 @@ import { sendTick } from '../replication/send-tick.ts';
 import type { ClientConnection } from '../transport/client-connection.ts';
 import { avatarProps, type RandomHex4, readmittedAvatarProps } from './avatar-profile.ts';
 import { Presences, transformOf } from './presences.ts';
-import type { AwaySeat, HostCluster, LeaveKind, Presence, Room } from './room.ts';
+import {
+  type AwaySeat,
+  type HostCluster,
+  type LeaveKind,
+  type Presence,
+  type Room,
+  stateRevision,
+} from './room.ts';
 import { openRoom } from './room-factory.ts';
 import { normaliseRotation, positionInBounds } from './transform-rules.ts';
 import { PlaygroundTypes } from './type-registry.ts';
@@ -161,12 +168,31 @@ export class PlaygroundHost {
 
   playgroundLoads(): PlaygroundLoad[] {
     const loads: PlaygroundLoad[] = [];
+    const at = this.options.now();
     for (const room of this.hostedRooms()) {
       const load: PlaygroundLoad = { playgroundId: room.playground.id, players: room.members.size };
-      if (room.checkpoint.epoch > 0) load.epoch = room.checkpoint.epoch;
+      if (room.checkpoint.epoch > 0) {
+        load.epoch = room.checkpoint.epoch;
+        load.checkpointAgeMs = Math.max(0, Math.round(at - room.checkpoint.savedAtMs));
+      }
       loads.push(load);
     }
     return loads;
+  }
+
+  /**
+   * The oldest unsaved change, ms: the largest checkpoint age among rooms whose state moved on since
+   * their last accepted checkpoint (operations.md, "Checkpoints").
+   */
+  checkpointLagMs(): number {
+    const at = this.options.now();
+    let lag = 0;
+    for (const room of this.hostedRooms()) {
+      const cp = room.checkpoint;
+      if (cp.epoch === 0 || cp.acceptedRevision === stateRevision(room)) continue;
+      lag = Math.max(lag, Math.round(at - cp.savedAtMs));
+    }
+    return lag;
   }
 
   /** Mean tick duration (ms) since the previous call. */
@@ -272,6 +298,7 @@ export class PlaygroundHost {
         previous = undefined;
       }
       const seat = away as AwaySeat;
+      options.metrics.resumeDowntime.observe(Math.max(0, this.wallClock() - seat.since) / 1000);
       this.presences.take(room, seat);
       room.logic.transferAll(seat.clientId, conn.clientId);
       presence = seat.presence;
@@ -419,7 +446,7 @@ export class PlaygroundHost {
   private toSeat(room: Room, conn: ClientConnection): AwaySeat {
     this.removeMember(room, conn);
     room.logic.detach(conn.clientId);
-    const seat = this.presences.park(room, conn.presence as Presence, conn.clientId);
+    const seat = this.presences.park(room, conn.presence as Presence, conn.clientId, this.wallClock());
     conn.log.info({ graceMs: this.options.resumeGraceMs }, 'connection dropped; avatar kept for a resume');
     room.onMemberGone?.();
     return seat;
