@@ -1,12 +1,14 @@
 import type { Logger } from '@plexus/kit';
 import {
   type ClientFrame,
+  type ClientFrameHandlers,
   ClientOp,
   CloseCodes,
   closeCodeFor,
   DecodeError,
   type DisplayProfile,
   decodeClientFrame,
+  dispatchFrame,
   ErrorCodes,
   type ErrorName,
   encodeError,
@@ -14,6 +16,7 @@ import {
   encodeRedirect,
   encodeResult,
   encodeWelcome,
+  isRequestFrame,
   PROTOCOL_VERSION,
   type Quat,
   type RedirectPayload,
@@ -26,7 +29,7 @@ import type { ResumeTokens } from '../continuity/resume-tokens.ts';
 import type { TicketVerifier, VerifiedTicket } from '../control/ticket-verifier.ts';
 import type { ServerMetrics } from '../metrics.ts';
 import type { LeaveKind, Refusal, Room } from '../playground/playground-host.ts';
-import type { Outcome } from '../playground/playground-logic.ts';
+import type { Outcome, PlaygroundLogic } from '../playground/playground-logic.ts';
 import type { Presence } from '../playground/room.ts';
 import type { AddressLimits } from './address-limits.ts';
 import { TokenBucket } from './rate-limiter.ts';
@@ -196,7 +199,7 @@ export class ClientConnection {
         this.refuse('PROTOCOL_UNEXPECTED_FRAME', 'Wait for WELCOME before sending more frames');
         return;
       case 'open':
-        this.onFrame(frame);
+        dispatchFrame(this.handlers, frame);
         return;
     }
   }
@@ -237,72 +240,63 @@ export class ClientConnection {
     return this.ctx.admit(this, verdict.claims);
   }
 
-  private onFrame(frame: ClientFrame): void {
-    switch (frame.op) {
-      case ClientOp.MOVE:
-        this.onMove(frame.entityId, frame.position, frame.rotation);
-        return;
-      case ClientOp.PING:
-        this.send(encodePong(frame.clientTimeMs, this.ctx.wallClock()));
-        return;
-      case ClientOp.LEAVE:
-        this.log.info('client left');
-        this.leaveKind = 'leave';
-        this.close(CloseCodes.NORMAL, 'leave');
-        return;
-      case ClientOp.HELLO:
-        this.refuse('PROTOCOL_UNEXPECTED_FRAME', 'HELLO was already accepted');
-        return;
-    }
-    // Entity, authority and message frames: the playground's logic decides. A draining playground
-    // takes no more input: its final checkpoint is being written and moved.
+  /** One handler per client opcode (the frame table of docs/protocol.md §3). */
+  private readonly handlers: ClientFrameHandlers = {
+    [ClientOp.HELLO]: () => this.refuse('PROTOCOL_UNEXPECTED_FRAME', 'HELLO was already accepted'),
+    [ClientOp.MOVE]: (f) => this.onMove(f.entityId, f.position, f.rotation),
+    [ClientOp.PING]: (f) => this.send(encodePong(f.clientTimeMs, this.ctx.wallClock())),
+    [ClientOp.LEAVE]: () => {
+      this.log.info('client left');
+      this.leaveKind = 'leave';
+      this.close(CloseCodes.NORMAL, 'leave');
+    },
+    [ClientOp.SET_ENTITY]: (f) =>
+      this.withLogic(f, (logic) => {
+        const change = {
+          ...(f.position ? { position: f.position } : {}),
+          ...(f.rotation ? { rotation: f.rotation } : {}),
+          ...(f.props ? { props: f.props } : {}),
+        };
+        const verdict = logic.setEntity(this.clientId, f.entityId, change, this.moves.get(f.entityId));
+        if (!verdict.ok) this.notify(verdict.error, verdict.message);
+        else if (verdict.position) this.queueMove(f.entityId, verdict.position, verdict.rotation);
+      }),
+    [ClientOp.SPAWN]: (f) =>
+      this.withLogic(f, (logic) => this.sendResult(f.requestId, logic.spawnRequest(this.clientId, f))),
+    [ClientOp.DESPAWN]: (f) =>
+      this.withLogic(f, (logic) =>
+        this.sendResult(f.requestId, logic.despawnRequest(this.clientId, f.entityId)),
+      ),
+    [ClientOp.AUTHORITY]: (f) =>
+      this.withLogic(f, (logic) =>
+        this.sendResult(
+          f.requestId,
+          logic.authorityRequest(this.clientId, f.action, f.entityId, f.targetClientId),
+        ),
+      ),
+    [ClientOp.MESSAGE]: (f) =>
+      this.withLogic(f, (logic) => {
+        const outcome = logic.message(this.clientId, f.type, f.payload);
+        if (!outcome.ok) this.notify(outcome.error, outcome.message);
+      }),
+  };
+
+  /**
+   * Entity, authority and message frames: the playground's logic decides. A draining playground
+   * takes no more input: its final checkpoint is being written and moved.
+   */
+  private withLogic(frame: ClientFrame, run: (logic: PlaygroundLogic) => void): void {
     const logic = this.room?.logic;
     if (!logic) return;
-    if (this.room?.state !== 'live') {
+    if (this.room?.state === 'live') {
+      run(logic);
+    } else if (isRequestFrame(frame)) {
       // Requests still get their one RESULT (the client may be waiting on it); the rest is dropped.
-      if (frame.op === ClientOp.SPAWN || frame.op === ClientOp.DESPAWN || frame.op === ClientOp.AUTHORITY) {
-        this.sendResult(frame.requestId, {
-          ok: false,
-          error: 'PROTOCOL_SHUTTING_DOWN',
-          message: 'The playground is moving to another server',
-        });
-      }
-      return;
-    }
-    switch (frame.op) {
-      case ClientOp.SET_ENTITY: {
-        const change = {
-          ...(frame.position ? { position: frame.position } : {}),
-          ...(frame.rotation ? { rotation: frame.rotation } : {}),
-          ...(frame.props ? { props: frame.props } : {}),
-        };
-        const verdict = logic.setEntity(
-          this.clientId,
-          frame.entityId,
-          change,
-          this.moves.get(frame.entityId),
-        );
-        if (!verdict.ok) this.notify(verdict.error, verdict.message);
-        else if (verdict.position) this.queueMove(frame.entityId, verdict.position, verdict.rotation);
-        return;
-      }
-      case ClientOp.SPAWN:
-        this.sendResult(frame.requestId, logic.spawnRequest(this.clientId, frame));
-        return;
-      case ClientOp.DESPAWN:
-        this.sendResult(frame.requestId, logic.despawnRequest(this.clientId, frame.entityId));
-        return;
-      case ClientOp.AUTHORITY:
-        this.sendResult(
-          frame.requestId,
-          logic.authorityRequest(this.clientId, frame.action, frame.entityId, frame.targetClientId),
-        );
-        return;
-      case ClientOp.MESSAGE: {
-        const outcome = logic.message(this.clientId, frame.type, frame.payload);
-        if (!outcome.ok) this.notify(outcome.error, outcome.message);
-        return;
-      }
+      this.sendResult(frame.requestId, {
+        ok: false,
+        error: 'PROTOCOL_SHUTTING_DOWN',
+        message: 'The playground is moving to another server',
+      });
     }
   }
 
