@@ -26,7 +26,7 @@ import { registerEndpointRoutes, SERVERS_PATH } from './routes/endpoint-routes.t
 import { ServerRouter } from './server-router.ts';
 import { TicketSigner } from './tickets.ts';
 
-/** Request bodies on the balancer are small (DESIGN.md §8: 16 KiB on auth RPCs). */
+/** Request bodies on the balancer are small (docs/operations.md "Limits": 16 KiB on auth RPCs). */
 export const BALANCER_BODY_LIMIT_BYTES = 16 * 1024;
 
 export interface BalancerParts {

@@ -6,7 +6,7 @@ import type { ProfileService } from '../services/profile-service.ts';
 import type { ProfilePatch } from '../storage/repository.ts';
 import { requireSession } from './session.ts';
 
-/** Body limit of auth.* RPCs (DESIGN.md §8); other routes keep the server default of 64 KiB. */
+/** Body limit of auth.* RPCs (docs/operations.md "Limits"); other routes keep the server default of 64 KiB. */
 export const AUTH_BODY_LIMIT_BYTES = 16 * 1024;
 
 const rpc = (method: string) => `${HttpPaths.rpcPrefix}${method}`;
