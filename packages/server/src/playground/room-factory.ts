@@ -3,7 +3,7 @@ import type { CheckpointClaimResult } from '@plexus/protocol';
 import { restoreCheckpoint } from '../continuity/checkpoint-state.ts';
 import type { ServerMetrics } from '../metrics.ts';
 import { type InterestOptions, Replicator } from '../replication/replicator.ts';
-import type { ClientConnection } from '../transport/client-connection.ts';
+import type { Member } from './member.ts';
 import { Playground } from './playground.ts';
 import { PlaygroundLogic } from './playground-logic.ts';
 import type { Presences } from './presences.ts';
@@ -35,23 +35,9 @@ export function openRoom(playgroundId: string, o: RoomFactoryOptions): Room {
   const playground = new Playground(playgroundId);
   const type = o.types.resolve(playgroundId);
   const log = o.logger.child({ playgroundId });
-  const members = new Map<number, ClientConnection>();
-  const room: Room = {
-    playground,
-    members,
-    byUser: new Map(),
-    away: new Map(),
-    emptySince: o.now(),
-    logic: null as unknown as PlaygroundLogic, // set right below: the logic's services need the room
-    replicator: new Replicator(playground, { ...o.interest, ...type.interest }),
-    state: cluster ? 'claiming' : 'live',
-    ready: Promise.resolve(true),
-    checkpoint: { epoch: 0, version: 0, acceptedRevision: -1, acceptedLogic: undefined, writing: null },
-    metaRevision: 0,
-    saving: false,
-    onMemberGone: null,
-  };
-  room.logic = new PlaygroundLogic({
+  const members = new Map<number, Member>();
+  // The logic's services reach the room only once it exists (a hook runs after construction).
+  const logic = new PlaygroundLogic({
     type,
     playground,
     logger: log,
@@ -64,7 +50,7 @@ export function openRoom(playgroundId: string, o: RoomFactoryOptions): Room {
     },
     services: {
       getPlayerData: (clientId) => {
-        const data = members.get(clientId)?.presence?.data;
+        const data = members.get(clientId)?.presence.data;
         return data ? structuredClone(data) : undefined;
       },
       setPlayerData: (clientId, data) => {
@@ -78,6 +64,21 @@ export function openRoom(playgroundId: string, o: RoomFactoryOptions): Room {
       publish: (params) => (cluster ? cluster.publish(params) : Promise.resolve(null)),
     },
   });
+  const room: Room = {
+    playground,
+    members,
+    byUser: new Map(),
+    away: new Map(),
+    emptySince: o.now(),
+    logic,
+    replicator: new Replicator(playground, { ...o.interest, ...type.interest }),
+    state: cluster ? 'claiming' : 'live',
+    ready: Promise.resolve(true),
+    checkpoint: { epoch: 0, version: 0, acceptedRevision: -1, acceptedLogic: undefined, writing: null },
+    metaRevision: 0,
+    saving: false,
+    onMemberGone: null,
+  };
   if (cluster) {
     room.ready = claimRoom(room, cluster, o, log);
   } else {
