@@ -19,10 +19,10 @@ import {
 import WebSocket from 'ws';
 import type { ServerConfig } from '../config.ts';
 import type { TicketVerifier, VerifiedTicket } from '../control/ticket-verifier.ts';
+import { TokenBucket } from '../limits/rate-limiter.ts';
 import type { ServerMetrics } from '../metrics.ts';
 import type { AddressLimits } from './address-limits.ts';
 import type { LeaveKind, MemberLink, PlaygroundFrame, Refusal, WelcomeInfo } from './link.ts';
-import { TokenBucket } from './rate-limiter.ts';
 
 /** What a connection needs from the rest of the server. */
 export interface ConnectionContext {
