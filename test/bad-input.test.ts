@@ -1,12 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { PlexusClient } from '@plexus/client';
+import { DEV_SECRETS } from '@plexus/kit';
 import {
+  ByteWriter,
+  ClientOp,
   CloseCodes,
   ErrorCodes,
   type ErrorName,
   encodeHello,
   encodeMove,
+  encodePing,
   PROTOCOL_VERSION,
   type ServerFrame,
   ServerOp,
@@ -14,7 +18,7 @@ import {
 } from '@plexus/protocol';
 import { type Stack, startStack } from '@plexus/testkit';
 import { generateKeyPair, SignJWT } from 'jose';
-import { post } from './helpers.ts';
+import { type EnvelopeBody, post } from './helpers.ts';
 import { helloAndClose, rawConnect, withTimeout } from './raw-socket.ts';
 
 function errorOf(frames: ServerFrame[]): ErrorName | undefined {
@@ -196,6 +200,93 @@ describe('bad input at every door', () => {
       assert.equal(errorOf(sock.frames), name);
       assert.equal(closed.code, code);
     }
+  });
+
+  test('display fields refuse control and bidi-override characters at every door', async () => {
+    const rpc = (m: string) => `${stack.backendUrl}/api/v0/rpc/${m}`;
+    const refusedField = async (res: Promise<{ status: number; body: EnvelopeBody }>, field: string) => {
+      const r = await res;
+      expectError(r, 'COMMON_BAD_REQUEST');
+      assert.match(r.body.error.message, new RegExp(`${field}: must not contain control`));
+    };
+    await refusedField(post(rpc('auth.guest'), { firstName: 'Ev\u0000il' }), 'firstName');
+    await refusedField(post(rpc('auth.guest'), { firstName: 'Eve', lastName: 'gro\u202Eevil' }), 'lastName');
+    await refusedField(
+      post(rpc('auth.register'), {
+        email: 'bidi@example.com',
+        password: 'long-enough-1',
+        firstName: '\u2066Bidi',
+      }),
+      'firstName',
+    );
+    const bearer = { authorization: `Bearer ${sessionId}` };
+    await refusedField(post(rpc('profile.update'), { companyName: 'ACME\u2069 Ltd' }, bearer), 'companyName');
+    await refusedField(post(rpc('profile.update'), { companyTitle: 'line\none' }, bearer), 'companyTitle');
+    await refusedField(
+      post(
+        `${stack.backendUrl}/api/v0/operatorRpc/playgrounds.create`,
+        { id: 'bidi-hall', name: 'Hall \u202D', type: 'open-world', capacity: 4 },
+        { authorization: `Bearer ${DEV_SECRETS.operatorKey}` },
+      ),
+      'name',
+    );
+    // Plain text (accents, other scripts, emoji) still passes.
+    assert.equal((await post(rpc('profile.update'), { companyName: 'Zoë — 東京 🚀' }, bearer)).status, 200);
+
+    // On the wire: an entity's string prop, and a whisper's text.
+    const client = new PlexusClient({ balancerUrl: stack.balancerUrl, backendUrl: stack.backendUrl });
+    await client.loginAsGuest({ firstName: 'Wire' });
+    const pg = await client.join({ playgroundId: 'bidi-props' });
+    const spawned = await pg.spawn({
+      kind: 'object',
+      position: { x: 1, y: 0, z: 1 },
+      props: { label: 'gift\u202Etxt.exe' },
+    });
+    assert.equal(spawned.ok ? 'spawned' : spawned.error.name, 'PROTOCOL_INVALID_PROPS');
+    const reply = new Promise<{ type: string; payload: unknown }>((resolve) =>
+      pg.on('message', (m) => {
+        if (m.type.startsWith('whisper.')) resolve(m);
+      }),
+    );
+    pg.send('whisper', { toUserId: 'someone', text: 'hi\u0000there' });
+    const answer = await withTimeout(reply, 5000, 'whisper answer');
+    assert.equal(answer.type, 'whisper.failed');
+    assert.match(JSON.stringify(answer.payload), /must not contain control/);
+    await pg.leave();
+  });
+
+  test('a MESSAGE that grows past 8 KiB when re-encoded gets a non-fatal client error, not a logic error', async () => {
+    const { endpoint, ticket } = await grant('grow-on-encode');
+    const sock = rawConnect(endpoint);
+    await sock.opened;
+    sock.send(encodeHello(PROTOCOL_VERSION, ticket));
+    const until = (what: string, ok: () => boolean) =>
+      withTimeout(
+        new Promise<void>((resolve) => {
+          const check = setInterval(() => {
+            if (ok()) {
+              clearInterval(check);
+              resolve();
+            }
+          }, 10);
+        }),
+        5000,
+        what,
+      );
+    await until('welcome snapshot', () => sock.frames.some((f) => f.op === ServerOp.STATE));
+    // 8,000 bytes as sent (within the frame's 8,192); 35,200 once 1e20 is written out in full.
+    const text = `[${Array(1600).fill('1e20').join(',')}]`;
+    assert.ok(text.length <= 8192);
+    sock.send(new ByteWriter(text.length + 16).u8(ClientOp.MESSAGE).string('grow').string(text).finish());
+    await until('an ERROR frame', () => errorOf(sock.frames) !== undefined);
+    assert.equal(errorOf(sock.frames), 'PROTOCOL_MESSAGE_TOO_LARGE');
+    // Not fatal: the connection still answers.
+    sock.send(encodePing(1));
+    await until('PONG', () => sock.frames.some((f) => f.op === ServerOp.PONG));
+    sock.ws.close();
+    const host = stack.servers.find((s) => s.url === endpoint.replace(/^ws/, 'http').replace(/\/ws$/, ''));
+    const errors = (host?.logs ?? []).filter((r) => Number(r.level) >= 50);
+    assert.deepEqual(errors, [], 'a client mistake logs nothing at error level');
   });
 
   test('after all of that every process is alive and a normal join still works', async () => {

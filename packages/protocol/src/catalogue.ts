@@ -47,7 +47,8 @@ export interface PlaygroundListing {
 export const PARTY_MAX_SIZE = 8;
 
 export interface PartyMember {
-  userId: string;
+  /** Null for an incognito member (privacyMode 1) seen by anyone but themselves. */
+  userId: string | null;
   /** "First Last", or "Anonymous" for an incognito user (privacyMode 1). */
   displayName: string;
   /** Epoch milliseconds. */
@@ -59,7 +60,8 @@ export interface PartyView {
   partyId: string;
   /** Code the others join with (`party.join`). */
   code: string;
-  leaderId: string;
+  /** Null when the leader is incognito (privacyMode 1) and the viewer is someone else. */
+  leaderId: string | null;
   maxSize: number;
   /** In joining order. */
   members: PartyMember[];

@@ -130,6 +130,11 @@ export const ErrorCodes = {
     status: 409,
     message: 'The playground moved to another server; resolve it again',
   },
+  PROTOCOL_MESSAGE_TOO_LARGE: {
+    code: 5200,
+    status: 413,
+    message: 'The message payload is larger than 8 KiB as the server encodes it',
+  },
   // Dedicated server ↔ balancer control RPCs (never sent to clients).
   DS_NO_BALANCER: { code: 5028, status: 503, message: 'No balancer link is up to carry the request' },
   DS_CONTROL_TIMEOUT: {

@@ -6,6 +6,7 @@ export { ByteWriter } from './codec/byte-writer.ts';
 export * from './codec/entity-frames.ts';
 export * from './codec/frames.ts';
 export * from './control.ts';
+export * from './display-text.ts';
 export * from './errors.ts';
 export * from './http.ts';
 export * from './opcodes.ts';

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import type { PartyView } from '@plexus/protocol';
 import { forEachEngine } from '../storage/engines.test-support.ts';
 import {
   failure,
@@ -379,7 +380,9 @@ describe('party and catalogue player RPCs', () => {
     backend.clock.now += 10;
     dataOf(await rpc('party.join', bob.sessionId, { code: created.code.toLowerCase() }));
     backend.clock.now += 10;
-    const full = dataOf(await rpc('party.join', eve.sessionId, { code: created.code }));
+    const full = dataOf(
+      await rpc('party.join', eve.sessionId, { code: created.code }),
+    ) as unknown as PartyView;
     assert.deepEqual(full, {
       partyId: created.partyId,
       code: created.code,
@@ -391,9 +394,14 @@ describe('party and catalogue player RPCs', () => {
         { userId: eve.user.id, displayName: 'Anonymous', joinedAt: backend.clock.now },
       ],
     });
-    assert.deepEqual(dataOf(await rpc('party.get', bob.sessionId)), { party: full });
+    // Eve sees herself; to the others the incognito member has no user id.
+    const seenByBob = {
+      ...full,
+      members: full.members.map((m) => (m.userId === eve.user.id ? { ...m, userId: null } : m)),
+    };
+    assert.deepEqual(dataOf(await rpc('party.get', bob.sessionId)), { party: seenByBob });
     // Joining again changes nothing.
-    assert.deepEqual(dataOf(await rpc('party.join', bob.sessionId, { code: created.code })), full);
+    assert.deepEqual(dataOf(await rpc('party.join', bob.sessionId, { code: created.code })), seenByBob);
 
     assert.deepEqual(dataOf(await rpc('party.leave', ada.sessionId)), { left: true });
     assert.deepEqual(dataOf(await rpc('party.leave', ada.sessionId)), { left: false });

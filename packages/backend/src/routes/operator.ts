@@ -21,11 +21,12 @@ import {
   tagsSchema,
   visibilitySchema,
 } from './catalogue-schemas.ts';
+import { displayText } from './display-text-schema.ts';
 import { registerKeyScope } from './key-scope.ts';
 
 const op = (method: string) => `${HttpPaths.operatorRpcPrefix}${method}`;
 
-const name = z.string().trim().min(1).max(128);
+const name = displayText(128, 1);
 const capacity = z.number().int().min(1).max(100_000);
 const maxInstances = z.number().int().min(1).max(1000);
 /** Any stored id may be looked up; only valid ones exist. */

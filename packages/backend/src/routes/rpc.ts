@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AuthService } from '../services/auth-service.ts';
 import type { ProfileService } from '../services/profile-service.ts';
 import type { ProfilePatch } from '../storage/repository.ts';
+import { displayText } from './display-text-schema.ts';
 import { requireSession } from './session.ts';
 
 /** Body limit of auth.* RPCs (docs/operations.md "Limits"); other routes keep the server default of 64 KiB. */
@@ -11,7 +12,7 @@ export const AUTH_BODY_LIMIT_BYTES = 16 * 1024;
 
 const rpc = (method: string) => `${HttpPaths.rpcPrefix}${method}`;
 
-const name = (max: number, min = 0) => z.string().trim().min(min).max(max);
+const name = displayText;
 const email = z.string().trim().toLowerCase().max(254).pipe(z.email());
 const httpUrl = z.url({ protocol: /^https?$/ }).max(2048);
 const urlOrEmpty = z.union([z.literal(''), httpUrl]);

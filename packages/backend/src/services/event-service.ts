@@ -105,7 +105,20 @@ export class EventService {
     const delivery = 'userId' in input.target ? await this.#liveOrStore(input.target.userId, event) : 'live';
     if (delivery === 'live') sink.broadcast(event);
     metrics.eventsPublished.inc({ delivery });
+    // A server hands the answer on to users (a whisper's `whisper.sent`): to them an incognito user
+    // is never seen online, so "live" is reported as "stored" (docs/api.md, events.publish).
+    if (delivery === 'live' && from.kind === 'server' && 'userId' in input.target) {
+      if (await this.#incognito(input.target.userId)) return { id: event.id, delivery: 'stored' };
+    }
     return { id: event.id, delivery };
+  }
+
+  async #incognito(userId: string): Promise<boolean> {
+    const row = await this.#o.db.get<{ privacy_mode: number }>(
+      'SELECT privacy_mode FROM users WHERE id = ?',
+      [userId],
+    );
+    return row !== undefined && Number(row.privacy_mode) !== 0;
   }
 
   /**

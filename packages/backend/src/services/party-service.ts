@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '@plexus/kit';
 import { PARTY_MAX_SIZE, type PartyView } from '@plexus/protocol';
-import type { PartyRecord, PartyStore } from '../stores/party-store.ts';
+import type { PartyMemberRecord, PartyRecord, PartyStore } from '../stores/party-store.ts';
 import { PARTY_CODE_LENGTH, randomCode } from './codes.ts';
 
 export interface PartyServiceOptions {
@@ -38,7 +38,7 @@ export class PartyService {
         ? new AppError('MATCH_PARTY_FULL', `A party holds at most ${PARTY_MAX_SIZE} members`)
         : new AppError('MATCH_PARTY_NOT_FOUND', 'No party has this code');
     }
-    return toView(outcome.party);
+    return toView(outcome.party, userId);
   }
 
   /** True when the user was in a party. */
@@ -48,22 +48,33 @@ export class PartyService {
 
   async get(userId: string): Promise<PartyView | null> {
     const party = await this.#o.parties.ofUser(userId);
-    return party ? toView(party) : null;
+    return party ? toView(party, userId) : null;
   }
 
   async #current(userId: string): Promise<PartyView> {
     const party = await this.#o.parties.ofUser(userId);
     if (!party) throw new AppError('COMMON_INTERNAL', 'The new party vanished');
-    return toView(party);
+    return toView(party, userId);
   }
 }
 
-function toView(party: PartyRecord): PartyView {
+/**
+ * The party as `viewerId` sees it: an incognito member other than the viewer shows as `Anonymous`
+ * with no user id (nor as leader), so nothing links them to their id elsewhere (docs/api.md,
+ * "Parties").
+ */
+function toView(party: PartyRecord, viewerId: string): PartyView {
+  const hidden = (m: PartyMemberRecord) => m.incognito && m.userId !== viewerId;
+  const leader = party.members.find((m) => m.userId === party.leaderId);
   return {
     partyId: party.id,
     code: party.code,
-    leaderId: party.leaderId,
+    leaderId: leader && hidden(leader) ? null : party.leaderId,
     maxSize: PARTY_MAX_SIZE,
-    members: party.members,
+    members: party.members.map((m) => ({
+      userId: hidden(m) ? null : m.userId,
+      displayName: m.displayName,
+      joinedAt: m.joinedAt,
+    })),
   };
 }

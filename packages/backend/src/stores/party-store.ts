@@ -2,13 +2,19 @@ import type { PartyMember } from '@plexus/protocol';
 import type { SqlDb, SqlExecutor } from '../storage/sql-db.ts';
 import { forgetPartySeats } from './seat-pools.ts';
 
+/** A member as stored; `incognito` decides what the other members see (party-service.ts). */
+export interface PartyMemberRecord extends PartyMember {
+  userId: string;
+  incognito: boolean;
+}
+
 export interface PartyRecord {
   id: string;
   code: string;
   leaderId: string;
   createdAt: number;
   /** In joining order. */
-  members: PartyMember[];
+  members: PartyMemberRecord[];
 }
 
 interface PartyRow {
@@ -168,12 +174,16 @@ export class PartyStore {
       code: row.code,
       leaderId: row.leader_id,
       createdAt: Number(row.created_at),
-      members: members.map((m) => ({
-        userId: m.user_id,
+      members: members.map((m) => {
         // Incognito users show no name, as on the dedicated servers.
-        displayName: Number(m.privacy_mode) === 0 ? `${m.first_name} ${m.last_name}`.trim() : 'Anonymous',
-        joinedAt: Number(m.joined_at),
-      })),
+        const incognito = Number(m.privacy_mode) !== 0;
+        return {
+          userId: m.user_id,
+          displayName: incognito ? 'Anonymous' : `${m.first_name} ${m.last_name}`.trim(),
+          joinedAt: Number(m.joined_at),
+          incognito,
+        };
+      }),
     };
   }
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { DisplayProfile } from '@plexus/protocol';
-import { avatarProps } from './avatar-profile.ts';
+import { avatarProps, readmittedAvatarProps } from './avatar-profile.ts';
 
 const profile: DisplayProfile = {
   firstName: 'Grace',
@@ -62,4 +62,27 @@ test('incognito names get 4 random hex characters', () => {
 
 test('an unknown privacy mode fails safe (anonymous)', () => {
   assert.equal(avatarProps({ ...profile, privacyMode: 7 }).anonymous, true);
+});
+
+test('a readmitted avatar takes the profile again: incognito drops every profile prop, logic props stay', () => {
+  const shown = { ...avatarProps(profile), seat: 3 };
+  const hidden = readmittedAvatarProps(shown, { ...profile, privacyMode: 1 }, () => 'beef');
+  assert.deepEqual(hidden, { seat: 3, displayName: 'Anonymous beef', anonymous: true });
+  // Still incognito at the next resume: the same anonymous name.
+  assert.deepEqual(
+    readmittedAvatarProps(hidden, { ...profile, privacyMode: 1 }, () => 'cafe'),
+    hidden,
+  );
+  // Visible again: the names come back, the anonymous flag goes.
+  assert.deepEqual(readmittedAvatarProps(hidden, profile), { ...avatarProps(profile), seat: 3 });
+});
+
+test('control and bidi-override characters stored before the rule never reach the avatar', () => {
+  const props = avatarProps({
+    ...profile,
+    firstName: 'Gr\u0000ace\u202e',
+    companyName: '\u2066Navy\u2069\n',
+  });
+  assert.equal(props.displayName, 'Grace Hopper');
+  assert.equal(props.companyName, 'Navy');
 });

@@ -16,7 +16,7 @@ import type { ReplicationStats } from '../replication/replication-stats.ts';
 import type { InterestOptions } from '../replication/replicator.ts';
 import { sendTick } from '../replication/send-tick.ts';
 import type { LeaveKind, MemberLink, PlaygroundFrame, Refusal } from '../transport/link.ts';
-import { avatarProps, type RandomHex4 } from './avatar-profile.ts';
+import { avatarProps, type RandomHex4, readmittedAvatarProps } from './avatar-profile.ts';
 import { Member, type MemberRoom, type Presence } from './member.ts';
 import { Presences, transformOf } from './presences.ts';
 import type { AwaySeat, HostCluster, Room } from './room.ts';
@@ -272,6 +272,14 @@ export class PlaygroundHost {
       room.logic.transferAll(seat.clientId, link.clientId);
       presence = seat.presence;
       presence.profile = ticket.prof;
+      // Resume, drain redirect and restore all come here: the avatar shows the ticket's profile now.
+      const avatar = room.playground.get(presence.avatarId);
+      if (avatar) {
+        room.playground.setProps(
+          avatar.id,
+          readmittedAvatarProps(avatar.props, ticket.prof, options.randomHex4),
+        );
+      }
       resumed = true;
     } else {
       // A fresh join ends any presence the user left waiting here.

@@ -1,6 +1,7 @@
 import type { Logger } from '@plexus/kit';
 import {
   type AuthorityActionCode,
+  EntityLimits,
   type ErrorName,
   type JsonValue,
   type Props,
@@ -302,6 +303,15 @@ export class PlaygroundLogic {
     const { onMessage } = this.type;
     if (!record) return refused('PROTOCOL_UNEXPECTED_FRAME', 'Not in a playground');
     if (!onMessage) return refused('PROTOCOL_FORBIDDEN_BY_RULE', 'This playground accepts no messages');
+    // The frame's limit counts the client's JSON text; numbers like 1e20 grow when encoded again for
+    // relaying, so the relayed size is checked here, before the logic sees the payload.
+    const bytes = Buffer.byteLength(JSON.stringify(payload));
+    if (bytes > EntityLimits.messagePayloadBytes) {
+      return refused(
+        'PROTOCOL_MESSAGE_TOO_LARGE',
+        `The payload is ${bytes} bytes as JSON; the limit is ${EntityLimits.messagePayloadBytes}`,
+      );
+    }
     const result = this.hook('onMessage', () =>
       onMessage.call(this.type, this.api, toMember(record), { type, payload }),
     );

@@ -1,4 +1,4 @@
-import type { JsonValue, Props } from '@plexus/protocol';
+import { hasUnsafeDisplayChars, type JsonValue, type Props, UNSAFE_DISPLAY_MESSAGE } from '@plexus/protocol';
 
 /**
  * The typed property bag of an entity kind. Every key an entity may carry is declared; values are
@@ -67,7 +67,8 @@ export function valueProblem(spec: PropSpec, value: JsonValue): string | null {
     case 'string':
       if (typeof value !== 'string') return 'must be a string';
       if (value.length > spec.maxLength) return `must be at most ${spec.maxLength} characters`;
-      return null;
+      // String props are what other clients display (labels, names): docs/api.md, "Display text".
+      return hasUnsafeDisplayChars(value) ? UNSAFE_DISPLAY_MESSAGE : null;
     case 'boolean':
       return typeof value === 'boolean' ? null : 'must be a boolean';
     case 'vec3': {

@@ -1,4 +1,4 @@
-import type { JsonValue } from '@plexus/protocol';
+import { hasUnsafeDisplayChars, type JsonValue, UNSAFE_DISPLAY_MESSAGE } from '@plexus/protocol';
 import { definePlaygroundType, type Member, type PlaygroundApi } from '../playground-type.ts';
 
 /** Most `object`s one client may have alive at once in an open world. */
@@ -64,6 +64,10 @@ function whisper(api: PlaygroundApi<OpenWorldState>, from: Member, payload: Json
   }
   if (text.length === 0 || text.length > WHISPER_MAX_CHARS) {
     failed(`text must be 1–${WHISPER_MAX_CHARS} characters`);
+    return;
+  }
+  if (hasUnsafeDisplayChars(text)) {
+    failed(`text ${UNSAFE_DISPLAY_MESSAGE}`);
     return;
   }
   const now = api.now();
