@@ -4,8 +4,6 @@ import {
   type PlayerRecord,
   type PlayersJoinResult,
   type PlaygroundLoad,
-  type Quat,
-  type Vec3,
 } from '@plexus/protocol';
 import type { ResumeTokens } from '../continuity/resume-tokens.ts';
 import type { ReplayCache } from '../control/replay-cache.ts';
@@ -14,14 +12,14 @@ import { ticketUsableUntilMs } from '../control/ticket-verifier.ts';
 import type { ServerMetrics } from '../metrics.ts';
 import type { ReplicationStats } from '../replication/replication-stats.ts';
 import type { InterestOptions } from '../replication/replicator.ts';
-import { sendTick } from '../replication/send-tick.ts';
 import type { LeaveKind, MemberLink, PlaygroundFrame, Refusal } from '../transport/link.ts';
 import { avatarProps, type RandomHex4, readmittedAvatarProps } from './avatar-profile.ts';
 import { Member, type MemberRoom, type Presence } from './member.ts';
 import { Presences, transformOf } from './presences.ts';
 import type { AwaySeat, HostCluster, Room } from './room.ts';
 import { openRoom } from './room-factory.ts';
-import { normaliseRotation, positionInBounds } from './transform-rules.ts';
+import { takeMoves, tickRoom } from './room-tick.ts';
+import { randomPlace, spawnPlace } from './spawn-place.ts';
 import { PlaygroundTypes } from './type-registry.ts';
 
 export type { HostCluster, Room } from './room.ts';
@@ -74,7 +72,6 @@ export const DEFAULT_INTEREST: InterestOptions = { radiusM: 100, hysteresisM: 10
 
 /** players.join gets this long (beside the claim) before the join goes on without the record. */
 const PLAYER_JOIN_BUDGET_MS = 500;
-const IDENTITY: Quat = { x: 0, y: 0, z: 0, w: 1 };
 
 /**
  * Every playground of this server, created on demand when a valid ticket names one (claimed from
@@ -284,7 +281,8 @@ export class PlaygroundHost {
     } else {
       // A fresh join ends any presence the user left waiting here.
       if (away) this.presences.end(room, away, false);
-      const place = spawnPlace(record) ?? this.randomPlace();
+      const place =
+        spawnPlace(record) ?? randomPlace(options.random ?? Math.random, options.spawnRadiusM ?? 4);
       const avatarId = room.logic.spawnAvatar(
         link.clientId,
         place.position,
@@ -360,16 +358,6 @@ export class PlaygroundHost {
   /** The connected member with this client id. */
   member(clientId: number): Member | undefined {
     return this.byClient.get(clientId)?.member;
-  }
-
-  private randomPlace(): { position: Vec3; rotation: Quat } {
-    const random = this.options.random ?? Math.random;
-    const angle = random() * 2 * Math.PI;
-    const radius = Math.sqrt(random()) * (this.options.spawnRadiusM ?? 4);
-    return {
-      position: { x: Math.cos(angle) * radius, y: 0, z: Math.sin(angle) * radius },
-      rotation: IDENTITY,
-    };
   }
 
   private createRoom(playgroundId: string): Room {
@@ -506,43 +494,9 @@ export class PlaygroundHost {
         }
         continue;
       }
-      this.tickRoom(room, tick, now, dtMs);
+      tickRoom(room, tick, now, dtMs, this.options);
     }
   }
-
-  private tickRoom(room: Room, tick: number, now: number, dtMs: number): void {
-    const { playground } = room;
-    for (const member of room.members.values()) if (member.moves.size > 0) takeMoves(room, member);
-    // The playground type's tick sees this tick's moves; its changes go out in this tick's delta.
-    // A frozen (draining) playground changes no more: its final checkpoint is what moves.
-    if (room.state === 'live') room.logic.tick(tick, dtMs);
-    room.replicator.update(tick);
-    const sent = sendTick(playground.id, room.members.values(), room.replicator, now, this.options);
-    if (sent.skips > 0) this.options.metrics.backpressureSkips.inc(sent.skips);
-    this.options.stats?.add(sent.bytes, sent.skips);
-  }
-}
-
-/**
- * Applies a member's validated moves to the entities it still owns and empties its queue; a frozen
- * (draining) room drops them: nothing in it changes.
- */
-function takeMoves(room: Room, member: Member): void {
-  if (room.state === 'live') {
-    const { playground } = room;
-    for (const [entityId, move] of member.moves) {
-      const e = playground.get(entityId);
-      if (e && e.owner === member.clientId) playground.setTransform(entityId, move.position, move.rotation);
-    }
-  }
-  member.moves.clear();
-}
-
-/** Where a returning user's record puts their avatar, when it holds a valid transform. */
-function spawnPlace(record: PlayerRecord | null): { position: Vec3; rotation: Quat } | null {
-  if (!record?.position || !positionInBounds(record.position)) return null;
-  const rotation = record.rotation ? normaliseRotation(record.rotation) : IDENTITY;
-  return { position: record.position, rotation: rotation ?? IDENTITY };
 }
 
 /** `p`'s value, or null when it takes longer than `ms` (p itself never rejects). */
