@@ -52,7 +52,7 @@ const IDENTITY: Quat = { x: 0, y: 0, z: 0, w: 1 };
 const REASON_MAX = 256;
 
 /**
- * The rules of one playground, composed of its parts (docs/architecture.md, "Playground logic"):
+ * The rules of one playground, composed of its parts (docs/architecture.md, "Playground logic in parts"):
  * the members as hooks see them (logic-members.ts), the entity rules both writers share
  * (entity-rules.ts), authority (authority.ts), the hook runner that contains user code
  * (hook-runner.ts) and the API handed to the hooks (logic-api.ts). The room's members and the host

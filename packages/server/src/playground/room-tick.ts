@@ -12,7 +12,7 @@ export interface RoomTickOptions {
 }
 
 /**
- * One tick of a room with members (docs/architecture.md, "The walk of a move"): its members'
+ * One tick of a room with members (docs/architecture.md, "The walk of one avatar move"): its members'
  * queued moves land, the type's onTick runs, the replicator builds the delta, every member gets its
  * frame.
  */
