@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { PlexusClient } from '@plexus/client';
 import { DEV_SECRETS } from '@plexus/kit';
@@ -16,7 +17,7 @@ import {
   ServerOp,
   TICKET_ISSUER,
 } from '@plexus/protocol';
-import { type Stack, startStack } from '@plexus/testkit';
+import { type Stack, startStack, waitFor } from '@plexus/testkit';
 import { generateKeyPair, SignJWT } from 'jose';
 import { type EnvelopeBody, post } from './helpers.ts';
 import { helloAndClose, rawConnect, withTimeout } from './raw-socket.ts';
@@ -95,6 +96,44 @@ describe('bad input at every door', () => {
       await post(`${stack.balancerUrl}/lb/api/v0/getEndpoint`, { sessionId, criteria: 'fast' }),
       'COMMON_BAD_REQUEST',
     );
+  });
+
+  test('backend: a client that aborts its request body is logged as such, not as a database outage', async () => {
+    const { hostname, port } = new URL(stack.backendUrl);
+    const from = stack.backend.logs.length;
+    const sock = connect(Number(port), hostname);
+    await new Promise<void>((resolve, reject) => sock.once('connect', resolve).once('error', reject));
+    const body = JSON.stringify({ firstName: 'Half' });
+    // Expect: 100-continue makes the backend say when it holds the headers and waits for the body.
+    const continued = new Promise<void>((resolve) =>
+      sock.on('data', (chunk: Buffer) => {
+        if (chunk.toString().startsWith('HTTP/1.1 100')) resolve();
+      }),
+    );
+    sock.write(
+      'POST /api/v0/rpc/auth.guest HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\n' +
+        `expect: 100-continue\r\ncontent-length: ${body.length + 100}\r\n\r\n`,
+    );
+    await withTimeout(continued, 5000, '100 Continue');
+    // Part of the body, then the client goes away without a FIN.
+    await new Promise<void>((resolve) => sock.write(body, () => resolve()));
+    sock.resetAndDestroy();
+    const lines = () => stack.backend.logs.slice(from);
+    await waitFor(
+      () => lines().some((r) => r.msg === 'client aborted the request' || Number(r.level) >= 50),
+      {
+        timeoutMs: 5000,
+        what: 'the abort logged',
+      },
+    );
+    // The error handler runs right after the abort hook: one more request lets it finish logging.
+    await fetch(`${stack.backendUrl}/healthz`);
+    assert.deepEqual(
+      lines().filter((r) => Number(r.level) >= 40),
+      [],
+      'nothing at warn or error level',
+    );
+    assert.ok(lines().some((r) => r.msg === 'client aborted the request'));
   });
 
   const grant = async (playgroundId: string) => {

@@ -75,6 +75,13 @@ export function createBackendApp(options: BackendAppOptions): FastifyInstance {
     clock,
     onAssigned: (outcome) => backendMetrics.matchmakingSeats.inc({ outcome }),
   });
+  // A client that goes away mid-request is routine (a closed tab, a cut network): one info line.
+  app.addHook('onRequestAbort', async (req) => {
+    req.log.info(
+      { method: req.method, route: req.routeOptions.url ?? 'unmatched' },
+      'client aborted the request',
+    );
+  });
   app.addHook('onClose', () => loginEvents.close());
   registerContinuity(app, { config, db: options.db, logger, metrics, clock });
   return app;

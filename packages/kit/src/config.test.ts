@@ -61,3 +61,16 @@ test('development secrets are refused in production only', () => {
     ),
   );
 });
+
+test('NODE_ENV must be exactly a known value: a near miss of production is refused, naming NODE_ENV', () => {
+  const secrets = { partnerKey: DEV_SECRETS.partnerKey };
+  for (const nodeEnv of ['Production', ' production', 'PRODUCTION', 'prod', 'staging']) {
+    assert.throws(
+      () => refuseDevSecrets(secrets, { partnerKey: 'PLEXUS_PARTNER_KEY' }, { NODE_ENV: nodeEnv }),
+      (err: Error) => err instanceof ConfigError && err.message.includes(`NODE_ENV must be exactly`),
+    );
+  }
+  for (const nodeEnv of [undefined, '', 'development', 'test']) {
+    refuseDevSecrets(secrets, { partnerKey: 'PLEXUS_PARTNER_KEY' }, { NODE_ENV: nodeEnv });
+  }
+});

@@ -87,16 +87,27 @@ export const DEV_SECRETS = {
   operatorKey: 'plexus-dev-operator-key',
 } as const;
 
+/** The values NODE_ENV may take (or be unset); anything else stops start-up. */
+export const NODE_ENVS = ['production', 'development', 'test'] as const;
+
 /**
  * Stops start-up when a development default secret is configured in production, naming the
- * environment variable to set.
+ * environment variable to set. NODE_ENV must be exactly one of NODE_ENVS or unset: a near miss
+ * (`Production`, ` production`) would otherwise start a production deployment with the public
+ * development keys (docs/config.md, "Production secrets").
  */
 export function refuseDevSecrets(
   secrets: Partial<Record<keyof typeof DEV_SECRETS, string>>,
   envNames: Partial<Record<keyof typeof DEV_SECRETS, string>>,
   environment: Record<string, string | undefined>,
 ): void {
-  if (environment.NODE_ENV !== 'production') return;
+  const nodeEnv = environment.NODE_ENV;
+  if (nodeEnv !== undefined && nodeEnv !== '' && !(NODE_ENVS as readonly string[]).includes(nodeEnv)) {
+    throw new ConfigError(
+      `NODE_ENV must be exactly one of ${NODE_ENVS.join(', ')} or unset, got ${JSON.stringify(nodeEnv)}`,
+    );
+  }
+  if (nodeEnv !== 'production') return;
   for (const key of Object.keys(secrets) as (keyof typeof DEV_SECRETS)[]) {
     if (secrets[key] === DEV_SECRETS[key]) {
       throw new ConfigError(

@@ -10,16 +10,24 @@ export interface ShutdownOptions {
 
 /**
  * Runs `close` once on SIGINT or SIGTERM, then exits 0 (1 if closing failed or timed out).
- * A second signal during shutdown exits at once.
+ *
+ * One shutdown per process, whatever signals arrive: Ctrl-C under `npm start` sends SIGINT to every
+ * process of the terminal's group and then `plexus dev` sends its children SIGTERM, and that pair
+ * must drain once, not cut the drain short (docs/operations.md, "Graceful shutdown"). So the other
+ * signal during shutdown is only logged; the same signal again (Ctrl-C pressed twice) exits at once.
  */
 export function installShutdown({ logger, close, timeoutMs = 10_000 }: ShutdownOptions): void {
-  let closing = false;
+  let first: NodeJS.Signals | null = null;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (closing) {
+    if (first === signal) {
       logger.warn({ signal }, 'second signal during shutdown, exiting now');
       process.exit(1);
     }
-    closing = true;
+    if (first !== null) {
+      logger.info({ signal, first }, 'already shutting down');
+      return;
+    }
+    first = signal;
     logger.info({ signal }, 'shutting down');
     const timer = setTimeout(() => {
       logger.error({ timeoutMs }, 'shutdown timed out');

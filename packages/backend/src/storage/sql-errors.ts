@@ -42,7 +42,10 @@ const NETWORK_CODES = new Set([
  */
 export function storageUnavailable(err: unknown): AppError | undefined {
   if (typeof err !== 'object' || err === null) return undefined;
-  const e = err as { code?: unknown; errcode?: unknown; message?: unknown };
+  const e = err as { code?: unknown; errcode?: unknown; message?: unknown; statusCode?: unknown };
+  // Fastify marks the request's own stream errors 4xx: an ECONNRESET there is a client that cut its
+  // body short, not a lost database (docs/operations.md, "Logs").
+  if (typeof e.statusCode === 'number' && e.statusCode < 500) return undefined;
   const message = typeof e.message === 'string' ? e.message : '';
   const unavailable =
     (typeof e.code === 'string' &&
