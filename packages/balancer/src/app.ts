@@ -32,7 +32,7 @@ import { TicketSigner } from './tickets.ts';
 export const CONSOLE_PUSH_INTERVAL_MS = 1000;
 export const CONSOLE_MAX_STREAMS = 16;
 
-/** Request bodies on the balancer are small (DESIGN.md §8: 16 KiB on auth RPCs). */
+/** Request bodies on the balancer are small (docs/operations.md "Limits": 16 KiB on auth RPCs). */
 export const BALANCER_BODY_LIMIT_BYTES = 16 * 1024;
 
 export interface BalancerParts {

@@ -19,7 +19,7 @@ const balancerConfigSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 _ . -')
     .optional(),
-  /** Lifetime of a join ticket and of the seat it reserves; at most 30 s (DESIGN.md §8). */
+  /** Lifetime of a join ticket and of the seat it reserves; at most 30 s (docs/operations.md "Limits"). */
   ticketTtlMs: cfg.int(30_000, 1_000, 30_000),
   /** How long a successful authCheck is reused; 0 disables the cache. Bounds how late a logout is seen. */
   authCacheTtlMs: cfg.int(2_000, 0, 60_000),

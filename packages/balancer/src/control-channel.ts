@@ -17,7 +17,7 @@ import { type ControlRpc, newRpcSlots, type RpcPeer, type RpcSlots } from './con
 import type { LocalServers } from './server-router.ts';
 import type { TicketPublicJwk } from './tickets.ts';
 
-/** Largest control message (DESIGN.md §8). */
+/** Largest control message (docs/operations.md "Limits"). */
 export const CONTROL_MAX_PAYLOAD_BYTES = 1024 * 1024;
 /** Bytes queued on a control socket beyond which further messages to it are dropped. */
 export const CONTROL_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;

@@ -2,6 +2,7 @@ import {
   AuthorityAction,
   CloseCodes,
   closeCodeFor,
+  dispatchFrame,
   type EndpointGrant,
   encodeLeave,
   encodePing,
@@ -11,6 +12,7 @@ import {
   type Props,
   type RedirectPayload,
   type ServerFrame,
+  type ServerFrameHandlers,
   ServerOp,
   type StateFrame,
 } from '@plexus/protocol';
@@ -419,34 +421,29 @@ export class Playground<K extends KindMap = KindMap> {
   private onFrame(link: Link, frame: ServerFrame): void {
     if (link !== this.link) return;
     this.heartbeat.received();
-    switch (frame.op) {
-      case ServerOp.STATE:
-        this.applyState(frame);
-        return;
-      case ServerOp.PONG:
-        this.rttMs = Math.max(0, this.now() - frame.clientTimeMs);
-        this.control.onPong();
-        return;
-      case ServerOp.RESULT:
-        this.control.onResult(frame);
-        return;
-      case ServerOp.MESSAGE:
-        this.emitter.emit('message', { from: frame.from, type: frame.type, payload: frame.payload });
-        return;
-      case ServerOp.ERROR:
-        this.handleError(PlexusError.fromFrame(frame));
-        return;
-      case ServerOp.REDIRECT:
-        this.onRedirect(link, frame.redirect);
-        return;
-      case ServerOp.EVENT:
-        // A malformed envelope is dropped rather than failing the whole connection for it.
-        if (isEventEnvelope(frame.event)) this.emitter.emit('event', frame.event);
-        return;
-      case ServerOp.WELCOME:
-        throw PlexusError.of('PROTOCOL_UNEXPECTED_FRAME', 'Second WELCOME from server');
-    }
+    dispatchFrame(this.handlers, frame);
   }
+
+  /** One handler per server opcode (the frame table of docs/protocol.md §4). */
+  private readonly handlers: ServerFrameHandlers = {
+    [ServerOp.STATE]: (frame) => this.applyState(frame),
+    [ServerOp.PONG]: (frame) => {
+      this.rttMs = Math.max(0, this.now() - frame.clientTimeMs);
+      this.control.onPong();
+    },
+    [ServerOp.RESULT]: (frame) => this.control.onResult(frame),
+    [ServerOp.MESSAGE]: (frame) =>
+      this.emitter.emit('message', { from: frame.from, type: frame.type, payload: frame.payload }),
+    [ServerOp.ERROR]: (frame) => this.handleError(PlexusError.fromFrame(frame)),
+    [ServerOp.REDIRECT]: (frame) => this.onRedirect(frame.redirect),
+    // A malformed envelope is dropped rather than failing the whole connection for it.
+    [ServerOp.EVENT]: (frame) => {
+      if (isEventEnvelope(frame.event)) this.emitter.emit('event', frame.event);
+    },
+    [ServerOp.WELCOME]: () => {
+      throw PlexusError.of('PROTOCOL_UNEXPECTED_FRAME', 'Second WELCOME from server');
+    },
+  };
 
   /** The current connection ended: resume it when the reason allows, else end the handle. */
   private onClosed(link: Link, code: number, reason: string, error?: PlexusError): void {
@@ -480,8 +477,9 @@ export class Playground<K extends KindMap = KindMap> {
    * the old server got for us. An unusable redirect is ignored: the server then closes with 4014
    * and the client resumes through the balancer.
    */
-  private onRedirect(link: Link, redirect: RedirectPayload): void {
-    if (!this.policy || this.leaving || !isRedirect(redirect, this.playgroundId)) return;
+  private onRedirect(redirect: RedirectPayload): void {
+    const link = this.link;
+    if (!link || !this.policy || this.leaving || !isRedirect(redirect, this.playgroundId)) return;
     this.detach(link);
     this.control.close(PlexusError.of('CLIENT_CONNECTION_CLOSED', 'The playground moved to another server'));
     link.close(CloseCodes.NORMAL, 'redirect');

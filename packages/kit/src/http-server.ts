@@ -14,7 +14,7 @@ import { type OpenApiInfo, registerOpenApi } from './openapi.ts';
 export interface HttpServerOptions {
   logger: Logger;
   metrics: Metrics;
-  /** Largest accepted request body (DESIGN.md §8: 64 KiB by default, 16 KiB on auth RPCs). */
+  /** Largest accepted request body (docs/operations.md "Limits": 64 KiB by default, 16 KiB on auth RPCs). */
   bodyLimitBytes?: number;
   /** `GET /readyz` answers 200 only while this returns true. */
   isReady?: () => boolean;

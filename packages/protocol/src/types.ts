@@ -28,7 +28,7 @@ export interface EntityState {
   props: Props;
 }
 
-/** The 3D avatar selection of a user (DESIGN.md §2, User Simple model). */
+/** The 3D avatar selection of a user (docs/api.md "Sessions and the User Simple model"). */
 export interface Avatar3D {
   assetId: string;
   assetSkins: Record<string, string>;

@@ -186,8 +186,8 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
         return null;
       },
       admit: (conn, ticket) => playgrounds.admit(conn, ticket),
+      input: (conn, frame) => playgrounds.input(conn, frame),
       leave: (conn, kind) => playgrounds.leave(conn, kind),
-      resumeTokens,
       joinRefused: (name, ticket) =>
         analytics?.record({
           type: 'refused',

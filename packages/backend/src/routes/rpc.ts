@@ -7,7 +7,7 @@ import type { ProfilePatch } from '../storage/repository.ts';
 import { displayText } from './display-text-schema.ts';
 import { requireSession } from './session.ts';
 
-/** Body limit of auth.* RPCs (DESIGN.md §8); other routes keep the server default of 64 KiB. */
+/** Body limit of auth.* RPCs (docs/operations.md "Limits"); other routes keep the server default of 64 KiB. */
 export const AUTH_BODY_LIMIT_BYTES = 16 * 1024;
 
 const rpc = (method: string) => `${HttpPaths.rpcPrefix}${method}`;

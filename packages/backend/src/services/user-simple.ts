@@ -8,7 +8,7 @@ export function isEmptyAvatar3D(a: Avatar3D): boolean {
   );
 }
 
-/** Renders the User Simple model (DESIGN.md §2): exactly these fields, avatar3D omitted when empty. */
+/** Renders the User Simple model (docs/api.md "Sessions and the User Simple model"): exactly these fields, avatar3D omitted when empty. */
 export function toUserSimple(user: UserRecord): UserSimple {
   const avatar3D = user.avatar3D && !isEmptyAvatar3D(user.avatar3D) ? user.avatar3D : undefined;
   const simple: UserSimple = {

@@ -2,18 +2,16 @@ import { AuthorityAction, type AuthorityActionCode, ClientOp, ServerOp, UpdateFi
 import type { JsonValue, Props, Quat, Vec3 } from '../types.ts';
 import { type ByteReader, DecodeError } from './byte-reader.ts';
 import { ByteWriter } from './byte-writer.ts';
+import { readQuat, readVec3, writeQuat, writeVec3 } from './geometry.ts';
 import { parseJsonObject, parseJsonValue } from './json.ts';
+import { WireLimits } from './limits.ts';
+import type { FrameOf } from './session-frames.ts';
 
 /**
  * Frames for entity management, authority and custom messages (docs/protocol.md §4–5). Requests
  * that expect an answer carry a client-chosen `requestId`; the server answers each with exactly
  * one RESULT frame carrying the same id.
  */
-export const EntityLimits = {
-  messageTypeBytes: 64,
-  /** Payload of one custom message (JSON text). */
-  messagePayloadBytes: 8 * 1024,
-} as const;
 
 export type EntityClientFrame =
   | {
@@ -72,9 +70,8 @@ export function encodeSetEntity(
     (change.rotation ? UpdateFields.ROTATION : 0) |
     (change.props ? UpdateFields.PROPS : 0);
   const w = new ByteWriter(64).u8(ClientOp.SET_ENTITY).varuint(entityId).u8(fields);
-  if (change.position) w.f32(change.position.x).f32(change.position.y).f32(change.position.z);
-  if (change.rotation)
-    w.f32(change.rotation.x).f32(change.rotation.y).f32(change.rotation.z).f32(change.rotation.w);
+  if (change.position) writeVec3(w, change.position);
+  if (change.rotation) writeQuat(w, change.rotation);
   if (change.props) w.string(JSON.stringify(change.props));
   return w.finish();
 }
@@ -86,19 +83,9 @@ export function encodeSpawn(
   rotation: Quat,
   props: Props,
 ): Uint8Array {
-  return new ByteWriter(96)
-    .u8(ClientOp.SPAWN)
-    .varuint(requestId)
-    .string(kind)
-    .f32(position.x)
-    .f32(position.y)
-    .f32(position.z)
-    .f32(rotation.x)
-    .f32(rotation.y)
-    .f32(rotation.z)
-    .f32(rotation.w)
-    .string(JSON.stringify(props))
-    .finish();
+  const w = new ByteWriter(96).u8(ClientOp.SPAWN).varuint(requestId).string(kind);
+  writeQuat(writeVec3(w, position), rotation);
+  return w.string(JSON.stringify(props)).finish();
 }
 
 export function encodeDespawn(requestId: number, entityId: number): Uint8Array {
@@ -143,39 +130,37 @@ export function encodeServerMessage(from: number, type: string, payload: JsonVal
     .finish();
 }
 
-// ---------------------------------------------------------------- decoders (called by frames.ts)
+// ---------------------------------------------------------------- payload readers (the frame table's decoders)
 
-const PROPS_MAX = 16 * 1024;
-
-export function readSetEntity(r: ByteReader): EntityClientFrame {
+export function readSetEntity(r: ByteReader): FrameOf<EntityClientFrame, typeof ClientOp.SET_ENTITY> {
   const entityId = r.varuint();
   const fields = r.u8();
   if (fields & ~(UpdateFields.POSITION | UpdateFields.ROTATION | UpdateFields.PROPS) || fields === 0) {
     throw new DecodeError('SET_ENTITY: invalid field bits');
   }
-  const frame: EntityClientFrame & { op: typeof ClientOp.SET_ENTITY } = { op: ClientOp.SET_ENTITY, entityId };
-  if (fields & UpdateFields.POSITION) frame.position = { x: r.f32(), y: r.f32(), z: r.f32() };
-  if (fields & UpdateFields.ROTATION) frame.rotation = { x: r.f32(), y: r.f32(), z: r.f32(), w: r.f32() };
-  if (fields & UpdateFields.PROPS) frame.props = parseJsonObject(r.string(PROPS_MAX));
+  const frame: FrameOf<EntityClientFrame, typeof ClientOp.SET_ENTITY> = { op: ClientOp.SET_ENTITY, entityId };
+  if (fields & UpdateFields.POSITION) frame.position = readVec3(r);
+  if (fields & UpdateFields.ROTATION) frame.rotation = readQuat(r);
+  if (fields & UpdateFields.PROPS) frame.props = parseJsonObject(r.string(WireLimits.propsBytes));
   return frame;
 }
 
-export function readSpawn(r: ByteReader): EntityClientFrame {
+export function readSpawn(r: ByteReader): FrameOf<EntityClientFrame, typeof ClientOp.SPAWN> {
   return {
     op: ClientOp.SPAWN,
     requestId: r.varuint(),
-    kind: r.string(64),
-    position: { x: r.f32(), y: r.f32(), z: r.f32() },
-    rotation: { x: r.f32(), y: r.f32(), z: r.f32(), w: r.f32() },
-    props: parseJsonObject(r.string(PROPS_MAX)),
+    kind: r.string(WireLimits.kindBytes),
+    position: readVec3(r),
+    rotation: readQuat(r),
+    props: parseJsonObject(r.string(WireLimits.propsBytes)),
   };
 }
 
-export function readDespawn(r: ByteReader): EntityClientFrame {
+export function readDespawn(r: ByteReader): FrameOf<EntityClientFrame, typeof ClientOp.DESPAWN> {
   return { op: ClientOp.DESPAWN, requestId: r.varuint(), entityId: r.varuint() };
 }
 
-export function readAuthority(r: ByteReader): EntityClientFrame {
+export function readAuthority(r: ByteReader): FrameOf<EntityClientFrame, typeof ClientOp.AUTHORITY> {
   const requestId = r.varuint();
   const action = r.u8();
   if (
@@ -188,27 +173,27 @@ export function readAuthority(r: ByteReader): EntityClientFrame {
   return { op: ClientOp.AUTHORITY, requestId, action, entityId: r.varuint(), targetClientId: r.varuint() };
 }
 
-export function readClientMessage(r: ByteReader): EntityClientFrame {
-  const type = r.string(EntityLimits.messageTypeBytes);
+export function readClientMessage(r: ByteReader): FrameOf<EntityClientFrame, typeof ClientOp.MESSAGE> {
+  const type = r.string(WireLimits.messageTypeBytes);
   if (type.length === 0) throw new DecodeError('MESSAGE: empty type');
-  return { op: ClientOp.MESSAGE, type, payload: parseJsonValue(r.string(EntityLimits.messagePayloadBytes)) };
+  return { op: ClientOp.MESSAGE, type, payload: parseJsonValue(r.string(WireLimits.messagePayloadBytes)) };
 }
 
-export function readResult(r: ByteReader): EntityServerFrame {
+export function readResult(r: ByteReader): FrameOf<EntityServerFrame, typeof ServerOp.RESULT> {
   return {
     op: ServerOp.RESULT,
     requestId: r.varuint(),
     code: r.varuint(),
     value: r.varuint(),
-    message: r.string(1024),
+    message: r.string(WireLimits.resultMessageBytes),
   };
 }
 
-export function readServerMessage(r: ByteReader): EntityServerFrame {
+export function readServerMessage(r: ByteReader): FrameOf<EntityServerFrame, typeof ServerOp.MESSAGE> {
   return {
     op: ServerOp.MESSAGE,
     from: r.varuint(),
-    type: r.string(EntityLimits.messageTypeBytes),
-    payload: parseJsonValue(r.string(EntityLimits.messagePayloadBytes)),
+    type: r.string(WireLimits.messageTypeBytes),
+    payload: parseJsonValue(r.string(WireLimits.messagePayloadBytes)),
   };
 }

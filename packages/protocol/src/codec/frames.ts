@@ -1,11 +1,15 @@
-import type { PlexusEventEnvelope } from '../cluster.ts';
-import { ClientOp, ServerOp } from '../opcodes.ts';
-import type { EntityState, Props, Quat, Vec3, Welcome } from '../types.ts';
+import { ClientOp, type ClientOpcode, ServerOp, type ServerOpcode } from '../opcodes.ts';
 import { ByteReader, DecodeError } from './byte-reader.ts';
-import { ByteWriter } from './byte-writer.ts';
 import {
   type EntityClientFrame,
   type EntityServerFrame,
+  encodeAuthority,
+  encodeClientMessage,
+  encodeDespawn,
+  encodeResult,
+  encodeServerMessage,
+  encodeSetEntity,
+  encodeSpawn,
   readAuthority,
   readClientMessage,
   readDespawn,
@@ -14,223 +18,261 @@ import {
   readSetEntity,
   readSpawn,
 } from './entity-frames.ts';
-import { parseJsonObject } from './json.ts';
-import { readState } from './state.ts';
+import { type WireLimitName, WireLimits } from './limits.ts';
+import {
+  encodeError,
+  encodeEvent,
+  encodeHello,
+  encodeLeave,
+  encodeMove,
+  encodePing,
+  encodePong,
+  encodeRedirect,
+  encodeWelcome,
+  type FrameOf,
+  readError,
+  readEvent,
+  readHello,
+  readMove,
+  readPing,
+  readPong,
+  readRedirect,
+  readWelcome,
+  type SessionClientFrame,
+  type SessionServerFrame,
+} from './session-frames.ts';
+import { encodeState, readState, type StateFrame } from './state.ts';
 
-// The STATE codec (protocol v2: quantised, chunked by grid cell) lives in state.ts.
+// The codecs of each frame group; this module is their one table (docs/architecture.md, "Adding a
+// frame type").
+export * from './limits.ts';
+export * from './session-frames.ts';
 export * from './state.ts';
 
-/** Byte limits of variable-length fields; a frame exceeding one is malformed. */
-export const WireLimits = {
-  ticketBytes: 4096,
-  kindBytes: 64,
-  propsBytes: 16 * 1024,
-  welcomeBytes: 4096,
-  errorNameBytes: 64,
-  errorMessageBytes: 1024,
-  redirectBytes: 8 * 1024,
-  /** EVENT_MAX_PAYLOAD_BYTES of payload plus the envelope's other fields. */
-  eventBytes: 12 * 1024,
-} as const;
-
-/** Payload of REDIRECT: where the playground now lives and a ticket to get in. */
-export interface RedirectPayload {
-  playgroundId: string;
-  /** WebSocket URL of the new server. */
-  endpoint: string;
-  /** Join ticket for the new server (carries the user's resume token). */
-  ticket: string;
-  reason: 'drain' | 'rebalance';
-}
-
-export type ClientFrame =
-  | { op: typeof ClientOp.HELLO; protocolVersion: number; ticket: string }
-  | { op: typeof ClientOp.MOVE; entityId: number; position: Vec3; rotation: Quat }
-  | { op: typeof ClientOp.PING; clientTimeMs: number }
-  | { op: typeof ClientOp.LEAVE }
-  | EntityClientFrame;
-
-/** A changed entity in a STATE frame: only the fields present changed. */
-export interface EntityUpdate {
-  id: number;
-  position?: Vec3;
-  rotation?: Quat;
-  props?: Props;
-  /** New owner's client id (0 = server) when authority changed. */
-  owner?: number;
-}
-
-export interface StateFrame {
-  tick: number;
-  keyframe: boolean;
-  spawns: EntityState[];
-  updates: EntityUpdate[];
-  removes: number[];
-}
+export type ClientFrame = SessionClientFrame | EntityClientFrame;
 
 export type ServerFrame =
-  | { op: typeof ServerOp.WELCOME; welcome: Welcome }
+  | SessionServerFrame
   | ({ op: typeof ServerOp.STATE } & StateFrame)
-  | { op: typeof ServerOp.PONG; clientTimeMs: number; serverTimeMs: number }
-  | { op: typeof ServerOp.ERROR; code: number; name: string; message: string }
-  | { op: typeof ServerOp.REDIRECT; redirect: RedirectPayload }
-  | { op: typeof ServerOp.EVENT; event: PlexusEventEnvelope }
   | EntityServerFrame;
 
-// ---------------------------------------------------------------- client → server
-
-export function encodeHello(protocolVersion: number, ticket: string): Uint8Array {
-  return new ByteWriter(64 + ticket.length)
-    .u8(ClientOp.HELLO)
-    .varuint(protocolVersion)
-    .string(ticket)
-    .finish();
+/** One opcode's entry in the frame table. */
+export interface FrameCodec<F extends { op: number }> {
+  readonly op: F['op'];
+  /** Its name in docs/protocol.md §3–4. */
+  readonly name: string;
+  /** Reads the payload after the opcode byte; throws DecodeError for anything malformed. */
+  decode(r: ByteReader): F;
+  encode(frame: F): Uint8Array;
+  /** The byte limits (of {@link WireLimits}) its variable-length fields are read against. */
+  readonly limits: Partial<Record<WireLimitName, number>>;
+  /** A request answered by exactly one RESULT with its `requestId` (docs/protocol.md §5.7). */
+  readonly request: boolean;
 }
 
-export function encodeMove(entityId: number, position: Vec3, rotation: Quat): Uint8Array {
-  const w = new ByteWriter(40).u8(ClientOp.MOVE).varuint(entityId);
-  writeVec3(w, position);
-  writeQuat(w, rotation);
-  return w.finish();
+/**
+ * A codec for every opcode of `Op`: an opcode added to {@link ClientOp} or {@link ServerOp} without
+ * an entry here (or without its frame type in the union) does not compile.
+ */
+export type FrameTable<Op extends number, F extends { op: number }> = {
+  readonly [K in Op]: FrameCodec<Extract<F, { op: K }>>;
+};
+
+/** One handler per opcode of a frame union: a receiver that forgets an opcode does not compile. */
+export type FrameHandlers<Op extends number, F extends { op: number }, R = void> = {
+  readonly [K in Op]: (frame: Extract<F, { op: K }>) => R;
+};
+
+export type ClientFrameHandlers<R = void> = FrameHandlers<ClientOpcode, ClientFrame, R>;
+export type ServerFrameHandlers<R = void> = FrameHandlers<ServerOpcode, ServerFrame, R>;
+
+/** Calls the handler of `frame`'s opcode. */
+export function dispatchFrame<F extends { op: number }, R>(
+  handlers: { readonly [K in F['op']]: (frame: Extract<F, { op: K }>) => R },
+  frame: F,
+): R {
+  return (handlers[frame.op as F['op']] as (f: F) => R)(frame);
 }
 
-export function encodePing(clientTimeMs: number): Uint8Array {
-  return new ByteWriter(9).u8(ClientOp.PING).f64(clientTimeMs).finish();
+const L = WireLimits;
+
+/** Client → server frames (docs/protocol.md §3). */
+export const clientFrames = {
+  [ClientOp.HELLO]: {
+    op: ClientOp.HELLO,
+    name: 'HELLO',
+    decode: readHello,
+    encode: (f) => encodeHello(f.protocolVersion, f.ticket),
+    limits: { ticketBytes: L.ticketBytes },
+    request: false,
+  },
+  [ClientOp.MOVE]: {
+    op: ClientOp.MOVE,
+    name: 'MOVE',
+    decode: readMove,
+    encode: (f) => encodeMove(f.entityId, f.position, f.rotation),
+    limits: {},
+    request: false,
+  },
+  [ClientOp.PING]: {
+    op: ClientOp.PING,
+    name: 'PING',
+    decode: readPing,
+    encode: (f) => encodePing(f.clientTimeMs),
+    limits: {},
+    request: false,
+  },
+  [ClientOp.LEAVE]: {
+    op: ClientOp.LEAVE,
+    name: 'LEAVE',
+    decode: () => ({ op: ClientOp.LEAVE }),
+    encode: () => encodeLeave(),
+    limits: {},
+    request: false,
+  },
+  [ClientOp.SET_ENTITY]: {
+    op: ClientOp.SET_ENTITY,
+    name: 'SET_ENTITY',
+    decode: readSetEntity,
+    encode: (f) => encodeSetEntity(f.entityId, f),
+    limits: { propsBytes: L.propsBytes },
+    request: false,
+  },
+  [ClientOp.SPAWN]: {
+    op: ClientOp.SPAWN,
+    name: 'SPAWN',
+    decode: readSpawn,
+    encode: (f) => encodeSpawn(f.requestId, f.kind, f.position, f.rotation, f.props),
+    limits: { kindBytes: L.kindBytes, propsBytes: L.propsBytes },
+    request: true,
+  },
+  [ClientOp.DESPAWN]: {
+    op: ClientOp.DESPAWN,
+    name: 'DESPAWN',
+    decode: readDespawn,
+    encode: (f) => encodeDespawn(f.requestId, f.entityId),
+    limits: {},
+    request: true,
+  },
+  [ClientOp.AUTHORITY]: {
+    op: ClientOp.AUTHORITY,
+    name: 'AUTHORITY',
+    decode: readAuthority,
+    encode: (f) => encodeAuthority(f.requestId, f.action, f.entityId, f.targetClientId),
+    limits: {},
+    request: true,
+  },
+  [ClientOp.MESSAGE]: {
+    op: ClientOp.MESSAGE,
+    name: 'MESSAGE',
+    decode: readClientMessage,
+    encode: (f) => encodeClientMessage(f.type, f.payload),
+    limits: { messageTypeBytes: L.messageTypeBytes, messagePayloadBytes: L.messagePayloadBytes },
+    request: false,
+  },
+} as const satisfies FrameTable<ClientOpcode, ClientFrame>;
+
+/** Server → client frames (docs/protocol.md §4). */
+export const serverFrames = {
+  [ServerOp.WELCOME]: {
+    op: ServerOp.WELCOME,
+    name: 'WELCOME',
+    decode: readWelcome,
+    encode: (f) => encodeWelcome(f.welcome),
+    limits: { welcomeBytes: L.welcomeBytes },
+    request: false,
+  },
+  [ServerOp.STATE]: {
+    op: ServerOp.STATE,
+    name: 'STATE',
+    decode: (r) => ({ op: ServerOp.STATE, ...readState(r) }),
+    encode: (f) => encodeState(f),
+    limits: { kindBytes: L.kindBytes, propsBytes: L.propsBytes },
+    request: false,
+  },
+  [ServerOp.PONG]: {
+    op: ServerOp.PONG,
+    name: 'PONG',
+    decode: readPong,
+    encode: (f) => encodePong(f.clientTimeMs, f.serverTimeMs),
+    limits: {},
+    request: false,
+  },
+  [ServerOp.ERROR]: {
+    op: ServerOp.ERROR,
+    name: 'ERROR',
+    decode: readError,
+    encode: (f) => encodeError(f.code, f.name, f.message),
+    limits: { errorNameBytes: L.errorNameBytes, errorMessageBytes: L.errorMessageBytes },
+    request: false,
+  },
+  [ServerOp.RESULT]: {
+    op: ServerOp.RESULT,
+    name: 'RESULT',
+    decode: readResult,
+    encode: (f) => encodeResult(f.requestId, f.code, f.value, f.message),
+    limits: { resultMessageBytes: L.resultMessageBytes },
+    request: false,
+  },
+  [ServerOp.MESSAGE]: {
+    op: ServerOp.MESSAGE,
+    name: 'MESSAGE',
+    decode: readServerMessage,
+    encode: (f) => encodeServerMessage(f.from, f.type, f.payload),
+    limits: { messageTypeBytes: L.messageTypeBytes, messagePayloadBytes: L.messagePayloadBytes },
+    request: false,
+  },
+  [ServerOp.REDIRECT]: {
+    op: ServerOp.REDIRECT,
+    name: 'REDIRECT',
+    decode: readRedirect,
+    encode: (f) => encodeRedirect(f.redirect),
+    limits: { redirectBytes: L.redirectBytes },
+    request: false,
+  },
+  [ServerOp.EVENT]: {
+    op: ServerOp.EVENT,
+    name: 'EVENT',
+    decode: readEvent,
+    encode: (f) => encodeEvent(f.event),
+    limits: { eventBytes: L.eventBytes },
+    request: false,
+  },
+} as const satisfies FrameTable<ServerOpcode, ServerFrame>;
+
+/** The opcodes the table marks as requests. */
+type RequestOpcode = {
+  [K in ClientOpcode]: (typeof clientFrames)[K]['request'] extends true ? K : never;
+}[ClientOpcode];
+
+/** A client frame that expects one RESULT. */
+export type RequestFrame = FrameOf<ClientFrame, RequestOpcode>;
+
+/** Whether the table marks `frame` as a request (the drain path still answers those). */
+export function isRequestFrame(frame: ClientFrame): frame is RequestFrame {
+  return clientFrames[frame.op].request;
 }
 
-export function encodeLeave(): Uint8Array {
-  return Uint8Array.of(ClientOp.LEAVE);
+function decodeWith<F extends { op: number }>(
+  table: Readonly<Record<number, FrameCodec<F>>>,
+  side: string,
+  bytes: Uint8Array,
+): F {
+  const r = new ByteReader(bytes);
+  const op = r.u8();
+  const codec = Object.hasOwn(table, op) ? table[op] : undefined;
+  if (!codec) throw new DecodeError(`unknown ${side} opcode 0x${op.toString(16)}`);
+  const frame = codec.decode(r);
+  r.end();
+  return frame;
 }
 
 /** Decodes a client frame; throws DecodeError for anything malformed or unknown. */
 export function decodeClientFrame(bytes: Uint8Array): ClientFrame {
-  const r = new ByteReader(bytes);
-  const op = r.u8();
-  let frame: ClientFrame;
-  switch (op) {
-    case ClientOp.HELLO:
-      frame = { op, protocolVersion: r.varuint(), ticket: r.string(WireLimits.ticketBytes) };
-      break;
-    case ClientOp.MOVE:
-      frame = { op, entityId: r.varuint(), position: readVec3(r), rotation: readQuat(r) };
-      break;
-    case ClientOp.PING:
-      frame = { op, clientTimeMs: r.f64() };
-      break;
-    case ClientOp.LEAVE:
-      frame = { op };
-      break;
-    case ClientOp.SET_ENTITY:
-      frame = readSetEntity(r);
-      break;
-    case ClientOp.SPAWN:
-      frame = readSpawn(r);
-      break;
-    case ClientOp.DESPAWN:
-      frame = readDespawn(r);
-      break;
-    case ClientOp.AUTHORITY:
-      frame = readAuthority(r);
-      break;
-    case ClientOp.MESSAGE:
-      frame = readClientMessage(r);
-      break;
-    default:
-      throw new DecodeError(`unknown client opcode 0x${op.toString(16)}`);
-  }
-  r.end();
-  return frame;
-}
-
-// ---------------------------------------------------------------- server → client
-
-export function encodeWelcome(welcome: Welcome): Uint8Array {
-  return new ByteWriter(256).u8(ServerOp.WELCOME).string(JSON.stringify(welcome)).finish();
-}
-
-export function encodePong(clientTimeMs: number, serverTimeMs: number): Uint8Array {
-  return new ByteWriter(17).u8(ServerOp.PONG).f64(clientTimeMs).f64(serverTimeMs).finish();
-}
-
-export function encodeError(code: number, name: string, message: string): Uint8Array {
-  return new ByteWriter(64 + message.length)
-    .u8(ServerOp.ERROR)
-    .varuint(code)
-    .string(name)
-    .string(message)
-    .finish();
-}
-
-export function encodeRedirect(redirect: RedirectPayload): Uint8Array {
-  return new ByteWriter(512).u8(ServerOp.REDIRECT).string(JSON.stringify(redirect)).finish();
-}
-
-export function encodeEvent(event: PlexusEventEnvelope): Uint8Array {
-  return new ByteWriter(256).u8(ServerOp.EVENT).string(JSON.stringify(event)).finish();
+  return decodeWith<ClientFrame>(clientFrames as Record<number, FrameCodec<ClientFrame>>, 'client', bytes);
 }
 
 /** Decodes a server frame; throws DecodeError for anything malformed or unknown. */
 export function decodeServerFrame(bytes: Uint8Array): ServerFrame {
-  const r = new ByteReader(bytes);
-  const op = r.u8();
-  let frame: ServerFrame;
-  switch (op) {
-    case ServerOp.WELCOME:
-      frame = { op, welcome: parseJsonObject(r.string(WireLimits.welcomeBytes)) as unknown as Welcome };
-      break;
-    case ServerOp.STATE:
-      frame = { op, ...readState(r) };
-      break;
-    case ServerOp.PONG:
-      frame = { op, clientTimeMs: r.f64(), serverTimeMs: r.f64() };
-      break;
-    case ServerOp.ERROR:
-      frame = {
-        op,
-        code: r.varuint(),
-        name: r.string(WireLimits.errorNameBytes),
-        message: r.string(WireLimits.errorMessageBytes),
-      };
-      break;
-    case ServerOp.RESULT:
-      frame = readResult(r);
-      break;
-    case ServerOp.MESSAGE:
-      frame = readServerMessage(r);
-      break;
-    case ServerOp.REDIRECT:
-      frame = {
-        op,
-        redirect: parseJsonObject(r.string(WireLimits.redirectBytes)) as unknown as RedirectPayload,
-      };
-      break;
-    case ServerOp.EVENT:
-      frame = {
-        op,
-        event: parseJsonObject(r.string(WireLimits.eventBytes)) as unknown as PlexusEventEnvelope,
-      };
-      break;
-    default:
-      throw new DecodeError(`unknown server opcode 0x${op.toString(16)}`);
-  }
-  r.end();
-  return frame;
-}
-
-// ---------------------------------------------------------------- shared pieces
-
-function writeVec3(w: ByteWriter, v: Vec3): void {
-  w.f32(v.x).f32(v.y).f32(v.z);
-}
-
-function writeQuat(w: ByteWriter, q: Quat): void {
-  w.f32(q.x).f32(q.y).f32(q.z).f32(q.w);
-}
-
-function readVec3(r: ByteReader): Vec3 {
-  return { x: r.f32(), y: r.f32(), z: r.f32() };
-}
-
-function readQuat(r: ByteReader): Quat {
-  return { x: r.f32(), y: r.f32(), z: r.f32(), w: r.f32() };
+  return decodeWith<ServerFrame>(serverFrames as Record<number, FrameCodec<ServerFrame>>, 'server', bytes);
 }

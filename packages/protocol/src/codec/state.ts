@@ -1,9 +1,9 @@
 import { ServerOp, StateFlags, UpdateFields } from '../opcodes.ts';
-import type { EntityState, Quat, Vec3 } from '../types.ts';
+import type { EntityState, Props, Quat, Vec3 } from '../types.ts';
 import { type ByteReader, DecodeError } from './byte-reader.ts';
 import { ByteWriter } from './byte-writer.ts';
-import type { EntityUpdate, StateFrame } from './frames.ts';
 import { parseJsonObject } from './json.ts';
+import { WireLimits } from './limits.ts';
 
 /**
  * The STATE frame of protocol version 2 (docs/protocol.md §4, "STATE"):
@@ -19,6 +19,24 @@ import { parseJsonObject } from './json.ts';
  * the server encodes each cell once per tick and copies the same bytes into every frame of every
  * client that sees the cell. Decoding needs no state: positions and rotations come out as floats.
  */
+
+/** A changed entity in a STATE frame: only the fields present changed. */
+export interface EntityUpdate {
+  id: number;
+  position?: Vec3;
+  rotation?: Quat;
+  props?: Props;
+  /** New owner's client id (0 = server) when authority changed. */
+  owner?: number;
+}
+
+export interface StateFrame {
+  tick: number;
+  keyframe: boolean;
+  spawns: EntityState[];
+  updates: EntityUpdate[];
+  removes: number[];
+}
 
 /** Positions travel as integer millimetres: the quantisation error is at most 0.5 mm per axis. */
 export const POSITION_UNITS_PER_M = 1000;
@@ -215,9 +233,6 @@ export function encodeState(frame: StateFrame, w: ByteWriter = new ByteWriter(10
 
 // ---------------------------------------------------------------- reader
 
-const KIND_BYTES = 64;
-const PROPS_BYTES = 16 * 1024;
-
 function readVarint(r: ByteReader): number {
   return unzigzag(r.varuint());
 }
@@ -234,14 +249,21 @@ export function readState(r: ByteReader): StateFrame {
   for (let n = r.varuint(); n > 0; n--) {
     const id = r.varuint();
     const owner = r.varuint();
-    const kind = r.string(KIND_BYTES);
+    const kind = r.string(WireLimits.kindBytes);
     const position = {
       x: dequantizeCoord(readVarint(r)),
       y: dequantizeCoord(readVarint(r)),
       z: dequantizeCoord(readVarint(r)),
     };
     const rotation = unpackRotation(readU32(r));
-    spawns.push({ id, owner, kind, position, rotation, props: parseJsonObject(r.string(PROPS_BYTES)) });
+    spawns.push({
+      id,
+      owner,
+      kind,
+      position,
+      rotation,
+      props: parseJsonObject(r.string(WireLimits.propsBytes)),
+    });
   }
   const updates: EntityUpdate[] = [];
   for (let chunks = r.varuint(); chunks > 0; chunks--) {
@@ -262,7 +284,7 @@ export function readState(r: ByteReader): StateFrame {
         };
       }
       if (mask & UpdateFields.ROTATION) u.rotation = unpackRotation(readU32(r));
-      if (mask & UpdateFields.PROPS) u.props = parseJsonObject(r.string(PROPS_BYTES));
+      if (mask & UpdateFields.PROPS) u.props = parseJsonObject(r.string(WireLimits.propsBytes));
       if (mask & UpdateFields.OWNER) u.owner = r.varuint();
       updates.push(u);
     }

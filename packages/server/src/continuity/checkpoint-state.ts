@@ -9,7 +9,8 @@ import type {
 import { SERVER_OWNER } from '@plexus/protocol';
 import { z } from 'zod';
 import { AVATAR } from '../playground/entity-kinds.ts';
-import type { Presence, Room } from '../playground/room.ts';
+import type { Presence } from '../playground/member.ts';
+import type { Room } from '../playground/room.ts';
 
 /**
  * What a checkpoint holds of a room, built between ticks: every entity but the avatars (ownership
@@ -20,8 +21,7 @@ export function buildCheckpoint(room: Room, logicState: JsonValue | undefined): 
   const owners = new Map<number, string>();
   const avatars: CheckpointAvatar[] = [];
   const avatarIds = new Set<number>();
-  const addAvatar = (clientId: number, presence: Presence | null) => {
-    if (!presence) return;
+  const addAvatar = (clientId: number, presence: Presence) => {
     owners.set(clientId, presence.userId);
     const e = room.playground.get(presence.avatarId);
     if (!e) return;
@@ -36,7 +36,7 @@ export function buildCheckpoint(room: Room, logicState: JsonValue | undefined): 
       data: presence.data,
     });
   };
-  for (const conn of room.members.values()) addAvatar(conn.clientId, conn.presence);
+  for (const member of room.members.values()) addAvatar(member.clientId, member.presence);
   for (const seat of room.away.values()) addAvatar(seat.clientId, seat.presence);
   const entities: CheckpointEntity[] = [];
   for (const e of room.playground.all()) {

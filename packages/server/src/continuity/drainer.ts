@@ -2,9 +2,9 @@ import type { Logger } from '@plexus/kit';
 import { CloseCodes, type RelocateResult } from '@plexus/protocol';
 import type { ControlRpc } from '../control/control-rpc.ts';
 import type { ServerMetrics } from '../metrics.ts';
+import type { Member } from '../playground/member.ts';
 import type { PlaygroundHost } from '../playground/playground-host.ts';
 import type { Room, RoomState } from '../playground/room.ts';
-import type { ClientConnection } from '../transport/client-connection.ts';
 import type { Checkpointer } from './checkpointer.ts';
 import type { ResumeTokens } from './resume-tokens.ts';
 
@@ -57,29 +57,24 @@ export class Drainer {
           { playgroundId, checkpoint: outcome, clients: members.length },
           'drain: no new home for the playground; its clients are closed and will resume later',
         );
-        for (const conn of members) conn.refuse('PROTOCOL_SHUTTING_DOWN');
+        for (const member of members) member.refuse('PROTOCOL_SHUTTING_DOWN');
       }
       await untilEmpty(room, this.options.drainTimeoutMs);
-      for (const conn of [...room.members.values()]) conn.closeMoved(CloseCodes.GOING_AWAY, 'drain timeout');
+      for (const member of [...room.members.values()])
+        member.closeMoved(CloseCodes.GOING_AWAY, 'drain timeout');
     }
     host.retire(room);
   }
 
   /** lb.relocate, then one REDIRECT per client; false when the balancer could not relocate. */
-  private async relocate(room: Room, members: ClientConnection[]): Promise<boolean> {
+  private async relocate(room: Room, members: Member[]): Promise<boolean> {
     const { rpc, resumeTokens, serverId, metrics, logger } = this.options;
     const playgroundId = room.playground.id;
-    const users = members.flatMap((conn) =>
-      conn.profile
-        ? [
-            {
-              userId: conn.userId,
-              profile: conn.profile,
-              resumeToken: resumeTokens.issue(conn.userId, playgroundId, conn.avatarId),
-            },
-          ]
-        : [],
-    );
+    const users = members.map((member) => ({
+      userId: member.userId,
+      profile: member.profile,
+      resumeToken: resumeTokens.issue(member.userId, playgroundId, member.avatarId),
+    }));
     let result: RelocateResult;
     try {
       result = await rpc.call(
@@ -93,15 +88,15 @@ export class Drainer {
       return false;
     }
     let redirected = 0;
-    for (const conn of members) {
-      if (conn.isClosed) continue;
-      const ticket = result.tickets[conn.userId];
+    for (const member of members) {
+      if (member.link.isClosed) continue;
+      const ticket = result.tickets[member.userId];
       if (!ticket) {
         // No ticket (the balancer did not accept its resume token): it resolves the playground again.
-        conn.refuse('PROTOCOL_PLAYGROUND_MOVED');
+        member.refuse('PROTOCOL_PLAYGROUND_MOVED');
         continue;
       }
-      conn.redirect({ playgroundId, endpoint: result.endpoint, ticket, reason: 'drain' });
+      member.redirect({ playgroundId, endpoint: result.endpoint, ticket, reason: 'drain' });
       redirected++;
     }
     metrics.redirects.inc(redirected);

@@ -1,8 +1,8 @@
 import type { Logger } from '@plexus/kit';
 import { type EventTarget, encodeEvent, type PlexusEventEnvelope, WireLimits } from '@plexus/protocol';
 import type { ServerMetrics } from '../metrics.ts';
+import type { Member } from '../playground/member.ts';
 import type { PlaygroundHost } from '../playground/playground-host.ts';
-import type { ClientConnection } from '../transport/client-connection.ts';
 
 /** Event ids remembered to drop duplicates (each balancer link delivers every event once). */
 const SEEN_MAX = 4_096;
@@ -43,17 +43,17 @@ export class EventRelay {
   /** Sends the frame to every welcomed-or-joining client the target names here; how many. */
   private sendTo(target: EventTarget, bytes: Uint8Array): number {
     let n = 0;
-    const send = (conn: ClientConnection | undefined) => {
-      if (!conn) return;
-      conn.sendEvent(bytes);
+    const send = (member: Member | undefined) => {
+      if (!member) return;
+      member.sendEvent(bytes);
       n++;
     };
     if ('userId' in target) {
       for (const room of this.host.allRooms()) send(room.byUser.get(target.userId));
     } else if ('playgroundId' in target) {
-      for (const conn of this.host.room(target.playgroundId)?.members.values() ?? []) send(conn);
+      for (const member of this.host.room(target.playgroundId)?.members.values() ?? []) send(member);
     } else {
-      for (const room of this.host.allRooms()) for (const conn of room.members.values()) send(conn);
+      for (const room of this.host.allRooms()) for (const member of room.members.values()) send(member);
     }
     return n;
   }

@@ -2,8 +2,9 @@ import type { Logger } from '@plexus/kit';
 import type { PlayerSave, PlayersJoinResult, PlayersLeaveParams, Quat, Vec3 } from '@plexus/protocol';
 import { type ControlRpc, ControlRpcError } from '../control/control-rpc.ts';
 import type { ServerMetrics } from '../metrics.ts';
+import type { Presence } from '../playground/member.ts';
 import type { PlaygroundHost } from '../playground/playground-host.ts';
-import type { Presence, Room, Transform } from '../playground/room.ts';
+import type { Room, Transform } from '../playground/room.ts';
 
 export interface PlayerSyncOptions {
   rpc: ControlRpc;
@@ -122,10 +123,10 @@ export class PlayerSync {
   private async save(room: Room): Promise<void> {
     const now = this.options.wallClock();
     const due: { presence: Presence; save: PlayerSave; transform: Transform }[] = [];
-    for (const conn of room.members.values()) {
-      const presence = conn.presence;
-      const e = presence ? room.playground.get(presence.avatarId) : undefined;
-      if (!presence || !e) continue;
+    for (const member of room.members.values()) {
+      const presence = member.presence;
+      const e = room.playground.get(presence.avatarId);
+      if (!e) continue;
       const moved =
         !presence.saved ||
         !sameVec(presence.saved.position, e.position) ||

@@ -5,38 +5,32 @@ import { decodeServerFrame, ServerOp } from '@plexus/protocol';
 import { ReplayCache } from '../control/replay-cache.ts';
 import type { VerifiedTicket } from '../control/ticket-verifier.ts';
 import { createServerMetrics } from '../metrics.ts';
-import type { ClientConnection } from '../transport/client-connection.ts';
+import type { MemberLink, WelcomeInfo } from '../transport/link.ts';
+import type { Member } from './member.ts';
 import { PlaygroundHost } from './playground-host.ts';
 import { PlaygroundTypes } from './type-registry.ts';
 
 const logger = createLogger({ component: 'test', level: 'silent' });
 
-/** A stand-in for a socket connection: records what the host sends it. */
+/** A stand-in for a socket connection (the member's link): records what the host sends it. */
 function fakeConn(clientId: number) {
   const conn = {
     clientId,
     log: logger,
-    room: null,
-    userId: '',
-    avatarId: 0,
-    welcomed: false,
-    needsKeyframe: false,
-    stuckSince: null as number | null,
-    moves: new Map(),
+    isClosed: false,
     bufferedAmount: 0,
     sent: [] as Uint8Array[],
     refused: [] as string[],
     send(bytes: Uint8Array) {
       this.sent.push(bytes);
     },
-    sendWelcome(_pg: string, keyframe: Uint8Array) {
+    sendWelcome(_welcome: WelcomeInfo, keyframe: Uint8Array) {
       this.sent.push(keyframe);
-      this.welcomed = true;
-      this.needsKeyframe = false;
     },
+    close() {},
     refuse(name: string) {
       this.refused.push(name);
-      host.leave(conn as unknown as ClientConnection);
+      host.leave(conn);
     },
   };
   let host: PlaygroundHost;
@@ -44,7 +38,7 @@ function fakeConn(clientId: number) {
     conn,
     bind(h: PlaygroundHost) {
       host = h;
-      return conn as unknown as ClientConnection;
+      return conn satisfies MemberLink;
     },
   };
 }
@@ -149,7 +143,7 @@ test('a backed-up client skips deltas, gets a keyframe when drained, and is drop
   await host.admit(b.bind(host), ticket(2));
   host.tick();
   assert.deepEqual(kinds(a.conn.sent), ['key'], 'delta skipped');
-  assert.equal(a.conn.needsKeyframe, true);
+  assert.equal(host.member(1)?.needsKeyframe, true);
   a.conn.bufferedAmount = 0;
   advance(50);
   host.tick();
@@ -171,12 +165,14 @@ test('queued moves are applied at the tick, and an empty playground is removed a
   const b = fakeConn(2);
   await host.admit(b.bind(host), ticket(2));
   host.tick();
-  conn.moves.set(conn.avatarId, { position: { x: 1, y: 2, z: 3 }, rotation: { x: 0, y: 0, z: 0, w: 1 } });
+  // The member's input queue (a validated MOVE lands here).
+  const member = host.member(conn.clientId) as Member;
+  member.moves.set(member.avatarId, { position: { x: 1, y: 2, z: 3 }, rotation: { x: 0, y: 0, z: 0, w: 1 } });
   host.tick();
   const f = decodeServerFrame(b.conn.sent[1] as Uint8Array);
   assert.ok(f.op === ServerOp.STATE);
-  assert.deepEqual(f.updates, [{ id: conn.avatarId, position: { x: 1, y: 2, z: 3 } }]);
-  assert.equal(conn.moves.size, 0);
+  assert.deepEqual(f.updates, [{ id: member.avatarId, position: { x: 1, y: 2, z: 3 } }]);
+  assert.equal(member.moves.size, 0);
 
   host.leave(conn);
   host.leave(b.bind(host));

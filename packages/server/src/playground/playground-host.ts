@@ -1,12 +1,9 @@
 import type { Logger } from '@plexus/kit';
 import {
-  type ErrorName,
   encodeEvent,
   type PlayerRecord,
   type PlayersJoinResult,
   type PlaygroundLoad,
-  type Quat,
-  type Vec3,
 } from '@plexus/protocol';
 import type { ResumeTokens } from '../continuity/resume-tokens.ts';
 import type { ReplayCache } from '../control/replay-cache.ts';
@@ -15,23 +12,17 @@ import { ticketUsableUntilMs } from '../control/ticket-verifier.ts';
 import type { ServerMetrics } from '../metrics.ts';
 import type { ReplicationStats } from '../replication/replication-stats.ts';
 import type { InterestOptions } from '../replication/replicator.ts';
-import { sendTick } from '../replication/send-tick.ts';
-import type { ClientConnection } from '../transport/client-connection.ts';
+import type { LeaveKind, MemberLink, PlaygroundFrame, Refusal } from '../transport/link.ts';
 import { avatarProps, type RandomHex4, readmittedAvatarProps } from './avatar-profile.ts';
+import { Member, type MemberRoom, type Presence } from './member.ts';
 import { Presences, transformOf } from './presences.ts';
-import {
-  type AwaySeat,
-  type HostCluster,
-  type LeaveKind,
-  type Presence,
-  type Room,
-  stateRevision,
-} from './room.ts';
+import { type AwaySeat, type HostCluster, type Room, stateRevision } from './room.ts';
 import { openRoom } from './room-factory.ts';
-import { normaliseRotation, positionInBounds } from './transform-rules.ts';
+import { takeMoves, tickRoom } from './room-tick.ts';
+import { randomPlace, spawnPlace } from './spawn-place.ts';
 import { PlaygroundTypes } from './type-registry.ts';
 
-export type { HostCluster, LeaveKind, Room } from './room.ts';
+export type { HostCluster, Room } from './room.ts';
 
 export interface PlaygroundHostOptions {
   capacity: number;
@@ -81,13 +72,6 @@ export const DEFAULT_INTEREST: InterestOptions = { radiusM: 100, hysteresisM: 10
 
 /** players.join gets this long (beside the claim) before the join goes on without the record. */
 const PLAYER_JOIN_BUDGET_MS = 500;
-const IDENTITY: Quat = { x: 0, y: 0, z: 0, w: 1 };
-
-/** Why an admission failed: the error and, for a playground's refusal, its reason. */
-export interface Refusal {
-  name: ErrorName;
-  message?: string;
-}
 
 /**
  * Every playground of this server, created on demand when a valid ticket names one (claimed from
@@ -110,6 +94,8 @@ export class PlaygroundHost {
   private readonly wallClock: () => number;
   private nextLocalClientId = -1;
   private readonly presences: Presences;
+  /** Every connected member by client id, with its room: where a connection's frames and end go. */
+  private readonly byClient = new Map<number, { member: Member; room: Room }>();
 
   constructor(options: PlaygroundHostOptions) {
     this.options = options;
@@ -215,7 +201,7 @@ export class PlaygroundHost {
    * the playground type (onJoin). Null on success; a refused join leaves no trace but the playground
    * it may have created (removed when idle), and its ticket may be used again.
    */
-  async admit(conn: ClientConnection, ticket: VerifiedTicket): Promise<Refusal | null> {
+  async admit(link: MemberLink, ticket: VerifiedTicket): Promise<Refusal | null> {
     const { options } = this;
     if (options.replay.has(ticket.jti)) return { name: 'PROTOCOL_TICKET_REPLAYED' };
     const previous = this.rooms.get(ticket.pg)?.byUser.get(ticket.sub);
@@ -227,7 +213,7 @@ export class PlaygroundHost {
     this.admitting++;
     let refusal: Refusal | null;
     try {
-      refusal = await this.admitInRoom(conn, ticket, resuming);
+      refusal = await this.admitInRoom(link, ticket, resuming);
     } finally {
       this.admitting--;
     }
@@ -236,7 +222,7 @@ export class PlaygroundHost {
   }
 
   private async admitInRoom(
-    conn: ClientConnection,
+    link: MemberLink,
     ticket: VerifiedTicket,
     resuming: boolean,
   ): Promise<Refusal | null> {
@@ -251,38 +237,38 @@ export class PlaygroundHost {
     const joined = joining
       ? await withinBudget(joining, PLAYER_JOIN_BUDGET_MS - (options.now() - startedAt))
       : null;
-    if (conn.isClosed) return { name: 'PROTOCOL_SHUTTING_DOWN' }; // nobody to tell
+    if (link.isClosed) return { name: 'PROTOCOL_SHUTTING_DOWN' }; // nobody to tell
     if (room.state === 'frozen' || options.refuseNew?.()) return { name: 'PROTOCOL_SHUTTING_DOWN' };
     if (room.state !== 'live') return { name: 'PROTOCOL_PLAYGROUND_MOVED' };
-    const refusal = this.seat(conn, ticket, room, resuming, joined?.record ?? null);
-    if (refusal) return refusal;
+    const seated = this.seat(link, ticket, room, resuming, joined?.record ?? null);
+    if (!(seated instanceof Member)) return seated;
     if (joined) {
-      this.deliverInbox(conn, joined);
+      this.deliverInbox(seated, joined);
     } else if (joining) {
       // Over budget: the join went on without the record; its inbox (already taken) still comes.
       void joining.then((late) => {
-        if (!late || conn.isClosed || conn.room !== room || !conn.presence) return;
-        if (late.record && !conn.presence.dataChanged) conn.presence.data = late.record.data;
-        this.deliverInbox(conn, late);
+        if (!late || link.isClosed || room.members.get(seated.clientId) !== seated) return;
+        if (late.record && !seated.presence.dataChanged) seated.presence.data = late.record.data;
+        this.deliverInbox(seated, late);
       });
     }
     return null;
   }
 
   /** Events stored for the user while they were offline: EVENT frames right after WELCOME. */
-  private deliverInbox(conn: ClientConnection, joined: PlayersJoinResult): void {
-    for (const event of joined.inbox) conn.sendEvent(encodeEvent(event));
+  private deliverInbox(member: Member, joined: PlayersJoinResult): void {
+    for (const event of joined.inbox) member.sendEvent(encodeEvent(event));
     if (joined.inbox.length > 0) this.options.metrics.eventsDelivered.inc(joined.inbox.length);
   }
 
-  /** The synchronous end of an admission, once the room is live. */
+  /** The synchronous end of an admission, once the room is live: the new member, or the refusal. */
   private seat(
-    conn: ClientConnection,
+    link: MemberLink,
     ticket: VerifiedTicket,
     room: Room,
     resuming: boolean,
     record: PlayerRecord | null,
-  ): Refusal | null {
+  ): Member | Refusal {
     const { options } = this;
     const userId = ticket.sub;
     let previous = room.byUser.get(userId);
@@ -300,7 +286,7 @@ export class PlaygroundHost {
       const seat = away as AwaySeat;
       options.metrics.resumeDowntime.observe(Math.max(0, this.wallClock() - seat.since) / 1000);
       this.presences.take(room, seat);
-      room.logic.transferAll(seat.clientId, conn.clientId);
+      room.logic.transferAll(seat.clientId, link.clientId);
       presence = seat.presence;
       presence.profile = ticket.prof;
       // Resume, drain redirect and restore all come here: the avatar shows the ticket's profile now.
@@ -315,9 +301,10 @@ export class PlaygroundHost {
     } else {
       // A fresh join ends any presence the user left waiting here.
       if (away) this.presences.end(room, away, false);
-      const place = spawnPlace(record) ?? this.randomPlace();
+      const place =
+        spawnPlace(record) ?? randomPlace(options.random ?? Math.random, options.spawnRadiusM ?? 4);
       const avatarId = room.logic.spawnAvatar(
-        conn.clientId,
+        link.clientId,
         place.position,
         avatarProps(ticket.prof, options.randomHex4),
         place.rotation,
@@ -334,52 +321,63 @@ export class PlaygroundHost {
       };
     }
     const avatarId = presence.avatarId;
+    const member = new Member(link, { ticket, presence, resumed }, this.memberRoom(room));
     // A duplicate login's avatar is still there during onJoin; it leaves once the new one is in.
     const refusal = room.logic.join(
       {
-        clientId: conn.clientId,
+        clientId: link.clientId,
         userId,
         avatarId,
         displayName: String(room.playground.get(avatarId)?.props.displayName ?? ''),
         incognito: ticket.prof.privacyMode !== 0,
-        send: (bytes) => conn.sendMessage(bytes),
+        send: (bytes) => member.sendMessage(bytes),
       },
       previous?.clientId,
     );
     if (refusal) {
       if (resumed) this.presences.ended(room, presence, null);
       this.presences.markEmpty(room);
-      conn.log.info({ playgroundId: ticket.pg, reason: refusal.message }, 'join refused by the playground');
+      link.log.info({ playgroundId: ticket.pg, reason: refusal.message }, 'join refused by the playground');
       return { name: refusal.error, message: refusal.message };
     }
     if (previous) previous.refuse('PROTOCOL_DUPLICATE_LOGIN');
 
-    conn.room = room;
-    conn.userId = userId;
-    conn.avatarId = avatarId;
-    conn.presence = presence;
-    conn.resumed = resumed;
-    conn.log = conn.log.child({ playgroundId: ticket.pg });
-    room.members.set(conn.clientId, conn);
-    room.byUser.set(userId, conn);
+    room.members.set(member.clientId, member);
+    room.byUser.set(userId, member);
+    this.byClient.set(member.clientId, { member, room });
     room.emptySince = null;
     room.metaRevision++;
     this.players++;
-    conn.log.info({ avatarId, resumed, incognito: ticket.prof.privacyMode !== 0 }, 'client joined');
+    member.log.info({ avatarId, resumed, incognito: ticket.prof.privacyMode !== 0 }, 'client joined');
     options.onTicketRedeemed(ticket.jti, ticket.pg);
     if (resumed) options.metrics.resumes.inc();
     else options.cluster?.record({ type: 'join', at: this.wallClock(), userId, playgroundId: ticket.pg });
-    return null;
+    return member;
   }
 
-  private randomPlace(): { position: Vec3; rotation: Quat } {
-    const random = this.options.random ?? Math.random;
-    const angle = random() * 2 * Math.PI;
-    const radius = Math.sqrt(random()) * (this.options.spawnRadiusM ?? 4);
+  /** What a member of `room` reaches of it. */
+  private memberRoom(room: Room): MemberRoom {
+    const { metrics, resumeTokens } = this.options;
     return {
-      position: { x: Math.cos(angle) * radius, y: 0, z: Math.sin(angle) * radius },
-      rotation: IDENTITY,
+      playgroundId: room.playground.id,
+      logic: room.logic,
+      get live() {
+        return room.state === 'live';
+      },
+      refused: (name) => metrics.framesRefused.inc({ error: name }),
+      resumeToken: (m) => resumeTokens?.issue(m.userId, room.playground.id, m.avatarId),
     };
+  }
+
+  /** A playground frame from a member's connection. */
+  input(link: MemberLink, frame: PlaygroundFrame): void {
+    const seated = this.byClient.get(link.clientId);
+    if (seated?.member.link === link) seated.member.input(frame);
+  }
+
+  /** The connected member with this client id. */
+  member(clientId: number): Member | undefined {
+    return this.byClient.get(clientId)?.member;
   }
 
   private createRoom(playgroundId: string): Room {
@@ -415,39 +413,43 @@ export class PlaygroundHost {
    * return to the server, and the user's stay ends (players.leave). A drop: the presence waits for a
    * resume in an away seat. A move: nothing changes here, the playground's state travels.
    */
-  leave(conn: ClientConnection, kind: LeaveKind = 'leave'): void {
-    const room = conn.room;
-    if (!room || room.members.get(conn.clientId) !== conn) return;
+  leave(link: MemberLink, connectionEnd: LeaveKind = 'leave'): void {
+    const seated = this.byClient.get(link.clientId);
+    if (seated?.member.link !== link) return;
+    const { member, room } = seated;
+    if (room.members.get(member.clientId) !== member) return;
+    const kind = member.moving ? 'moved' : connectionEnd;
     if (kind === 'drop' && this.presences.graceful && (room.state === 'live' || room.state === 'frozen')) {
-      this.toSeat(room, conn);
+      this.toSeat(room, member);
       return;
     }
-    this.removeMember(room, conn);
-    const avatar = transformOf(room, conn.avatarId);
+    this.removeMember(room, member);
+    const avatar = transformOf(room, member.avatarId);
     if (kind !== 'moved' && room.state !== 'gone') {
-      room.logic.leave(conn.clientId);
-      if (kind !== 'replaced' && conn.presence) this.presences.ended(room, conn.presence, avatar);
+      room.logic.leave(member.clientId);
+      if (kind !== 'replaced') this.presences.ended(room, member.presence, avatar);
     }
     this.presences.markEmpty(room);
     room.onMemberGone?.();
   }
 
   /** Its moves queued for this tick still land (a LEAVE right behind a MOVE saves that move). */
-  private removeMember(room: Room, conn: ClientConnection): void {
-    takeMoves(room, conn);
-    room.members.delete(conn.clientId);
-    if (room.byUser.get(conn.userId) === conn) room.byUser.delete(conn.userId);
-    room.replicator.dropClient(conn.clientId);
+  private removeMember(room: Room, member: Member): void {
+    takeMoves(room, member);
+    room.members.delete(member.clientId);
+    if (room.byUser.get(member.userId) === member) room.byUser.delete(member.userId);
+    if (this.byClient.get(member.clientId)?.member === member) this.byClient.delete(member.clientId);
+    room.replicator.dropClient(member.clientId);
     room.metaRevision++;
     this.players--;
   }
 
   /** The member's presence moves to an away seat; its avatar and entities stay as they are. */
-  private toSeat(room: Room, conn: ClientConnection): AwaySeat {
-    this.removeMember(room, conn);
-    room.logic.detach(conn.clientId);
-    const seat = this.presences.park(room, conn.presence as Presence, conn.clientId, this.wallClock());
-    conn.log.info({ graceMs: this.options.resumeGraceMs }, 'connection dropped; avatar kept for a resume');
+  private toSeat(room: Room, member: Member): AwaySeat {
+    this.removeMember(room, member);
+    room.logic.detach(member.clientId);
+    const seat = this.presences.park(room, member.presence, member.clientId, this.wallClock());
+    member.log.info({ graceMs: this.options.resumeGraceMs }, 'connection dropped; avatar kept for a resume');
     room.onMemberGone?.();
     return seat;
   }
@@ -463,7 +465,7 @@ export class PlaygroundHost {
     if (!room || (only && room !== only)) return false;
     this.options.logger.warn({ playgroundId, why, clients: room.members.size }, 'playground released');
     this.retire(room);
-    for (const conn of [...room.members.values()]) conn.refuse('PROTOCOL_PLAYGROUND_MOVED');
+    for (const member of [...room.members.values()]) member.refuse('PROTOCOL_PLAYGROUND_MOVED');
     return true;
   }
 
@@ -512,43 +514,9 @@ export class PlaygroundHost {
         }
         continue;
       }
-      this.tickRoom(room, tick, now, dtMs);
+      tickRoom(room, tick, now, dtMs, this.options);
     }
   }
-
-  private tickRoom(room: Room, tick: number, now: number, dtMs: number): void {
-    const { playground } = room;
-    for (const conn of room.members.values()) if (conn.moves.size > 0) takeMoves(room, conn);
-    // The playground type's tick sees this tick's moves; its changes go out in this tick's delta.
-    // A frozen (draining) playground changes no more: its final checkpoint is what moves.
-    if (room.state === 'live') room.logic.tick(tick, dtMs);
-    room.replicator.update(tick);
-    const sent = sendTick(playground.id, room.members.values(), room.replicator, now, this.options);
-    if (sent.skips > 0) this.options.metrics.backpressureSkips.inc(sent.skips);
-    this.options.stats?.add(sent.bytes, sent.skips);
-  }
-}
-
-/**
- * Applies a member's validated moves to the entities it still owns and empties its queue; a frozen
- * (draining) room drops them: nothing in it changes.
- */
-function takeMoves(room: Room, conn: ClientConnection): void {
-  if (room.state === 'live') {
-    const { playground } = room;
-    for (const [entityId, move] of conn.moves) {
-      const e = playground.get(entityId);
-      if (e && e.owner === conn.clientId) playground.setTransform(entityId, move.position, move.rotation);
-    }
-  }
-  conn.moves.clear();
-}
-
-/** Where a returning user's record puts their avatar, when it holds a valid transform. */
-function spawnPlace(record: PlayerRecord | null): { position: Vec3; rotation: Quat } | null {
-  if (!record?.position || !positionInBounds(record.position)) return null;
-  const rotation = record.rotation ? normaliseRotation(record.rotation) : IDENTITY;
-  return { position: record.position, rotation: rotation ?? IDENTITY };
 }
 
 /** `p`'s value, or null when it takes longer than `ms` (p itself never rejects). */

@@ -1,5 +1,6 @@
 import type { Logger } from '@plexus/kit';
-import type { AwaySeat, HostCluster, Presence, Room, Transform } from './room.ts';
+import type { Presence } from './member.ts';
+import type { AwaySeat, HostCluster, Room, Transform } from './room.ts';
 
 export interface PresencesOptions {
   /** How long an away seat waits for its user (0: there are none). */

@@ -3,7 +3,7 @@ import type { CheckpointClaimResult } from '@plexus/protocol';
 import { restoreCheckpoint } from '../continuity/checkpoint-state.ts';
 import type { ServerMetrics } from '../metrics.ts';
 import { type InterestOptions, Replicator } from '../replication/replicator.ts';
-import type { ClientConnection } from '../transport/client-connection.ts';
+import type { Member } from './member.ts';
 import { Playground } from './playground.ts';
 import { PlaygroundLogic } from './playground-logic.ts';
 import type { Presences } from './presences.ts';
@@ -35,14 +35,42 @@ export function openRoom(playgroundId: string, o: RoomFactoryOptions): Room {
   const playground = new Playground(playgroundId);
   const type = o.types.resolve(playgroundId);
   const log = o.logger.child({ playgroundId });
-  const members = new Map<number, ClientConnection>();
+  const members = new Map<number, Member>();
+  // The logic's services reach the room only once it exists (a hook runs after construction).
+  const logic = new PlaygroundLogic({
+    type,
+    playground,
+    logger: log,
+    now: o.now,
+    currentTick: o.currentTick,
+    maxSpeedMps: o.maxSpeedMps,
+    onLogicError: (hook) => {
+      o.metrics.logicErrors.inc({ hook });
+      cluster?.logicError(playgroundId, hook);
+    },
+    services: {
+      getPlayerData: (clientId) => {
+        const data = members.get(clientId)?.presence.data;
+        return data ? structuredClone(data) : undefined;
+      },
+      setPlayerData: (clientId, data) => {
+        const presence = members.get(clientId)?.presence;
+        if (!presence) return false;
+        presence.data = data;
+        presence.dataChanged = true;
+        room.metaRevision++;
+        return true;
+      },
+      publish: (params) => (cluster ? cluster.publish(params) : Promise.resolve(null)),
+    },
+  });
   const room: Room = {
     playground,
     members,
     byUser: new Map(),
     away: new Map(),
     emptySince: o.now(),
-    logic: null as unknown as PlaygroundLogic, // set right below: the logic's services need the room
+    logic,
     replicator: new Replicator(playground, { ...o.interest, ...type.interest }),
     state: cluster ? 'claiming' : 'live',
     ready: Promise.resolve(true),
@@ -58,33 +86,6 @@ export function openRoom(playgroundId: string, o: RoomFactoryOptions): Room {
     saving: false,
     onMemberGone: null,
   };
-  room.logic = new PlaygroundLogic({
-    type,
-    playground,
-    logger: log,
-    now: o.now,
-    currentTick: o.currentTick,
-    maxSpeedMps: o.maxSpeedMps,
-    onLogicError: (hook) => {
-      o.metrics.logicErrors.inc({ hook });
-      cluster?.logicError(playgroundId, hook);
-    },
-    services: {
-      getPlayerData: (clientId) => {
-        const data = members.get(clientId)?.presence?.data;
-        return data ? structuredClone(data) : undefined;
-      },
-      setPlayerData: (clientId, data) => {
-        const presence = members.get(clientId)?.presence;
-        if (!presence) return false;
-        presence.data = data;
-        presence.dataChanged = true;
-        room.metaRevision++;
-        return true;
-      },
-      publish: (params) => (cluster ? cluster.publish(params) : Promise.resolve(null)),
-    },
-  });
   if (cluster) {
     room.ready = claimRoom(room, cluster, o, log);
   } else {

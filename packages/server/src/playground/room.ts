@@ -1,7 +1,6 @@
 import type {
   AnalyticsEventInput,
   CheckpointClaimResult,
-  DisplayProfile,
   EventsPublishParams,
   EventsPublishResult,
   PlayersJoinResult,
@@ -9,31 +8,9 @@ import type {
   Vec3,
 } from '@plexus/protocol';
 import type { Replicator } from '../replication/replicator.ts';
-import type { ClientConnection } from '../transport/client-connection.ts';
+import type { Member, Presence } from './member.ts';
 import type { Playground } from './playground.ts';
 import type { PlaygroundLogic } from './playground-logic.ts';
-
-/**
- * A user's stay in one playground, kept across the connections that carry it: a dropped connection
- * leaves it waiting in an away seat, a resume hands it to the new connection, a checkpoint carries
- * it to another server.
- */
-export interface Presence {
-  userId: string;
-  /** From the user's latest ticket; null for a presence restored from a checkpoint until they return. */
-  profile: DisplayProfile | null;
-  avatarId: number;
-  /** Wall-clock ms when the stay began (sessionMs on leave). */
-  joinedAt: number;
-  /** Player data set by playground logic (PlayerRecord.data). */
-  data: Record<string, unknown>;
-  /** `data` changed since the last players.save that included it. */
-  dataChanged: boolean;
-  /** The avatar's transform in the last accepted players.save, or null. */
-  saved: { position: Vec3; rotation: Quat } | null;
-  /** Wall-clock ms of that save (presence refresh). */
-  savedAt: number;
-}
 
 /**
  * A presence without a connection: its avatar and the entities it holds stay, owned by `clientId`
@@ -79,9 +56,10 @@ export type CheckpointOutcome = 'written' | 'unchanged' | 'stale' | 'failed';
 /** A hosted playground and the clients in it. */
 export interface Room {
   playground: Playground;
-  members: Map<number, ClientConnection>;
-  /** userId → connection: one seat per identity per playground. */
-  byUser: Map<string, ClientConnection>;
+  /** clientId → member: the room owns its members (docs/architecture.md, "Rooms own members"). */
+  members: Map<number, Member>;
+  /** userId → member: one seat per identity per playground. */
+  byUser: Map<string, Member>;
   /** userId → presence waiting for a resume. */
   away: Map<string, AwaySeat>;
   /** Monotonic ms since which the room has had no member nor away seat, or null. */
@@ -119,13 +97,6 @@ export interface Transform {
   position: Vec3;
   rotation: Quat;
 }
-
-/**
- * Why a member's connection ended. `leave`: LEAVE frame; `fatal`: a protocol error; `drop`: the
- * socket went away (or idled out) — the presence waits for a resume; `replaced`: a newer connection
- * of the same user took over; `moved`: the playground went to another server.
- */
-export type LeaveKind = 'leave' | 'fatal' | 'drop' | 'replaced' | 'moved';
 
 /** Changes whenever anything a checkpoint holds changed (both parts only grow). */
 export function stateRevision(room: Room): number {

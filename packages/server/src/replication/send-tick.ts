@@ -1,7 +1,7 @@
 import type { ErrorName } from '@plexus/protocol';
 import type { Replicator } from './replicator.ts';
 
-/** What the tick needs of a client connection (ClientConnection implements it). */
+/** What the tick needs of a room member (playground/member.ts implements it). */
 export interface ReplicaClient {
   readonly clientId: number;
   avatarId: number;

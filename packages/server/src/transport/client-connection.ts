@@ -1,35 +1,28 @@
 import type { Logger } from '@plexus/kit';
 import {
   type ClientFrame,
+  type ClientFrameHandlers,
   ClientOp,
   CloseCodes,
   closeCodeFor,
   DecodeError,
-  type DisplayProfile,
   decodeClientFrame,
+  dispatchFrame,
   ErrorCodes,
   type ErrorName,
   encodeError,
   encodePong,
-  encodeRedirect,
-  encodeResult,
   encodeWelcome,
   PROTOCOL_VERSION,
-  type Quat,
-  type RedirectPayload,
-  type Vec3,
   type Welcome,
 } from '@plexus/protocol';
 import WebSocket from 'ws';
 import type { ServerConfig } from '../config.ts';
-import type { ResumeTokens } from '../continuity/resume-tokens.ts';
 import type { TicketVerifier, VerifiedTicket } from '../control/ticket-verifier.ts';
+import { TokenBucket } from '../limits/rate-limiter.ts';
 import type { ServerMetrics } from '../metrics.ts';
-import type { LeaveKind, Refusal, Room } from '../playground/playground-host.ts';
-import type { Outcome } from '../playground/playground-logic.ts';
-import type { Presence } from '../playground/room.ts';
 import type { AddressLimits } from './address-limits.ts';
-import { TokenBucket } from './rate-limiter.ts';
+import type { LeaveKind, MemberLink, PlaygroundFrame, Refusal, WelcomeInfo } from './link.ts';
 
 /** What a connection needs from the rest of the server. */
 export interface ConnectionContext {
@@ -40,12 +33,15 @@ export interface ConnectionContext {
   limits: AddressLimits;
   /** Null while HELLOs are accepted, else why not (not ready, draining). */
   joinGate(): ErrorName | null;
-  /** Admits a verified ticket (replay, capacity, claim, resume, duplicate login); null on success. */
-  admit(conn: ClientConnection, ticket: VerifiedTicket): Promise<Refusal | null>;
+  /**
+   * Admits a verified ticket (replay, capacity, claim, resume, duplicate login): the connection
+   * becomes a member of a room; null on success.
+   */
+  admit(conn: MemberLink, ticket: VerifiedTicket): Promise<Refusal | null>;
+  /** A playground frame of an admitted connection, for its member (docs/architecture.md). */
+  input(conn: MemberLink, frame: PlaygroundFrame): void;
   /** Ends the connection's membership (its avatar goes, or waits for a resume). Idempotent. */
-  leave(conn: ClientConnection, kind: LeaveKind): void;
-  /** Issues the resume token of every WELCOME; without it WELCOME carries none. */
-  resumeTokens?: ResumeTokens;
+  leave(conn: MemberLink, kind: LeaveKind): void;
   /** A HELLO was refused (analytics); `ticket` when it had verified. */
   joinRefused?(name: ErrorName, ticket: VerifiedTicket | null): void;
   /** Monotonic clock (ms) for rates and speeds. */
@@ -55,18 +51,7 @@ export interface ConnectionContext {
   onClosed(conn: ClientConnection): void;
 }
 
-export interface QueuedMove {
-  position: Vec3;
-  rotation: Quat;
-}
-
 type State = 'handshake' | 'verifying' | 'open' | 'closed';
-
-/** Bound of queued moves per client: at most one per owned entity, and never more than this. */
-const MAX_QUEUED_MOVES = 64;
-/** Bound of server MESSAGEs and EVENTs held for a client between its admission and its WELCOME. */
-const MAX_HELD_MESSAGES = 64;
-const MAX_HELD_EVENTS = 256;
 
 /** How a fatal error ends the member's presence (see LeaveKind). */
 function leaveKindOf(name: ErrorName): LeaveKind {
@@ -94,11 +79,12 @@ export function sendErrorFrame(ws: WebSocket, name: ErrorName, message?: string)
 }
 
 /**
- * One client socket: handshake (HELLO within the deadline, ticket checks), then MOVE / PING /
- * LEAVE with rate and idle limits. Every fatal problem is one ERROR frame and a close code, and
- * affects this socket only.
+ * One client socket, pure transport: handshake (HELLO within the deadline, ticket checks, WELCOME),
+ * then PING / LEAVE itself and every playground frame to its member, with rate and idle limits. It
+ * knows no room: the room's member reaches it through {@link MemberLink}. Every fatal problem is one
+ * ERROR frame and a close code, and affects this socket only.
  */
-export class ClientConnection {
+export class ClientConnection implements MemberLink {
   readonly clientId: number;
   readonly address: string;
   readonly ws: WebSocket;
@@ -109,31 +95,12 @@ export class ClientConnection {
   private pending = true;
   private handshakeTimer: NodeJS.Timeout | null;
   private idleTimer: NodeJS.Timeout | null = null;
-
-  // Set on admission by the host.
-  room: Room | null = null;
-  userId = '';
-  avatarId = 0;
-  /** The user's stay (kept across resumes), from the admission on. */
-  presence: Presence | null = null;
-  /** This admission resumed an earlier presence (WELCOME.resumed). */
-  resumed = false;
+  /** Admitted into a room (how its close is logged). */
+  private admitted = false;
   /** How the connection ended, once decided (a socket closing by itself is a drop). */
   private leaveKind: LeaveKind | null = null;
-  /** The verified ticket, from the HELLO on (its profile travels with a drain). */
-  ticket: VerifiedTicket | null = null;
-  /** False until WELCOME and the first keyframe went out (at the tick after admission). */
-  welcomed = false;
-  /** A delta was skipped (backpressure): the next frame this client gets is a keyframe. */
-  needsKeyframe = false;
-  /** Since when the client has been above the buffered-bytes bound (ms, monotonic), or null. */
-  stuckSince: number | null = null;
-  /** Latest accepted move per owned entity, applied at the next tick. */
-  readonly moves = new Map<number, QueuedMove>();
-  /** Server MESSAGEs sent by playground logic before WELCOME went out (flushed right after it). */
-  private held: Uint8Array[] = [];
-  /** EVENT frames for the client before WELCOME went out (its offline inbox among them). */
-  private heldEvents: Uint8Array[] = [];
+  /** The verified ticket, from the HELLO on. */
+  private ticket: VerifiedTicket | null = null;
 
   constructor(ws: WebSocket, clientId: number, address: string, ctx: ConnectionContext, log: Logger) {
     this.ws = ws;
@@ -196,7 +163,7 @@ export class ClientConnection {
         this.refuse('PROTOCOL_UNEXPECTED_FRAME', 'Wait for WELCOME before sending more frames');
         return;
       case 'open':
-        this.onFrame(frame);
+        dispatchFrame(this.handlers, frame);
         return;
     }
   }
@@ -210,6 +177,7 @@ export class ClientConnection {
       return;
     }
     this.state = 'open';
+    this.admitted = true;
     this.endHandshake();
     this.idleTimer = setTimeout(() => this.refuse('PROTOCOL_IDLE_TIMEOUT'), this.ctx.config.idleTimeoutMs);
   }
@@ -237,170 +205,44 @@ export class ClientConnection {
     return this.ctx.admit(this, verdict.claims);
   }
 
-  private onFrame(frame: ClientFrame): void {
-    switch (frame.op) {
-      case ClientOp.MOVE:
-        this.onMove(frame.entityId, frame.position, frame.rotation);
-        return;
-      case ClientOp.PING:
-        this.send(encodePong(frame.clientTimeMs, this.ctx.wallClock()));
-        return;
-      case ClientOp.LEAVE:
-        this.log.info('client left');
-        this.leaveKind = 'leave';
-        this.close(CloseCodes.NORMAL, 'leave');
-        return;
-      case ClientOp.HELLO:
-        this.refuse('PROTOCOL_UNEXPECTED_FRAME', 'HELLO was already accepted');
-        return;
-    }
-    // Entity, authority and message frames: the playground's logic decides. A draining playground
-    // takes no more input: its final checkpoint is being written and moved.
-    const logic = this.room?.logic;
-    if (!logic) return;
-    if (this.room?.state !== 'live') {
-      // Requests still get their one RESULT (the client may be waiting on it); the rest is dropped.
-      if (frame.op === ClientOp.SPAWN || frame.op === ClientOp.DESPAWN || frame.op === ClientOp.AUTHORITY) {
-        this.sendResult(frame.requestId, {
-          ok: false,
-          error: 'PROTOCOL_SHUTTING_DOWN',
-          message: 'The playground is moving to another server',
-        });
-      }
-      return;
-    }
-    switch (frame.op) {
-      case ClientOp.SET_ENTITY: {
-        const change = {
-          ...(frame.position ? { position: frame.position } : {}),
-          ...(frame.rotation ? { rotation: frame.rotation } : {}),
-          ...(frame.props ? { props: frame.props } : {}),
-        };
-        const verdict = logic.setEntity(
-          this.clientId,
-          frame.entityId,
-          change,
-          this.moves.get(frame.entityId),
-        );
-        if (!verdict.ok) this.notify(verdict.error, verdict.message);
-        else if (verdict.position) this.queueMove(frame.entityId, verdict.position, verdict.rotation);
-        return;
-      }
-      case ClientOp.SPAWN:
-        this.sendResult(frame.requestId, logic.spawnRequest(this.clientId, frame));
-        return;
-      case ClientOp.DESPAWN:
-        this.sendResult(frame.requestId, logic.despawnRequest(this.clientId, frame.entityId));
-        return;
-      case ClientOp.AUTHORITY:
-        this.sendResult(
-          frame.requestId,
-          logic.authorityRequest(this.clientId, frame.action, frame.entityId, frame.targetClientId),
-        );
-        return;
-      case ClientOp.MESSAGE: {
-        const outcome = logic.message(this.clientId, frame.type, frame.payload);
-        if (!outcome.ok) this.notify(outcome.error, outcome.message);
-        return;
-      }
-    }
+  /** One handler per client opcode (the frame table of docs/protocol.md §3). */
+  private readonly handlers: ClientFrameHandlers = {
+    [ClientOp.HELLO]: () => this.refuse('PROTOCOL_UNEXPECTED_FRAME', 'HELLO was already accepted'),
+    [ClientOp.PING]: (f) => this.send(encodePong(f.clientTimeMs, this.ctx.wallClock())),
+    [ClientOp.LEAVE]: () => {
+      this.log.info('client left');
+      this.leaveKind = 'leave';
+      this.close(CloseCodes.NORMAL, 'leave');
+    },
+    [ClientOp.MOVE]: (f) => this.toMember(f),
+    [ClientOp.SET_ENTITY]: (f) => this.toMember(f),
+    [ClientOp.SPAWN]: (f) => this.toMember(f),
+    [ClientOp.DESPAWN]: (f) => this.toMember(f),
+    [ClientOp.AUTHORITY]: (f) => this.toMember(f),
+    [ClientOp.MESSAGE]: (f) => this.toMember(f),
+  };
+
+  /** Moves, entity, authority and message frames: the member's playground decides. */
+  private toMember(frame: PlaygroundFrame): void {
+    this.ctx.input(this, frame);
   }
 
-  private onMove(entityId: number, position: Vec3, rotation: Quat): void {
-    const logic = this.room?.logic;
-    if (!logic || this.room?.state !== 'live') return;
-    const verdict = logic.checkMove(this.clientId, entityId, position, rotation);
-    if (!verdict.ok) {
-      this.notify(verdict.error, verdict.message);
-      return;
-    }
-    this.queueMove(entityId, verdict.position, verdict.rotation);
-  }
-
-  private queueMove(entityId: number, position: Vec3, rotation: Quat): void {
-    if (!this.moves.has(entityId) && this.moves.size >= MAX_QUEUED_MOVES) return;
-    this.moves.set(entityId, { position, rotation });
-  }
-
-  /** The one RESULT frame of a request: code 0 and the entity id, or the error's code and message. */
-  private sendResult(requestId: number, outcome: Outcome): void {
-    if (outcome.ok) {
-      this.send(encodeResult(requestId, 0, outcome.value, ''));
-      return;
-    }
-    this.ctx.metrics.framesRefused.inc({ error: outcome.error });
-    this.log.debug({ error: outcome.error, reason: outcome.message, requestId }, 'request refused');
-    this.send(encodeResult(requestId, ErrorCodes[outcome.error].code, 0, outcome.message));
-  }
-
-  /** A server MESSAGE from playground logic: held until WELCOME went out, then sent in order. */
-  sendMessage(bytes: Uint8Array): void {
-    if (this.welcomed) {
-      this.send(bytes);
-    } else if (this.held.length < MAX_HELD_MESSAGES) {
-      this.held.push(bytes);
-    } else {
-      this.log.debug('message dropped: too many before WELCOME');
-    }
-  }
-
-  /** An EVENT frame: held until WELCOME went out, then sent in order. */
-  sendEvent(bytes: Uint8Array): void {
-    if (this.welcomed) {
-      this.send(bytes);
-    } else if (this.heldEvents.length < MAX_HELD_EVENTS) {
-      this.heldEvents.push(bytes);
-    } else {
-      this.log.debug('event dropped: too many before WELCOME');
-    }
-  }
-
-  /** Called by the host on the tick after admission. */
-  sendWelcome(playgroundId: string, keyframe: Uint8Array): void {
+  /** The WELCOME of the handshake (sent by the member's room on the tick after admission), then its keyframe. */
+  sendWelcome(info: WelcomeInfo, keyframe: Uint8Array): void {
     const { config } = this.ctx;
     const welcome: Welcome = {
       protocolVersion: PROTOCOL_VERSION,
       clientId: this.clientId,
-      selfId: this.avatarId,
-      playgroundId,
+      selfId: info.selfId,
+      playgroundId: info.playgroundId,
       serverId: this.ctx.serverId,
       tickRateHz: config.tickRateHz,
       serverTimeMs: this.ctx.wallClock(),
-      resumed: this.resumed,
+      resumed: info.resumed,
     };
-    const tokens = this.ctx.resumeTokens;
-    if (tokens) welcome.resumeToken = tokens.issue(this.userId, playgroundId, this.avatarId);
+    if (info.resumeToken !== undefined) welcome.resumeToken = info.resumeToken;
     this.send(encodeWelcome(welcome));
     this.send(keyframe);
-    this.welcomed = true;
-    this.needsKeyframe = false;
-    const held = this.held;
-    this.held = [];
-    for (const bytes of held) this.send(bytes);
-    const events = this.heldEvents;
-    this.heldEvents = [];
-    for (const bytes of events) this.send(bytes);
-  }
-
-  /** The user's display profile from their ticket (relocation tickets carry it). */
-  get profile(): DisplayProfile | null {
-    return this.ticket?.prof ?? null;
-  }
-
-  /**
-   * The playground moved (drain): one REDIRECT with the new endpoint and ticket. The client closes
-   * the socket once it switched; the presence travels with the playground's checkpoint.
-   */
-  redirect(payload: RedirectPayload): void {
-    if (this.state === 'closed') return;
-    this.leaveKind = 'moved';
-    this.send(encodeRedirect(payload));
-  }
-
-  /** Closes a connection whose playground moved elsewhere (its presence is not ended here). */
-  closeMoved(code: number, reason: string): void {
-    this.leaveKind = 'moved';
-    this.close(code, reason);
   }
 
   get bufferedAmount(): number {
@@ -411,13 +253,6 @@ export class ClientConnection {
     if (this.ws.readyState !== WebSocket.OPEN) return;
     this.ws.send(bytes);
     this.ctx.metrics.bytesSent.inc(bytes.length);
-  }
-
-  /** A non-fatal error: one ERROR frame, the connection stays open. */
-  notify(name: ErrorName, message?: string): void {
-    this.ctx.metrics.framesRefused.inc({ error: name });
-    this.log.debug({ error: name, reason: message }, 'frame refused');
-    sendErrorFrame(this.ws, name, message);
   }
 
   /**
@@ -446,7 +281,7 @@ export class ClientConnection {
 
   private onSocketClose(code: number): void {
     if (this.state === 'closed') return;
-    this.log.info({ code }, this.room ? 'client disconnected' : 'socket closed during handshake');
+    this.log.info({ code }, this.admitted ? 'client disconnected' : 'socket closed during handshake');
     this.teardown();
   }
 
@@ -464,11 +299,8 @@ export class ClientConnection {
     this.endHandshake();
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = null;
-    this.held = [];
-    this.heldEvents = [];
-    // The host applies the moves still queued for this tick before the avatar's last place is taken.
+    // The member's moves still queued for this tick land before the avatar's last place is taken.
     this.ctx.leave(this, this.leaveKind ?? 'drop');
-    this.moves.clear();
     this.ctx.limits.closed(this.address, false);
     this.ctx.onClosed(this);
   }

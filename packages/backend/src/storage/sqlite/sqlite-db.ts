@@ -24,7 +24,7 @@ export class SqliteDb implements SqlDb {
     this.#db = new DatabaseSync(file);
     this.#db.exec(`PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5_000)}`);
     this.#db.exec('PRAGMA journal_mode = WAL');
-    // FULL: a commit is on disk before the API acknowledges it (DESIGN.md §7).
+    // FULL: a commit is on disk before the API acknowledges it (docs/api.md "Storage").
     this.#db.exec('PRAGMA synchronous = FULL');
     this.#db.exec('PRAGMA foreign_keys = ON');
   }

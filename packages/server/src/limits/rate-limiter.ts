@@ -1,6 +1,8 @@
 /**
  * Token bucket: `ratePerSec` tokens refill continuously up to `burst`; each frame takes one. The
- * clock is injected so tests drive time.
+ * clock is injected so tests drive time. It sits beside transport/ and playground/ so that the
+ * socket's frame rate and an entity kind's update rate share it without either importing the other
+ * (docs/architecture.md).
  */
 export class TokenBucket {
   private readonly ratePerMs: number;

@@ -1,0 +1,138 @@
+import type { PlexusEventEnvelope } from '../cluster.ts';
+import { ClientOp, ServerOp } from '../opcodes.ts';
+import type { Quat, Vec3, Welcome } from '../types.ts';
+import type { ByteReader } from './byte-reader.ts';
+import { ByteWriter } from './byte-writer.ts';
+import { readQuat, readVec3, writeQuat, writeVec3 } from './geometry.ts';
+import { parseJsonObject } from './json.ts';
+import { WireLimits } from './limits.ts';
+
+/**
+ * Frames of the session itself — handshake, movement, liveness, leaving, errors and the JSON
+ * notices (docs/protocol.md §3–4). Each has an encoder and a payload reader; the frame table
+ * (frames.ts) ties them to their opcode.
+ */
+
+/** Payload of REDIRECT: where the playground now lives and a ticket to get in. */
+export interface RedirectPayload {
+  playgroundId: string;
+  /** WebSocket URL of the new server. */
+  endpoint: string;
+  /** Join ticket for the new server (carries the user's resume token). */
+  ticket: string;
+  reason: 'drain' | 'rebalance';
+}
+
+export type SessionClientFrame =
+  | { op: typeof ClientOp.HELLO; protocolVersion: number; ticket: string }
+  | { op: typeof ClientOp.MOVE; entityId: number; position: Vec3; rotation: Quat }
+  | { op: typeof ClientOp.PING; clientTimeMs: number }
+  | { op: typeof ClientOp.LEAVE };
+
+/** The member of a frame union with opcode `Op`. */
+export type FrameOf<F extends { op: number }, Op extends F['op']> = Extract<F, { op: Op }>;
+
+export type SessionServerFrame =
+  | { op: typeof ServerOp.WELCOME; welcome: Welcome }
+  | { op: typeof ServerOp.PONG; clientTimeMs: number; serverTimeMs: number }
+  | { op: typeof ServerOp.ERROR; code: number; name: string; message: string }
+  | { op: typeof ServerOp.REDIRECT; redirect: RedirectPayload }
+  | { op: typeof ServerOp.EVENT; event: PlexusEventEnvelope };
+
+// ---------------------------------------------------------------- client → server
+
+export function encodeHello(protocolVersion: number, ticket: string): Uint8Array {
+  return new ByteWriter(64 + ticket.length)
+    .u8(ClientOp.HELLO)
+    .varuint(protocolVersion)
+    .string(ticket)
+    .finish();
+}
+
+export function encodeMove(entityId: number, position: Vec3, rotation: Quat): Uint8Array {
+  const w = new ByteWriter(40).u8(ClientOp.MOVE).varuint(entityId);
+  writeVec3(w, position);
+  writeQuat(w, rotation);
+  return w.finish();
+}
+
+export function encodePing(clientTimeMs: number): Uint8Array {
+  return new ByteWriter(9).u8(ClientOp.PING).f64(clientTimeMs).finish();
+}
+
+export function encodeLeave(): Uint8Array {
+  return Uint8Array.of(ClientOp.LEAVE);
+}
+
+export function readHello(r: ByteReader): FrameOf<SessionClientFrame, typeof ClientOp.HELLO> {
+  return { op: ClientOp.HELLO, protocolVersion: r.varuint(), ticket: r.string(WireLimits.ticketBytes) };
+}
+
+export function readMove(r: ByteReader): FrameOf<SessionClientFrame, typeof ClientOp.MOVE> {
+  return { op: ClientOp.MOVE, entityId: r.varuint(), position: readVec3(r), rotation: readQuat(r) };
+}
+
+export function readPing(r: ByteReader): FrameOf<SessionClientFrame, typeof ClientOp.PING> {
+  return { op: ClientOp.PING, clientTimeMs: r.f64() };
+}
+
+// ---------------------------------------------------------------- server → client
+
+export function encodeWelcome(welcome: Welcome): Uint8Array {
+  return new ByteWriter(256).u8(ServerOp.WELCOME).string(JSON.stringify(welcome)).finish();
+}
+
+export function encodePong(clientTimeMs: number, serverTimeMs: number): Uint8Array {
+  return new ByteWriter(17).u8(ServerOp.PONG).f64(clientTimeMs).f64(serverTimeMs).finish();
+}
+
+export function encodeError(code: number, name: string, message: string): Uint8Array {
+  return new ByteWriter(64 + message.length)
+    .u8(ServerOp.ERROR)
+    .varuint(code)
+    .string(name)
+    .string(message)
+    .finish();
+}
+
+export function encodeRedirect(redirect: RedirectPayload): Uint8Array {
+  return new ByteWriter(512).u8(ServerOp.REDIRECT).string(JSON.stringify(redirect)).finish();
+}
+
+export function encodeEvent(event: PlexusEventEnvelope): Uint8Array {
+  return new ByteWriter(256).u8(ServerOp.EVENT).string(JSON.stringify(event)).finish();
+}
+
+export function readWelcome(r: ByteReader): FrameOf<SessionServerFrame, typeof ServerOp.WELCOME> {
+  return {
+    op: ServerOp.WELCOME,
+    welcome: parseJsonObject(r.string(WireLimits.welcomeBytes)) as unknown as Welcome,
+  };
+}
+
+export function readPong(r: ByteReader): FrameOf<SessionServerFrame, typeof ServerOp.PONG> {
+  return { op: ServerOp.PONG, clientTimeMs: r.f64(), serverTimeMs: r.f64() };
+}
+
+export function readError(r: ByteReader): FrameOf<SessionServerFrame, typeof ServerOp.ERROR> {
+  return {
+    op: ServerOp.ERROR,
+    code: r.varuint(),
+    name: r.string(WireLimits.errorNameBytes),
+    message: r.string(WireLimits.errorMessageBytes),
+  };
+}
+
+export function readRedirect(r: ByteReader): FrameOf<SessionServerFrame, typeof ServerOp.REDIRECT> {
+  return {
+    op: ServerOp.REDIRECT,
+    redirect: parseJsonObject(r.string(WireLimits.redirectBytes)) as unknown as RedirectPayload,
+  };
+}
+
+export function readEvent(r: ByteReader): FrameOf<SessionServerFrame, typeof ServerOp.EVENT> {
+  return {
+    op: ServerOp.EVENT,
+    event: parseJsonObject(r.string(WireLimits.eventBytes)) as unknown as PlexusEventEnvelope,
+  };
+}

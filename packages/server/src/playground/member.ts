@@ -1,0 +1,258 @@
+import type { Logger } from '@plexus/kit';
+import {
+  ClientOp,
+  type DisplayProfile,
+  ErrorCodes,
+  type ErrorName,
+  encodeError,
+  encodeRedirect,
+  encodeResult,
+  type FrameHandlers,
+  type Quat,
+  type RedirectPayload,
+  type Vec3,
+} from '@plexus/protocol';
+import type { VerifiedTicket } from '../control/ticket-verifier.ts';
+import type { MemberLink, PlaygroundFrame } from '../transport/link.ts';
+import type { Outcome, PlaygroundLogic } from './playground-logic.ts';
+
+/**
+ * A user's stay in one playground, kept across the connections that carry it: a dropped connection
+ * leaves it waiting in an away seat, a resume hands it to the new connection, a checkpoint carries
+ * it to another server.
+ */
+export interface Presence {
+  userId: string;
+  /** From the user's latest ticket; null for a presence restored from a checkpoint until they return. */
+  profile: DisplayProfile | null;
+  avatarId: number;
+  /** Wall-clock ms when the stay began (sessionMs on leave). */
+  joinedAt: number;
+  /** Player data set by playground logic (PlayerRecord.data). */
+  data: Record<string, unknown>;
+  /** `data` changed since the last players.save that included it. */
+  dataChanged: boolean;
+  /** The avatar's transform in the last accepted players.save, or null. */
+  saved: { position: Vec3; rotation: Quat } | null;
+  /** Wall-clock ms of that save (presence refresh). */
+  savedAt: number;
+}
+
+export interface QueuedMove {
+  position: Vec3;
+  rotation: Quat;
+}
+
+/** What a member needs of the room that owns it. */
+export interface MemberRoom {
+  readonly playgroundId: string;
+  readonly logic: PlaygroundLogic;
+  /** False while the playground drains: it takes no more input. */
+  readonly live: boolean;
+  /** A frame was refused (metrics). */
+  refused(name: ErrorName): void;
+  /** The resume token WELCOME carries, if the server issues them. */
+  resumeToken(member: Member): string | undefined;
+}
+
+export interface MemberInit {
+  ticket: VerifiedTicket;
+  presence: Presence;
+  resumed: boolean;
+}
+
+/** Bound of queued moves per member: at most one per owned entity, and never more than this. */
+const MAX_QUEUED_MOVES = 64;
+/** Bound of server MESSAGEs and EVENTs held for a member between its admission and its WELCOME. */
+const MAX_HELD_MESSAGES = 64;
+const MAX_HELD_EVENTS = 256;
+
+type PlaygroundOpcode = PlaygroundFrame['op'];
+
+/**
+ * A connected member of a room (docs/architecture.md, "Rooms own members"): its presence, the input
+ * it queued for the next tick, and its replica state (welcomed, keyframe owed, stuck since). It
+ * reaches its socket only through the narrow {@link MemberLink}; the room's tick applies its moves
+ * and sends its frames (replication/send-tick.ts).
+ */
+export class Member {
+  readonly link: MemberLink;
+  readonly clientId: number;
+  readonly userId: string;
+  readonly presence: Presence;
+  /** This admission resumed an earlier presence (WELCOME.resumed). */
+  readonly resumed: boolean;
+  /** The verified ticket (its profile travels with a drain). */
+  readonly ticket: VerifiedTicket;
+  readonly log: Logger;
+  /** False until WELCOME and the first keyframe went out (at the tick after admission). */
+  welcomed = false;
+  /** A delta was skipped (backpressure): the next frame this member gets is a keyframe. */
+  needsKeyframe = false;
+  /** Since when the member has been above the buffered-bytes bound (ms, monotonic), or null. */
+  stuckSince: number | null = null;
+  /** Latest accepted move per owned entity, applied at the next tick. */
+  readonly moves = new Map<number, QueuedMove>();
+  /** The playground moved away: however the connection ends now, the presence travels. */
+  moving = false;
+  private readonly room: MemberRoom;
+  /** Server MESSAGEs sent by playground logic before WELCOME went out (flushed right after it). */
+  private held: Uint8Array[] = [];
+  /** EVENT frames for the member before WELCOME went out (its offline inbox among them). */
+  private heldEvents: Uint8Array[] = [];
+
+  constructor(link: MemberLink, init: MemberInit, room: MemberRoom) {
+    this.link = link;
+    this.clientId = link.clientId;
+    this.userId = init.ticket.sub;
+    this.presence = init.presence;
+    this.resumed = init.resumed;
+    this.ticket = init.ticket;
+    this.room = room;
+    this.log = link.log.child({ playgroundId: room.playgroundId });
+  }
+
+  get avatarId(): number {
+    return this.presence.avatarId;
+  }
+
+  get profile(): DisplayProfile {
+    return this.ticket.prof;
+  }
+
+  get bufferedAmount(): number {
+    return this.link.bufferedAmount;
+  }
+
+  /** One handler per playground opcode: the playground's logic decides. */
+  private readonly handlers: FrameHandlers<PlaygroundOpcode, PlaygroundFrame> = {
+    [ClientOp.MOVE]: (f) => {
+      const verdict = this.room.logic.checkMove(this.clientId, f.entityId, f.position, f.rotation);
+      if (!verdict.ok) this.notify(verdict.error, verdict.message);
+      else this.queueMove(f.entityId, verdict.position, verdict.rotation);
+    },
+    [ClientOp.SET_ENTITY]: (f) => {
+      const change = {
+        ...(f.position ? { position: f.position } : {}),
+        ...(f.rotation ? { rotation: f.rotation } : {}),
+        ...(f.props ? { props: f.props } : {}),
+      };
+      const verdict = this.room.logic.setEntity(
+        this.clientId,
+        f.entityId,
+        change,
+        this.moves.get(f.entityId),
+      );
+      if (!verdict.ok) this.notify(verdict.error, verdict.message);
+      else if (verdict.position) this.queueMove(f.entityId, verdict.position, verdict.rotation);
+    },
+    [ClientOp.SPAWN]: (f) => this.sendResult(f.requestId, this.room.logic.spawnRequest(this.clientId, f)),
+    [ClientOp.DESPAWN]: (f) =>
+      this.sendResult(f.requestId, this.room.logic.despawnRequest(this.clientId, f.entityId)),
+    [ClientOp.AUTHORITY]: (f) =>
+      this.sendResult(
+        f.requestId,
+        this.room.logic.authorityRequest(this.clientId, f.action, f.entityId, f.targetClientId),
+      ),
+    [ClientOp.MESSAGE]: (f) => {
+      const outcome = this.room.logic.message(this.clientId, f.type, f.payload);
+      if (!outcome.ok) this.notify(outcome.error, outcome.message);
+    },
+  };
+
+  /**
+   * A frame from the member's connection. A draining playground takes no more input (its final
+   * checkpoint is being written and moved), but a request still gets its one RESULT.
+   */
+  input(frame: PlaygroundFrame): void {
+    if (this.room.live) {
+      (this.handlers[frame.op] as (f: PlaygroundFrame) => void)(frame);
+    } else if ('requestId' in frame) {
+      this.sendResult(frame.requestId, {
+        ok: false,
+        error: 'PROTOCOL_SHUTTING_DOWN',
+        message: 'The playground is moving to another server',
+      });
+    }
+  }
+
+  private queueMove(entityId: number, position: Vec3, rotation: Quat): void {
+    if (!this.moves.has(entityId) && this.moves.size >= MAX_QUEUED_MOVES) return;
+    this.moves.set(entityId, { position, rotation });
+  }
+
+  /** The one RESULT frame of a request: code 0 and the entity id, or the error's code and message. */
+  private sendResult(requestId: number, outcome: Outcome): void {
+    if (outcome.ok) {
+      this.link.send(encodeResult(requestId, 0, outcome.value, ''));
+      return;
+    }
+    this.room.refused(outcome.error);
+    this.log.debug({ error: outcome.error, reason: outcome.message, requestId }, 'request refused');
+    this.link.send(encodeResult(requestId, ErrorCodes[outcome.error].code, 0, outcome.message));
+  }
+
+  /** A non-fatal error: one ERROR frame, the connection stays open. */
+  private notify(name: ErrorName, message?: string): void {
+    this.room.refused(name);
+    this.log.debug({ error: name, reason: message }, 'frame refused');
+    this.link.send(encodeError(ErrorCodes[name].code, name, message ?? ErrorCodes[name].message));
+  }
+
+  send(bytes: Uint8Array): void {
+    this.link.send(bytes);
+  }
+
+  refuse(name: ErrorName, message?: string): void {
+    this.link.refuse(name, message);
+  }
+
+  /** A server MESSAGE from playground logic: held until WELCOME went out, then sent in order. */
+  sendMessage(bytes: Uint8Array): void {
+    if (this.welcomed) this.link.send(bytes);
+    else if (this.held.length < MAX_HELD_MESSAGES) this.held.push(bytes);
+    else this.log.debug('message dropped: too many before WELCOME');
+  }
+
+  /** An EVENT frame: held until WELCOME went out, then sent in order. */
+  sendEvent(bytes: Uint8Array): void {
+    if (this.welcomed) this.link.send(bytes);
+    else if (this.heldEvents.length < MAX_HELD_EVENTS) this.heldEvents.push(bytes);
+    else this.log.debug('event dropped: too many before WELCOME');
+  }
+
+  /** WELCOME and the first keyframe, on the tick after admission; then what was held for it. */
+  sendWelcome(playgroundId: string, keyframe: Uint8Array): void {
+    this.link.sendWelcome(
+      {
+        playgroundId,
+        selfId: this.avatarId,
+        resumed: this.resumed,
+        resumeToken: this.room.resumeToken(this),
+      },
+      keyframe,
+    );
+    this.welcomed = true;
+    this.needsKeyframe = false;
+    const held = [...this.held, ...this.heldEvents];
+    this.held = [];
+    this.heldEvents = [];
+    for (const bytes of held) this.link.send(bytes);
+  }
+
+  /**
+   * The playground moved (drain): one REDIRECT with the new endpoint and ticket. The client closes
+   * the socket once it switched; the presence travels with the playground's checkpoint.
+   */
+  redirect(payload: RedirectPayload): void {
+    if (this.link.isClosed) return;
+    this.moving = true;
+    this.link.send(encodeRedirect(payload));
+  }
+
+  /** Closes a connection whose playground moved elsewhere (its presence is not ended here). */
+  closeMoved(code: number, reason: string): void {
+    this.moving = true;
+    this.link.close(code, reason);
+  }
+}

@@ -1,0 +1,50 @@
+import type { ServerMetrics } from '../metrics.ts';
+import type { ReplicationStats } from '../replication/replication-stats.ts';
+import { sendTick } from '../replication/send-tick.ts';
+import type { Member } from './member.ts';
+import type { Room } from './room.ts';
+
+export interface RoomTickOptions {
+  maxBufferedBytes: number;
+  slowConsumerGraceMs: number;
+  metrics: ServerMetrics;
+  stats?: ReplicationStats | undefined;
+}
+
+/**
+ * One tick of a room with members (docs/architecture.md, "The walk of one avatar move"): its members'
+ * queued moves land, the type's onTick runs, the replicator builds the delta, every member gets its
+ * frame.
+ */
+export function tickRoom(
+  room: Room,
+  tick: number,
+  now: number,
+  dtMs: number,
+  options: RoomTickOptions,
+): void {
+  const { playground } = room;
+  for (const member of room.members.values()) if (member.moves.size > 0) takeMoves(room, member);
+  // The playground type's tick sees this tick's moves; its changes go out in this tick's delta.
+  // A frozen (draining) playground changes no more: its final checkpoint is what moves.
+  if (room.state === 'live') room.logic.tick(tick, dtMs);
+  room.replicator.update(tick);
+  const sent = sendTick(playground.id, room.members.values(), room.replicator, now, options);
+  if (sent.skips > 0) options.metrics.backpressureSkips.inc(sent.skips);
+  options.stats?.add(sent.bytes, sent.skips);
+}
+
+/**
+ * Applies a member's validated moves to the entities it still owns and empties its queue; a frozen
+ * (draining) room drops them: nothing in it changes.
+ */
+export function takeMoves(room: Room, member: Member): void {
+  if (room.state === 'live') {
+    const { playground } = room;
+    for (const [entityId, move] of member.moves) {
+      const e = playground.get(entityId);
+      if (e && e.owner === member.clientId) playground.setTransform(entityId, move.position, move.rotation);
+    }
+  }
+  member.moves.clear();
+}
