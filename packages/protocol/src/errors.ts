@@ -70,6 +70,11 @@ export const ErrorCodes = {
     message: 'The server hosting this playground is not connected to this balancer; try another balancer',
   },
   LB_RPC_BUSY: { code: 4104, status: 429, message: 'Too many control requests in flight from this server' },
+  LB_ALLOCATION_FAILED: {
+    code: 4350,
+    status: 503,
+    message: 'No GameServer could be allocated from the Agones fleet',
+  },
 
   PROTOCOL_MALFORMED_FRAME: { code: 5001, status: 400, message: 'The frame could not be decoded' },
   PROTOCOL_UNSUPPORTED_VERSION: { code: 5002, status: 400, message: 'Unsupported protocol version' },
