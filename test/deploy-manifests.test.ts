@@ -7,6 +7,7 @@ import * as networking from 'kubernetes-models/networking.k8s.io/v1';
 import * as policy from 'kubernetes-models/policy/v1';
 import * as rbac from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import * as core from 'kubernetes-models/v1';
+import { FLEET_AUTOSCALE_PATH } from '../packages/balancer/src/routes/fleet-autoscale-routes.ts';
 import {
   KNOWN_ENV,
   kubectlSkip,
@@ -15,6 +16,7 @@ import {
   ROOT,
   readRepoFile,
   render,
+  renderWith,
   SECRET_ENV,
 } from './deploy-support.ts';
 
@@ -24,6 +26,15 @@ import {
 
 const skip = kubectlSkip();
 const OVERLAYS = readdirSync(`${ROOT}deploy/k8s/overlays`);
+/** Every overlay, and production with the optional seat-demand webhook component. */
+const VARIANTS: { name: string; render: () => Obj[]; webhook: boolean }[] = [
+  ...OVERLAYS.map((o) => ({ name: o, render: () => render(o), webhook: false })),
+  {
+    name: 'production + seat-webhook',
+    render: () => renderWith('production', ['seat-webhook']),
+    webhook: true,
+  },
+];
 
 // biome-ignore lint/suspicious/noExplicitAny: the models' constructors take their own JSON types.
 type Model = new (data: any) => { validate(): void };
@@ -157,9 +168,9 @@ describe('Kubernetes manifests (kubectl kustomize, every overlay)', { skip }, ()
     assert.deepEqual(OVERLAYS.sort(), ['dev', 'production']);
   });
 
-  for (const overlay of OVERLAYS) {
-    describe(overlay, () => {
-      const objs = skip ? [] : render(overlay);
+  for (const variant of VARIANTS) {
+    describe(variant.name, () => {
+      const objs = skip ? [] : variant.render();
 
       test('every object validates: core kinds against Kubernetes schemas, Agones kinds against the CRDs', () => {
         assert.ok(objs.length > 10);
@@ -255,18 +266,31 @@ describe('Kubernetes manifests (kubectl kustomize, every overlay)', { skip }, ()
         );
       });
 
-      test('the FleetAutoscaler buffers Ready servers of that Fleet', () => {
+      test('the FleetAutoscaler of that Fleet: a buffer of Ready servers, or the balancer webhook', () => {
         const fas = named(objs, 'FleetAutoscaler', 'plexus-ds-autoscaler');
         const spec = fas.spec as {
           fleetName: string;
-          policy: { type: string; buffer: { bufferSize: number; minReplicas: number } };
+          policy: {
+            type: string;
+            buffer?: { bufferSize: number; minReplicas: number };
+            webhook?: { service: { name: string; namespace: string; port: number; path: string } };
+          };
         };
         assert.equal(spec.fleetName, 'plexus-ds');
-        assert.equal(spec.policy.type, 'Buffer');
-        assert.ok(
-          spec.policy.buffer.bufferSize >= 1 &&
-            spec.policy.buffer.minReplicas >= spec.policy.buffer.bufferSize,
-        );
+        if (!variant.webhook) {
+          assert.equal(spec.policy.type, 'Buffer');
+          const b = spec.policy.buffer;
+          assert.ok(b && b.bufferSize >= 1 && b.minReplicas >= b.bufferSize);
+          return;
+        }
+        assert.equal(spec.policy.type, 'Webhook');
+        const svc = named(objs, 'Service', 'plexus-balancer');
+        assert.deepEqual(spec.policy.webhook?.service, {
+          name: svc.metadata.name,
+          namespace: svc.metadata.namespace,
+          port: (svc.spec as { ports: { port: number }[] }).ports[0]?.port,
+          path: FLEET_AUTOSCALE_PATH,
+        });
       });
 
       test('RBAC: the balancer may create GameServerAllocations and nothing more', () => {
@@ -310,7 +334,13 @@ describe('Kubernetes manifests (kubectl kustomize, every overlay)', { skip }, ()
                 `ns:${f.namespaceSelector?.matchLabels['kubernetes.io/metadata.name']}`,
             );
         assert.deepEqual(fromOf('plexus-backend'), ['balancer']);
-        assert.deepEqual(fromOf('plexus-balancer'), ['dedicated-server', 'balancer', 'ns:ingress-nginx']);
+        assert.deepEqual(fromOf('plexus-balancer'), [
+          'dedicated-server',
+          'balancer',
+          'ns:ingress-nginx',
+          // The Agones controller calls the webhook.
+          ...(variant.webhook ? ['ns:agones-system'] : []),
+        ]);
         for (const s of of(objs, 'Service')) {
           assert.equal(
             (s.spec as { type?: string }).type ?? 'ClusterIP',

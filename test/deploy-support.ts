@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BACKEND_ENV } from '@plexus/backend';
 import { BALANCER_ENV } from '@plexus/balancer';
@@ -32,6 +34,27 @@ export function render(overlay: string): Obj[] {
     encoding: 'utf8',
   });
   return parseYaml(text);
+}
+
+/** An overlay with kustomize components added (`deploy/k8s/components/<name>`), rendered from a temp dir. */
+export function renderWith(overlay: string, components: string[]): Obj[] {
+  const dir = mkdtempSync(join(tmpdir(), 'plexus-kustomize-'));
+  // kustomize refuses absolute paths to other kustomizations: refer to them relatively.
+  const repo = relative(dir, ROOT);
+  try {
+    writeFileSync(
+      join(dir, 'kustomization.yaml'),
+      [
+        'apiVersion: kustomize.config.k8s.io/v1beta1',
+        'kind: Kustomization',
+        `resources: [${repo}/deploy/k8s/overlays/${overlay}]`,
+        `components: [${components.map((c) => `${repo}/deploy/k8s/components/${c}`).join(', ')}]`,
+      ].join('\n'),
+    );
+    return parseYaml(execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8' }));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export function parseYaml(text: string): Obj[] {

@@ -23,6 +23,7 @@ import { Relocator } from './relocation.ts';
 import { registerAdminRoutes } from './routes/admin-routes.ts';
 import { registerBackendProxy } from './routes/backend-proxy.ts';
 import { registerEndpointRoutes, SERVERS_PATH } from './routes/endpoint-routes.ts';
+import { registerFleetAutoscaleRoutes } from './routes/fleet-autoscale-routes.ts';
 import { ServerRouter } from './server-router.ts';
 import { TicketSigner } from './tickets.ts';
 
@@ -206,6 +207,14 @@ export async function createBalancerApp(parts: BalancerParts): Promise<BalancerA
 
   registerEndpointRoutes(app, { join, store });
   registerAdminRoutes(app, { operatorKey: config.operatorKey, router: serverRouter });
+  registerFleetAutoscaleRoutes(app, {
+    store,
+    policy: {
+      minFreeSeats: config.autoscaleMinFreeSeats,
+      maxFreeSeats: config.autoscaleMaxFreeSeats,
+      maxReplicas: config.agonesMaxReplicas,
+    },
+  });
   await registerBackendProxy(app, backend);
 
   const webRoot = config.webRoot ? resolve(config.webRoot) : undefined;

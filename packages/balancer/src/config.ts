@@ -50,6 +50,8 @@ const balancerConfigSchema = z.object({
     .string()
     .regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, 'must be a Kubernetes object name')
     .default('plexus-ds'),
+  /** The most replicas the FleetAutoscaler webhook answers (docs/deploy.md#scaling). */
+  agonesMaxReplicas: cfg.int(50, 1, 100_000),
   /** Allocate when fewer seats than this are free on the servers that take players. */
   autoscaleMinFreeSeats: cfg.int(50, 0, 10_000_000),
   /** Drain an idle allocated server when more seats than this are free. */
@@ -83,6 +85,7 @@ export const BALANCER_ENV = {
   serverProvider: 'PLEXUS_SERVER_PROVIDER',
   agonesNamespace: 'PLEXUS_AGONES_NAMESPACE',
   agonesFleet: 'PLEXUS_AGONES_FLEET',
+  agonesMaxReplicas: 'PLEXUS_AGONES_MAX_REPLICAS',
   autoscaleMinFreeSeats: 'PLEXUS_AUTOSCALE_MIN_FREE_SEATS',
   autoscaleMaxFreeSeats: 'PLEXUS_AUTOSCALE_MAX_FREE_SEATS',
   autoscaleMaxServers: 'PLEXUS_AUTOSCALE_MAX_SERVERS',
