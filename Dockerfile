@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # One image for every Plexus component: `plexus backend|balancer|server` (docs/deploy.md).
-# Stages: deps (all dependencies) → build (the browser demo) → prod-deps (no dev dependencies) →
+# Stages: deps (all dependencies) → build (the browser demo) → prod-deps (dev dependencies pruned) →
 # runtime (Node 24, non-root, state only in the /data volume).
 
 ARG NODE_IMAGE=node:24-bookworm-slim
@@ -28,7 +28,8 @@ COPY packages ./packages
 # The browser demo the balancer serves at / (PLEXUS_WEB_ROOT).
 RUN node packages/web/build.ts
 
-FROM deps AS prod-deps
+# From the built tree, so nested workspace node_modules are pruned too, and the demo is kept.
+FROM build AS prod-deps
 RUN npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 
 FROM ${NODE_IMAGE} AS runtime
@@ -39,9 +40,9 @@ ENV NODE_ENV=production \
     PLEXUS_DS_HOST=0.0.0.0 \
     PLEXUS_WEB_ROOT=/app/packages/web/dist
 WORKDIR /app
+COPY --from=prod-deps /app/package.json ./
 COPY --from=prod-deps /app/node_modules ./node_modules
-COPY --from=build /app/package.json ./
-COPY --from=build /app/packages ./packages
+COPY --from=prod-deps /app/packages ./packages
 # The only writable place: SQLite and any other state (PLEXUS_DATA_DIR). Owned by the non-root user.
 RUN mkdir -p /data && chown node:node /data
 VOLUME ["/data"]
