@@ -25,6 +25,7 @@ import { registerAdminRoutes } from './routes/admin-routes.ts';
 import { registerBackendProxy } from './routes/backend-proxy.ts';
 import { registerConsoleRoutes } from './routes/console-routes.ts';
 import { registerEndpointRoutes, SERVERS_PATH } from './routes/endpoint-routes.ts';
+import { registerFleetAutoscaleRoutes } from './routes/fleet-autoscale-routes.ts';
 import { ServerRouter } from './server-router.ts';
 import { TicketSigner } from './tickets.ts';
 
@@ -240,6 +241,14 @@ export async function createBalancerApp(parts: BalancerParts): Promise<BalancerA
     },
   });
   registerConsoleRoutes(app, { operatorKey: config.operatorKey, feed, backend });
+  registerFleetAutoscaleRoutes(app, {
+    store,
+    policy: {
+      minFreeSeats: config.autoscaleMinFreeSeats,
+      maxFreeSeats: config.autoscaleMaxFreeSeats,
+      maxReplicas: config.agonesMaxReplicas,
+    },
+  });
   await registerBackendProxy(app, backend);
 
   const webRoot = config.webRoot ? resolve(config.webRoot) : undefined;

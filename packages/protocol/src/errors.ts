@@ -81,6 +81,11 @@ export const ErrorCodes = {
     message:
       'The console forwards only analytics.summary, playgrounds.list, playgrounds.close and events.publish',
   },
+  LB_ALLOCATION_FAILED: {
+    code: 4350,
+    status: 503,
+    message: 'No GameServer could be allocated from the Agones fleet',
+  },
 
   PROTOCOL_MALFORMED_FRAME: { code: 5001, status: 400, message: 'The frame could not be decoded' },
   PROTOCOL_UNSUPPORTED_VERSION: { code: 5002, status: 400, message: 'Unsupported protocol version' },
