@@ -14,7 +14,7 @@ import {
 } from '@plexus/protocol';
 import { type Stack, startStack } from '@plexus/testkit';
 import { generateKeyPair, SignJWT } from 'jose';
-import { post } from './helpers.ts';
+import { post, rawHttp } from './helpers.ts';
 import { helloAndClose, rawConnect, withTimeout } from './raw-socket.ts';
 
 function errorOf(frames: ServerFrame[]): ErrorName | undefined {
@@ -91,6 +91,32 @@ describe('bad input at every door', () => {
       await post(`${stack.balancerUrl}/lb/api/v0/getEndpoint`, { sessionId, criteria: 'fast' }),
       'COMMON_BAD_REQUEST',
     );
+  });
+
+  test('HTTP layer: deep JSON, empty forwarded bodies, bad request lines and huge headers get the envelope', async () => {
+    // ~4,400 levels of nesting in criteria, no session needed: a 400 naming the limit, not a 500.
+    const deep = `{"criteria":{"a":${'['.repeat(4_400)}${']'.repeat(4_400)}}}`;
+    expectError(await post(`${stack.balancerUrl}/lb/api/v0/getEndpoint`, deep), 'COMMON_JSON_TOO_DEEP');
+    expectError(await post(`${stack.backendUrl}/api/v0/rpc/auth.guest`, deep), 'COMMON_JSON_TOO_DEEP');
+    // An empty JSON body through the balancer's RPC forwarder is the documented 1001, as at the backend.
+    for (const method of ['auth.guest', 'profile.update']) {
+      expectError(
+        await post(`${stack.balancerUrl}/api/v0/rpc/${method}`, '', { authorization: `Bearer ${sessionId}` }),
+        'COMMON_MALFORMED_JSON',
+      );
+    }
+    for (const url of [stack.backendUrl, stack.balancerUrl, ...stack.servers.map((s) => s.url)]) {
+      const badLine = await rawHttp(url, 'NOT A REQUEST\r\n\r\n');
+      assert.equal(badLine.status, 400, url);
+      assert.equal(badLine.body.error.code, ErrorCodes.COMMON_BAD_REQUEST.code);
+      assert.equal(badLine.body.data, null);
+      const huge = await rawHttp(
+        url,
+        `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+      );
+      assert.equal(huge.status, 431, url);
+      assert.equal(huge.body.error.code, ErrorCodes.COMMON_HEADERS_TOO_LARGE.code);
+    }
   });
 
   const grant = async (playgroundId: string) => {

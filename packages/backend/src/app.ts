@@ -25,7 +25,8 @@ export interface BackendAppOptions {
     | 'operatorKey'
     | 'eventInboxTtlMs'
     | 'presenceTtlMs'
-  >;
+  > &
+    Partial<Pick<BackendConfig, 'maxConnectionsPerAddress'>>;
   logger: Logger;
   metrics: Metrics;
   repo: Repository;
@@ -63,6 +64,9 @@ export function createBackendApp(options: BackendAppOptions): FastifyInstance {
     metrics,
     isReady: () => repo.migrated,
     classifyError: storageUnavailable,
+    ...(config.maxConnectionsPerAddress === undefined
+      ? {}
+      : { maxConnectionsPerAddress: config.maxConnectionsPerAddress }),
   });
   registerRpcRoutes(app, { auth, profiles });
   registerPartnerRoutes(app, { partnerKey: config.partnerKey, auth });

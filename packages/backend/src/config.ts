@@ -29,6 +29,8 @@ const backendConfigSchema = z.object({
   dbBusyTimeoutMs: cfg.int(5_000, 0, 600_000),
   /** PostgreSQL connections of this backend (unused with SQLite). */
   dbPoolSize: cfg.int(10, 1, 1_000),
+  /** TCP connections one source address may hold open (balancers and dedicated servers included). */
+  maxConnectionsPerAddress: cfg.int(1_024, 1, 100_000),
   logLevel: cfg.logLevel(),
 });
 
@@ -50,6 +52,7 @@ export const BACKEND_ENV = {
   matchmakingSeatTtlMs: 'PLEXUS_MATCHMAKING_SEAT_TTL_MS',
   dbBusyTimeoutMs: 'PLEXUS_DB_BUSY_TIMEOUT_MS',
   dbPoolSize: 'PLEXUS_DB_POOL_SIZE',
+  maxConnectionsPerAddress: 'PLEXUS_BACKEND_MAX_CONNECTIONS_PER_ADDRESS',
   logLevel: 'PLEXUS_LOG_LEVEL',
 } as const;
 

@@ -148,6 +148,7 @@ export async function createBalancerApp(parts: BalancerParts): Promise<BalancerA
     logger,
     metrics,
     bodyLimitBytes: BALANCER_BODY_LIMIT_BYTES,
+    maxConnectionsPerAddress: config.maxConnectionsPerAddress,
     // Ready once listening; dedicated servers may register later.
     isReady: () => app.server.listening,
   });

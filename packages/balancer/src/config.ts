@@ -34,6 +34,8 @@ const balancerConfigSchema = z.object({
   deadAfterMisses: cfg.int(3, 1, 100),
   /** A control socket must send `register` within this long. */
   registerTimeoutMs: cfg.int(5_000, 10, 60_000),
+  /** TCP connections one source address may hold open (HTTP API and control sockets together). */
+  maxConnectionsPerAddress: cfg.int(256, 1, 100_000),
   logLevel: cfg.logLevel(),
 });
 
@@ -56,6 +58,7 @@ export const BALANCER_ENV = {
   webRoot: 'PLEXUS_WEB_ROOT',
   heartbeatIntervalMs: 'PLEXUS_LB_HEARTBEAT_MS',
   deadAfterMisses: 'PLEXUS_LB_DEAD_AFTER_MISSES',
+  maxConnectionsPerAddress: 'PLEXUS_LB_MAX_CONNECTIONS_PER_ADDRESS',
   logLevel: 'PLEXUS_LOG_LEVEL',
 } as const;
 
