@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { PlexusClient } from '@plexus/client';
+import { DEV_SECRETS } from '@plexus/kit';
 import {
   CloseCodes,
   ErrorCodes,
@@ -12,7 +13,7 @@ import {
   ServerOp,
   TICKET_ISSUER,
 } from '@plexus/protocol';
-import { type Stack, startStack } from '@plexus/testkit';
+import { type Stack, startStack, waitFor } from '@plexus/testkit';
 import { generateKeyPair, SignJWT } from 'jose';
 import { post, rawHttp } from './helpers.ts';
 import { helloAndClose, rawConnect, withTimeout } from './raw-socket.ts';
@@ -117,6 +118,56 @@ describe('bad input at every door', () => {
       assert.equal(huge.status, 431, url);
       assert.equal(huge.body.error.code, ErrorCodes.COMMON_HEADERS_TOO_LARGE.code);
     }
+  });
+
+  test('a private playground: the registry names no playground without the operator key, and its id alone opens nothing', async () => {
+    const operatorAuth = { authorization: `Bearer ${DEV_SECRETS.operatorKey}` };
+    const created = await post(
+      `${stack.backendUrl}/api/v0/operatorRpc/playgrounds.create`,
+      { id: 'secret-room', name: 'Secret', type: 'secret-room', capacity: 10, visibility: 'private' },
+      operatorAuth,
+    );
+    assert.equal(created.status, 200, JSON.stringify(created.body));
+    const inviteCode = created.body.data.playground.inviteCode as string;
+    const insider = new PlexusClient({ balancerUrl: stack.balancerUrl, backendUrl: stack.backendUrl });
+    await insider.loginAsGuest({ firstName: 'Insider' });
+    const pg = await insider.join({ playgroundId: 'secret-room', inviteCode });
+
+    // The operator sees it hosted; anyone else sees counts, never ids.
+    const listing = async (headers: Record<string, string> = {}) =>
+      (await (await fetch(`${stack.balancerUrl}/lb/api/v0/servers`, { headers })).json()) as {
+        data: { servers: { playgroundCount: number; playgrounds?: { playgroundId: string }[] }[] };
+      };
+    await waitFor(
+      async () =>
+        (await listing(operatorAuth)).data.servers.some((s) =>
+          s.playgrounds?.some((p) => p.playgroundId === 'secret-room'),
+        ),
+      { timeoutMs: 10_000, what: 'secret-room in the operator listing' },
+    );
+    const anonymous = await listing();
+    assert.ok(!JSON.stringify(anonymous).includes('secret-room'), JSON.stringify(anonymous));
+    assert.ok(anonymous.data.servers.every((s) => s.playgrounds === undefined));
+    assert.ok(anonymous.data.servers.some((s) => s.playgroundCount >= 1));
+
+    // Knowing the id is not enough: no code → MATCH_INVITE_INVALID, no ticket.
+    const url = `${stack.balancerUrl}/lb/api/v0/getEndpointPlaygroundId`;
+    const outsider = new PlexusClient({ balancerUrl: stack.balancerUrl, backendUrl: stack.backendUrl });
+    await outsider.loginAsGuest({ firstName: 'Outsider' });
+    expectError(
+      await post(url, { sessionId: outsider.sessionId, playgroundId: 'secret-room' }),
+      'MATCH_INVITE_INVALID',
+    );
+    const withCode = await post(url, {
+      sessionId: outsider.sessionId,
+      playgroundId: 'secret-room',
+      inviteCode,
+    });
+    assert.equal(withCode.status, 200, JSON.stringify(withCode.body));
+    // Someone who came in with the code may come back without it.
+    const back = await post(url, { sessionId: insider.sessionId, playgroundId: 'secret-room' });
+    assert.equal(back.status, 200, JSON.stringify(back.body));
+    await pg.leave();
   });
 
   const grant = async (playgroundId: string) => {

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { createBackendMetrics } from './backend-metrics.ts';
 import type { BackendConfig } from './config.ts';
 import { registerContinuity } from './routes/continuity.ts';
+import type { EventStream } from './routes/event-stream.ts';
 import { registerPartnerRoutes } from './routes/partner.ts';
 import { registerPlaygroundServices } from './routes/playground-services.ts';
 import { registerRpcRoutes } from './routes/rpc.ts';
@@ -48,16 +49,21 @@ export function createBackendApp(options: BackendAppOptions): FastifyInstance {
   const analytics = new AnalyticsService({ store: new AnalyticsStore(options.db), clock });
   // Logins are recorded off the request path: buffered, written in batches, flushed on close.
   const loginEvents = new AnalyticsRecorder({ sink: (events) => analytics.record({ events }), logger });
+  // The event stream is built with the routes below; a change made before it exists reaches no
+  // balancer, and none is connected yet then anyway.
+  let stream: EventStream | undefined;
+  const userChanged = (userId: string) => stream?.userChanged(userId);
   const auth = new AuthService({
     repo,
     clock,
     sessionTtlMs: config.sessionTtlMs,
+    onLoggedOut: userChanged,
     onSessionCreated: (kind, userId) => {
       backendMetrics.sessionsCreated.inc({ kind });
       loginEvents.record({ type: 'login', at: clock(), userId, data: { method: kind } });
     },
   });
-  const profiles = new ProfileService({ repo, clock });
+  const profiles = new ProfileService({ repo, clock, onChanged: userChanged });
 
   const app = createHttpServer({
     logger,
@@ -80,6 +86,6 @@ export function createBackendApp(options: BackendAppOptions): FastifyInstance {
     onAssigned: (outcome) => backendMetrics.matchmakingSeats.inc({ outcome }),
   });
   app.addHook('onClose', () => loginEvents.close());
-  registerContinuity(app, { config, db: options.db, logger, metrics, clock });
+  stream = registerContinuity(app, { config, db: options.db, logger, metrics, clock });
   return app;
 }

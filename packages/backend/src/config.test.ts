@@ -20,7 +20,7 @@ test('defaults match the documented contract', () => {
     matchmakingSeatTtlMs: 600_000,
     dbBusyTimeoutMs: 5_000,
     dbPoolSize: 10,
-    maxConnectionsPerAddress: 1_024,
+    maxConnectionsPerAddress: 4_096,
     logLevel: 'info',
   });
 });

@@ -29,8 +29,11 @@ const backendConfigSchema = z.object({
   dbBusyTimeoutMs: cfg.int(5_000, 0, 600_000),
   /** PostgreSQL connections of this backend (unused with SQLite). */
   dbPoolSize: cfg.int(10, 1, 1_000),
-  /** TCP connections one source address may hold open (balancers and dedicated servers included). */
-  maxConnectionsPerAddress: cfg.int(1_024, 1, 100_000),
+  /**
+   * TCP connections one source address may hold open. Its callers are mostly balancers, each with a
+   * connection pool that grows with concurrent joins, hence more room than on the balancer.
+   */
+  maxConnectionsPerAddress: cfg.int(4_096, 1, 100_000),
   logLevel: cfg.logLevel(),
 });
 

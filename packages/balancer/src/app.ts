@@ -14,6 +14,7 @@ import type { ClusterStore } from './cluster-store.ts';
 import type { BalancerConfig } from './config.ts';
 import { ControlChannel } from './control-channel.ts';
 import { ControlRpc } from './control-rpc.ts';
+import { JoinLimiter } from './join-limiter.ts';
 import { JoinService } from './join-service.ts';
 import { MemoryClusterStore } from './memory-store.ts';
 import { createBalancerMetrics } from './metrics.ts';
@@ -133,8 +134,14 @@ export async function createBalancerApp(parts: BalancerParts): Promise<BalancerA
     metrics: balancerMetrics,
     analytics,
     clusterSecret: config.clusterSecret,
+    maxHeldSeatsPerUser: config.maxHeldSeatsPerUser,
     connected,
     logger,
+  });
+  const limiter = new JoinLimiter({
+    perSession: { burst: config.joinBurstPerSession, ratePerSec: config.joinRatePerSessionPerSec },
+    perAddress: { burst: config.joinBurstPerAddress, ratePerSec: config.joinRatePerAddressPerSec },
+    now,
   });
   const relocator = new Relocator({
     store,
@@ -189,6 +196,9 @@ export async function createBalancerApp(parts: BalancerParts): Promise<BalancerA
           backendUrl: config.backendUrl,
           partnerKey: config.partnerKey,
           logger: logger.child({ peer: 'backend-events' }),
+          onUserChanged: (userId) => authCache.forgetUser(userId),
+          // Changes announced while the stream was down were missed: forget everything.
+          onOpen: () => authCache.clear(),
           onEvent: (event) => {
             serverRouter
               .deliverEvent(event)
@@ -205,7 +215,7 @@ export async function createBalancerApp(parts: BalancerParts): Promise<BalancerA
     await store.close();
   });
 
-  registerEndpointRoutes(app, { join, store });
+  registerEndpointRoutes(app, { join, store, limiter, operatorKey: config.operatorKey });
   registerAdminRoutes(app, { operatorKey: config.operatorKey, router: serverRouter });
   await registerBackendProxy(app, backend);
 

@@ -102,8 +102,20 @@ export interface LossOutcome {
   dropped: string[];
 }
 
+/**
+ * Bounds on the seats one user holds with unredeemed tickets (docs/operations.md, limits): a new
+ * ticket for a playground replaces the user's earlier reservation there, and a user holds at most
+ * `max` reservations overall.
+ */
+export interface SeatHold {
+  userId: string;
+  max: number;
+}
+
 export interface PlaceRequest extends PlacementRequest {
   playgroundId: string;
+  /** The user the (single) ticket is for; absent for relocations, which move many users at once. */
+  hold?: SeatHold | undefined;
   /** One reservation per ticket id; their seats expire at `expiresAtMs`. */
   jtis: readonly string[];
   expiresAtMs: number;
@@ -120,7 +132,7 @@ export type PlaceOutcome =
       /** The playground's previous server died and this placement re-homes it. */
       replaced: boolean;
     }
-  | { ok: false; reason: RefusalReason };
+  | { ok: false; reason: RefusalReason | 'seats_held' };
 
 export interface ServerView extends ServerIdentity {
   players: number;

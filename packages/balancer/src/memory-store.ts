@@ -145,6 +145,13 @@ export class MemoryClusterStore implements ClusterStore {
   }
 
   async place(request: PlaceRequest): Promise<PlaceOutcome> {
+    const { hold } = request;
+    if (hold) {
+      const held = this.#ledger.heldBy(hold.userId);
+      const replaced = held.filter((r) => r.playgroundId === request.playgroundId);
+      for (const r of replaced) this.#ledger.release(r.serverId, r.jti);
+      if (held.length - replaced.length >= hold.max) return { ok: false, reason: 'seats_held' };
+    }
     const home = this.#homes.get(request.playgroundId);
     const result = placePlayground(
       {
@@ -170,6 +177,7 @@ export class MemoryClusterStore implements ClusterStore {
         serverId: server.serverId,
         playgroundId: request.playgroundId,
         expiresAtMs: request.expiresAtMs,
+        holder: hold?.userId,
       });
     }
     const replaced = !result.sticky && this.#orphans.delete(request.playgroundId);

@@ -9,6 +9,8 @@
  *   P server:<id>        HASH of the server's identity and last report (expires unless refreshed)
  *   P holders:<id>       ZSET balancer id → expiry ms (the balancers holding its control socket)
  *   P seats:<id>         ZSET "<jti> <playgroundId>" → expiry ms (unredeemed tickets)
+ *   P held:<userId>      ZSET "<serverId> <jti> <playgroundId>" → expiry ms (a user's reservations;
+ *                        an entry whose seat is gone from seats:<id> — redeemed — no longer counts)
  *   P hosted:<id>        SET of the playgrounds mapped to it
  *   P pg:<playgroundId>  "<serverId>|<epoch or empty>" (the playground map, with fencing epochs)
  *   P orphan:<pg>        set while a dead server's playground waits to be placed again
@@ -39,6 +41,23 @@ local function extend(key, ms)
 end
 local function isDraining(id)
   return redis.call('HGET', P .. 'server:' .. id, 'draining') == '1'
+end
+-- A user's live reservations as {server, member of seats:<server>, playground}; prunes the rest.
+local function heldSeats(user, now)
+  local key = P .. 'held:' .. user
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+  local out = {}
+  for _, m in ipairs(redis.call('ZRANGE', key, 0, -1)) do
+    local a = string.find(m, ' ', 1, true)
+    local b = string.find(m, ' ', a + 1, true)
+    local server, seat, pg = string.sub(m, 1, a - 1), string.sub(m, a + 1), string.sub(m, b + 1)
+    if redis.call('ZSCORE', P .. 'seats:' .. server, seat) then
+      table.insert(out, { server, seat, pg, m })
+    else
+      redis.call('ZREM', key, m)
+    end
+  end
+  return out
 end
 `;
 
@@ -123,9 +142,21 @@ extend(hosted, ttl)
 return releases
 `;
 
-/** What placement needs. ARGV: P, playgroundId, now. Returns JSON {home, servers:[[id, capacity, players, pending, draining]]}. */
+/**
+ * What placement needs. ARGV: P, playgroundId, now, userId ('' for none). A user's earlier
+ * reservation in this playground is released first: the new ticket replaces it.
+ * Returns JSON {home, servers:[[id, capacity, players, pending, draining]]}.
+ */
 export const SNAPSHOT_SCRIPT = `${COMMON}
-local pg, now = ARGV[2], tonumber(ARGV[3])
+local pg, now, user = ARGV[2], tonumber(ARGV[3]), ARGV[4]
+if user ~= '' then
+  for _, h in ipairs(heldSeats(user, now)) do
+    if h[3] == pg then
+      redis.call('ZREM', P .. 'seats:' .. h[1], h[2])
+      redis.call('ZREM', P .. 'held:' .. user, h[4])
+    end
+  end
+end
 local servers = {}
 for _, id in ipairs(redis.call('SMEMBERS', P .. 'servers')) do
   if redis.call('EXISTS', P .. 'server:' .. id) == 0 then
@@ -143,11 +174,25 @@ return cjson.encode({ home = home or '', servers = servers })
 /**
  * Commits a placement decided by the pure placement function, if its premises still hold.
  * ARGV: P, playgroundId, serverId, sticky ('1'|'0'), now, mapping ttl, seat expiry, seats needed,
- * resume ('1'|'0'), jti… Returns {'ok', endpoint, replaced} or {'retry'|'taken'|'full'}.
+ * resume ('1'|'0'), userId ('' for none), most seats the user may hold, jti… Returns
+ * {'ok', endpoint, replaced} or {'retry'|'taken'|'full'|'held'}.
  */
 export const PLACE_SCRIPT = `${COMMON}
 local pg, id, sticky, now = ARGV[2], ARGV[3], ARGV[4] == '1', tonumber(ARGV[5])
 local mapTtl, expires, need, resume = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8]), ARGV[9] == '1'
+local user, maxHeld = ARGV[10], tonumber(ARGV[11])
+if user ~= '' then
+  local others = 0
+  for _, h in ipairs(heldSeats(user, now)) do
+    if h[3] == pg then
+      redis.call('ZREM', P .. 'seats:' .. h[1], h[2])
+      redis.call('ZREM', P .. 'held:' .. user, h[4])
+    else
+      others = others + 1
+    end
+  end
+  if others >= maxHeld then return { 'held' } end
+end
 if not alive(id, now) or isDraining(id) then return { 'retry' } end
 local home = getHome(pg)
 if sticky then
@@ -175,8 +220,12 @@ else
   extend(P .. 'hosted:' .. id, mapTtl)
   replaced = redis.call('DEL', P .. 'orphan:' .. pg)
 end
-for i = 10, #ARGV do redis.call('ZADD', seats, expires, ARGV[i] .. ' ' .. pg) end
+for i = 12, #ARGV do
+  redis.call('ZADD', seats, expires, ARGV[i] .. ' ' .. pg)
+  if user ~= '' then redis.call('ZADD', P .. 'held:' .. user, expires, id .. ' ' .. ARGV[i] .. ' ' .. pg) end
+end
 extend(seats, mapTtl)
+if user ~= '' then extend(P .. 'held:' .. user, mapTtl) end
 return { 'ok', redis.call('HGET', sk, 'endpoint'), replaced }
 `;
 

@@ -152,7 +152,8 @@ export class RedisClusterStore implements ClusterStore {
   async place(request: PlaceRequest): Promise<PlaceOutcome> {
     for (let attempt = 0; attempt < PLACE_ATTEMPTS; attempt++) {
       const now = this.#now();
-      const snapshot = parseSnapshot(await this.#run('plexusSnapshot', [request.playgroundId, now]));
+      const user = request.hold?.userId ?? '';
+      const snapshot = parseSnapshot(await this.#run('plexusSnapshot', [request.playgroundId, now, user]));
       const result = placePlayground(
         {
           servers: snapshot.servers.map(([serverId, capacity, players, pending, draining]) => ({
@@ -180,8 +181,11 @@ export class RedisClusterStore implements ClusterStore {
         request.expiresAtMs,
         request.seats ?? 1,
         request.resume === true ? '1' : '0',
+        user,
+        request.hold?.max ?? 0,
         ...request.jtis,
       ])) as [string, string?, number?];
+      if (committed[0] === 'held') return { ok: false, reason: 'seats_held' };
       if (committed[0] === 'ok') {
         return {
           ok: true,

@@ -77,6 +77,11 @@ export const ErrorCodes = {
     message: 'The server hosting this playground is not connected to this balancer; try another balancer',
   },
   LB_RPC_BUSY: { code: 4104, status: 429, message: 'Too many control requests in flight from this server' },
+  LB_TOO_MANY_HELD_SEATS: {
+    code: 4200,
+    status: 429,
+    message: 'This user already holds the most unredeemed join tickets allowed',
+  },
 
   PROTOCOL_MALFORMED_FRAME: { code: 5001, status: 400, message: 'The frame could not be decoded' },
   PROTOCOL_UNSUPPORTED_VERSION: { code: 5002, status: 400, message: 'Unsupported protocol version' },

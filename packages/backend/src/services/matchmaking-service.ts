@@ -121,6 +121,17 @@ export class MatchmakingService {
         if (!current) throw new AppError('MATCH_PLAYGROUND_NOT_FOUND');
         const pool = new CataloguePool(current);
         if (current.closedAt === null) {
+          if (current.visibility === 'private' && inviteCode === undefined) {
+            // Only its invite code opens a private playground; a user who already holds a seat in
+            // it (they came with the code) may come back without it (docs/api.md, joinPlayground).
+            await pool.prune(tx, freshAfter);
+            if (!(await pool.seatsOf(tx, [userId])).has(userId)) {
+              throw new AppError(
+                'MATCH_INVITE_INVALID',
+                'A private playground is joined with its invite code',
+              );
+            }
+          }
           return seatUser(tx, pool, {
             userId,
             now,
