@@ -4,15 +4,12 @@ import type { Repository } from '../storage/repository.ts';
 import type { SqlDb, SqlExecutor } from '../storage/sql-db.ts';
 import { type CatalogueRecord, type CatalogueStore, catalogueLockKey } from '../stores/catalogue-store.ts';
 import type { PartyStore } from '../stores/party-store.ts';
+import { type PartyAnchor, parseInstanceId, type Seat, type SeatOutcome } from '../stores/seat-policy.ts';
 import {
   AutoPool,
   CataloguePool,
   catalogueSeatsOfUser,
   findPartyAnchor,
-  type PartyAnchor,
-  parseInstanceId,
-  type Seat,
-  type SeatOutcome,
   type SeatPool,
   seatGroup,
   seatUser,
