@@ -41,6 +41,7 @@ const REFUSAL_MESSAGES: Record<RefusalReason, string> = {
   playground_full: 'The server hosting this playground is full',
   no_capacity: 'No dedicated server has room',
   home_not_connected: 'The server hosting this playground is not connected to this balancer',
+  seats_held: 'This user already holds the most unredeemed join tickets allowed',
 };
 
 /**
