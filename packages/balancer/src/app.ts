@@ -15,6 +15,7 @@ import type { BalancerConfig } from './config.ts';
 import { ConsoleFeed } from './console/feed.ts';
 import { ControlChannel } from './control-channel.ts';
 import { ControlRpc } from './control-rpc.ts';
+import { JoinLimiter } from './join-limiter.ts';
 import { JoinService } from './join-service.ts';
 import { MemoryClusterStore } from './memory-store.ts';
 import { createBalancerMetrics } from './metrics.ts';
@@ -140,8 +141,14 @@ export async function createBalancerApp(parts: BalancerParts): Promise<BalancerA
     metrics: balancerMetrics,
     analytics,
     clusterSecret: config.clusterSecret,
+    maxHeldSeatsPerUser: config.maxHeldSeatsPerUser,
     connected,
     logger,
+  });
+  const limiter = new JoinLimiter({
+    perSession: { burst: config.joinBurstPerSession, ratePerSec: config.joinRatePerSessionPerSec },
+    perAddress: { burst: config.joinBurstPerAddress, ratePerSec: config.joinRatePerAddressPerSec },
+    now,
   });
   const relocator = new Relocator({
     store,
@@ -155,6 +162,7 @@ export async function createBalancerApp(parts: BalancerParts): Promise<BalancerA
     logger,
     metrics,
     bodyLimitBytes: BALANCER_BODY_LIMIT_BYTES,
+    maxConnectionsPerAddress: config.maxConnectionsPerAddress,
     // Ready once listening; dedicated servers may register later.
     isReady: () => app.server.listening,
     openapi: {
@@ -203,6 +211,9 @@ export async function createBalancerApp(parts: BalancerParts): Promise<BalancerA
           backendUrl: config.backendUrl,
           partnerKey: config.partnerKey,
           logger: logger.child({ peer: 'backend-events' }),
+          onUserChanged: (userId) => authCache.forgetUser(userId),
+          // Changes announced while the stream was down were missed: forget everything.
+          onOpen: () => authCache.clear(),
           onEvent: (event) => {
             serverRouter
               .deliverEvent(event)
@@ -228,7 +239,7 @@ export async function createBalancerApp(parts: BalancerParts): Promise<BalancerA
     await store.close();
   });
 
-  registerEndpointRoutes(app, { join, store });
+  registerEndpointRoutes(app, { join, store, limiter, operatorKey: config.operatorKey });
   registerAdminRoutes(app, {
     operatorKey: config.operatorKey,
     // Consoles see a drain at once rather than at the next push.

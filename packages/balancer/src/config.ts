@@ -34,6 +34,16 @@ const balancerConfigSchema = z.object({
   deadAfterMisses: cfg.int(3, 1, 100),
   /** A control socket must send `register` within this long. */
   registerTimeoutMs: cfg.int(5_000, 10, 60_000),
+  /** TCP connections one source address may hold open (HTTP API and control sockets together). */
+  maxConnectionsPerAddress: cfg.int(1_024, 1, 100_000),
+  /** Unredeemed tickets (reserved seats) one user may hold at once, over all playgrounds. */
+  maxHeldSeatsPerUser: cfg.int(3, 1, 1_000),
+  /** Ticket requests (getEndpoint*) one session may make at once, then `joinRatePerSessionPerSec`. */
+  joinBurstPerSession: cfg.int(10, 1, 100_000),
+  joinRatePerSessionPerSec: cfg.number(1, 0.01, 100_000),
+  /** Ticket requests one source address may make at once, then `joinRatePerAddressPerSec`. */
+  joinBurstPerAddress: cfg.int(300, 1, 1_000_000),
+  joinRatePerAddressPerSec: cfg.number(50, 0.01, 1_000_000),
   logLevel: cfg.logLevel(),
   /**
    * Where this balancer gets more dedicated servers: `agones` allocates from a Fleet (docs/deploy.md);
@@ -81,6 +91,12 @@ export const BALANCER_ENV = {
   webRoot: 'PLEXUS_WEB_ROOT',
   heartbeatIntervalMs: 'PLEXUS_LB_HEARTBEAT_MS',
   deadAfterMisses: 'PLEXUS_LB_DEAD_AFTER_MISSES',
+  maxConnectionsPerAddress: 'PLEXUS_LB_MAX_CONNECTIONS_PER_ADDRESS',
+  maxHeldSeatsPerUser: 'PLEXUS_LB_MAX_HELD_SEATS_PER_USER',
+  joinBurstPerSession: 'PLEXUS_LB_JOIN_BURST_PER_SESSION',
+  joinRatePerSessionPerSec: 'PLEXUS_LB_JOIN_RATE_PER_SESSION_PER_SEC',
+  joinBurstPerAddress: 'PLEXUS_LB_JOIN_BURST_PER_ADDRESS',
+  joinRatePerAddressPerSec: 'PLEXUS_LB_JOIN_RATE_PER_ADDRESS_PER_SEC',
   logLevel: 'PLEXUS_LOG_LEVEL',
   serverProvider: 'PLEXUS_SERVER_PROVIDER',
   agonesNamespace: 'PLEXUS_AGONES_NAMESPACE',

@@ -92,6 +92,8 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     logger,
     metrics,
     isReady: () => Boolean(verifier?.ready && links?.isRegistered && !draining),
+    // Every client socket plus room for health checks and scrapes from the same address.
+    maxConnectionsPerAddress: config.maxSocketsPerAddress + config.maxPendingHandshakesPerAddress + 16,
   });
 
   await app.listen({ host: config.host, port: config.port });
