@@ -152,6 +152,7 @@ export async function createBalancerApp(parts: BalancerParts): Promise<BalancerA
   });
   const relocator = new Relocator({
     store,
+    backend,
     signer,
     clusterSecret: config.clusterSecret,
     logger: logger.child({ channel: 'control' }),
