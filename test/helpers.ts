@@ -53,14 +53,19 @@ export const WEB_ROOT = fileURLToPath(new URL('../packages/web/dist', import.met
 /** On a developer machine without Chromium the browser tests are skipped; CI installs it, so there they run. */
 export const browserSkip = !existsSync(CHROMIUM) && !process.env.CI ? `no Chromium at ${CHROMIUM}` : false;
 
-/** Launches headless Chromium (playwright-core is loaded only by the browser tests). */
+/**
+ * Launches headless Chromium (playwright-core is loaded only by the browser tests). WebGL runs on
+ * SwiftShader, Chromium's CPU renderer, so the 3D world renders without a GPU.
+ */
 export async function launchChromium(): Promise<Browser> {
   const { chromium } = await import('playwright-core');
   return chromium.launch({
     executablePath: CHROMIUM,
     args: [
       '--no-sandbox',
-      '--disable-gpu',
+      '--use-angle=swiftshader',
+      '--enable-unsafe-swiftshader',
+      '--ignore-gpu-blocklist',
       '--disable-quic',
       '--no-first-run',
       '--disable-background-networking',
@@ -80,7 +85,8 @@ export async function joinDemo(
   name: string,
   playgroundId: string,
 ): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.newPage();
+  // A modest window: WebGL runs on the CPU here (SwiftShader), and pixels are what it pays for.
+  const page = await browser.newPage({ viewport: { width: 800, height: 450 } });
   const errors: string[] = [];
   page.on('pageerror', (err) => errors.push(err.message));
   await page.goto(`${balancerUrl}/`);

@@ -1,0 +1,227 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { type Playground, PlexusClient } from '@plexus/client';
+import { type Stack, startStack } from '@plexus/testkit';
+import type { Browser, Page } from 'playwright-core';
+import { joinDemo, launchChromium, browserSkip as skip, WEB_ROOT } from './helpers.ts';
+
+interface DrawnAvatar {
+  id: number;
+  owner: number;
+  name: string;
+  self: boolean;
+  position: { x: number; y: number; z: number };
+}
+type WorldWindow = Window & {
+  __plexusWorld: { avatars(): DrawnAvatar[]; objects(): { id: number; owner: number; label: string }[] };
+};
+
+/** Waits until the page's scene satisfies `check` (evaluated in the page with `arg`). */
+async function waitForScene<A>(page: Page, check: (arg: A) => boolean, arg: A): Promise<void> {
+  await page.waitForFunction(check as (arg: unknown) => boolean, arg, { timeout: 10_000 });
+}
+
+const drawnAvatars = (page: Page): Promise<DrawnAvatar[]> =>
+  page.evaluate(() => (window as unknown as WorldWindow).__plexusWorld.avatars());
+
+async function bot(
+  stack: Stack,
+  playgroundId: string,
+  firstName: string,
+  incognito = false,
+): Promise<Playground> {
+  const client = new PlexusClient({ balancerUrl: stack.balancerUrl });
+  await client.loginAsGuest({ firstName, lastName: 'Bot' });
+  if (incognito) await client.updateProfile({ privacyMode: 1 });
+  return client.join({ playgroundId });
+}
+
+/**
+ * Distinct colours on a coarse grid of a PNG, decoded by the browser itself (no image library in
+ * Node): a blank or failed WebGL canvas gives one or two.
+ */
+async function distinctColours(page: Page, png: Buffer): Promise<{ colours: number; greenish: number }> {
+  return page.evaluate(async (base64) => {
+    const blob = await (await fetch(`data:image/png;base64,${base64}`)).blob();
+    const bitmap = await createImageBitmap(blob);
+    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+    const ctx = canvas.getContext('2d') as OffscreenCanvasRenderingContext2D;
+    ctx.drawImage(bitmap, 0, 0);
+    const { data, width, height } = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
+    const seen = new Set<number>();
+    let greenish = 0;
+    for (let y = 0; y < height; y += 8) {
+      for (let x = 0; x < width; x += 8) {
+        const i = (y * width + x) * 4;
+        const [r, g, b] = [data[i] ?? 0, data[i + 1] ?? 0, data[i + 2] ?? 0];
+        seen.add((r << 16) | (g << 8) | b);
+        if (g > r && g > b) greenish++;
+      }
+    }
+    return { colours: seen.size, greenish };
+  }, png.toString('base64'));
+}
+
+describe('world page (3D)', { skip }, () => {
+  let stack: Stack;
+  let browser: Browser;
+  before(async () => {
+    assert.ok(existsSync(`${WEB_ROOT}/index.html`), 'the page is built (npm run build:web)');
+    stack = await startStack({ servers: 1, webRoot: WEB_ROOT });
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  test('a guest joins and the scene renders one avatar per person; a second client moves its avatar', async () => {
+    const { page, errors } = await joinDemo(browser, stack.balancerUrl, 'World Ada', 'world-hall');
+    await waitForScene(
+      page,
+      () => (window as unknown as WorldWindow).__plexusWorld.avatars().length === 1,
+      null,
+    );
+    const [own] = await drawnAvatars(page);
+    assert.equal(own?.name, 'World Ada');
+    assert.equal(own?.self, true);
+
+    const pg = await bot(stack, 'world-hall', 'Bob');
+    await waitForScene(
+      page,
+      () => (window as unknown as WorldWindow).__plexusWorld.avatars().some((a) => a.name === 'Bob Bot'),
+      null,
+    );
+    assert.equal((await drawnAvatars(page)).length, 2, 'one avatar per person');
+
+    // The bot walks; its drawn avatar follows (interpolated, so it arrives a little later).
+    const target = { x: (own?.position.x ?? 0) + 3, y: 0, z: (own?.position.z ?? 0) - 2 };
+    for (let i = 1; i <= 10; i++) {
+      const from = pg.self?.position ?? target;
+      pg.move({
+        position: {
+          x: from.x + (target.x - from.x) * (i / 10),
+          y: 0,
+          z: from.z + (target.z - from.z) * (i / 10),
+        },
+      });
+      await new Promise((r) => setTimeout(r, 60));
+    }
+    pg.move({ position: target });
+    await waitForScene(
+      page,
+      ({ id, x, z }) => {
+        const a = (window as unknown as WorldWindow).__plexusWorld.avatars().find((v) => v.id === id);
+        return !!a && Math.abs(a.position.x - x) < 0.05 && Math.abs(a.position.z - z) < 0.05;
+      },
+      { id: pg.selfId, ...target },
+    );
+
+    const png = await page.screenshot();
+    const { colours, greenish } = await distinctColours(page, png);
+    assert.ok(colours > 200, `the screenshot is not blank (${colours} colours)`);
+    assert.ok(greenish > 100, `the ground is drawn (${greenish} green samples)`);
+    const names = await page.textContent('#people-list');
+    assert.match(names ?? '', /World Ada \(you\)/);
+    assert.match(names ?? '', /Bob Bot/);
+    assert.deepEqual(errors, []);
+    await pg.leave();
+    await page.close();
+  });
+
+  test("an incognito user's name tag is anonymous, and nothing else of them shows", async () => {
+    const { page, errors } = await joinDemo(browser, stack.balancerUrl, 'Watcher', 'world-incognito');
+    const pg = await bot(stack, 'world-incognito', 'Secret', true);
+    await waitForScene(
+      page,
+      (owner) => (window as unknown as WorldWindow).__plexusWorld.avatars().some((a) => a.owner === owner),
+      pg.clientId,
+    );
+    const tag = (await drawnAvatars(page)).find((a) => a.owner === pg.clientId);
+    assert.match(tag?.name ?? '', /^Anonymous [0-9a-f]{4}$/);
+    assert.doesNotMatch(await page.content(), /Secret/);
+    assert.deepEqual(errors, []);
+    await pg.leave();
+    await page.close();
+  });
+
+  test('an object held by someone else is labelled with their name, and a grab is refused on the page', async () => {
+    const { page, errors } = await joinDemo(browser, stack.balancerUrl, 'Grabber', 'world-objects');
+    const pg = await bot(stack, 'world-objects', 'Holder');
+    await waitForScene(
+      page,
+      () => (window as unknown as WorldWindow).__plexusWorld.avatars().length === 2,
+      null,
+    );
+    const own = (await drawnAvatars(page)).find((a) => a.self);
+    assert.ok(own);
+    // The spawner holds a new object: put it right next to the page's avatar.
+    const spawned = await pg.spawn({
+      kind: 'object',
+      position: { x: own.position.x + 1, y: 0, z: own.position.z },
+      props: { label: 'Crate', color: '#e76f51' },
+    });
+    assert.ok(spawned.ok);
+    await waitForScene(
+      page,
+      () =>
+        (window as unknown as WorldWindow).__plexusWorld
+          .objects()
+          .some((o) => o.label === 'Crate · held by Holder Bot'),
+      null,
+    );
+    await page.keyboard.press('e');
+    await page.waitForFunction(
+      () => document.getElementById('notice')?.textContent === 'Holder Bot is holding it',
+      null,
+      { timeout: 10_000 },
+    );
+    // Once put down, the page grabs it and the label names the page's user.
+    await pg.releaseAuthority(spawned.entityId);
+    await waitForScene(
+      page,
+      () => (window as unknown as WorldWindow).__plexusWorld.objects().some((o) => o.owner === 0),
+      null,
+    );
+    await page.keyboard.press('e');
+    await waitForScene(
+      page,
+      () =>
+        (window as unknown as WorldWindow).__plexusWorld
+          .objects()
+          .some((o) => o.label === 'Crate · held by you'),
+      null,
+    );
+    assert.deepEqual(errors, []);
+    await pg.leave();
+    await page.close();
+  });
+
+  test('chat goes both ways over custom messages and shows text, never markup', async () => {
+    const { page, errors } = await joinDemo(browser, stack.balancerUrl, 'Talker', 'world-chat');
+    const pg = await bot(stack, 'world-chat', 'Listener');
+    const heard = new Promise<unknown>((resolve) =>
+      pg.on('message', (m) => {
+        if (m.type === 'chat') resolve(m.payload);
+      }),
+    );
+    await page.keyboard.press('Enter');
+    await page.keyboard.type('hello world');
+    await page.keyboard.press('Enter');
+    assert.deepEqual(await heard, { text: 'hello world' });
+
+    const hostile = '<img src=x onerror="window.__pwned=1">';
+    pg.send('chat', { text: hostile });
+    await page.waitForFunction(
+      (text) => document.getElementById('chat-log')?.lastElementChild?.textContent?.endsWith(text) ?? false,
+      hostile,
+      { timeout: 10_000 },
+    );
+    assert.equal(await page.locator('#chat-log img').count(), 0);
+    assert.match((await page.textContent('#chat-log li:last-child b')) ?? '', /^Listener Bot$/);
+    assert.deepEqual(errors, []);
+    await pg.leave();
+    await page.close();
+  });
+});
