@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Playground } from '@plexus/client';
+import { CHROMIUM, launchChromium } from '@plexus/testkit';
 import type { Browser, Page } from 'playwright-core';
 
 type EventName = Parameters<Playground['on']>[0];
@@ -46,34 +47,12 @@ export async function post(
   return { status: res.status, body: (await res.json()) as never };
 }
 
-/** Chromium for the browser tests (Debian's by default). */
-export const CHROMIUM = process.env.PLEXUS_CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** The built browser demo (npm run build:web). */
 export const WEB_ROOT = fileURLToPath(new URL('../packages/web/dist', import.meta.url));
 /** On a developer machine without Chromium the browser tests are skipped; CI installs it, so there they run. */
 export const browserSkip = !existsSync(CHROMIUM) && !process.env.CI ? `no Chromium at ${CHROMIUM}` : false;
 
-/**
- * Launches headless Chromium (playwright-core is loaded only by the browser tests). WebGL runs on
- * SwiftShader, Chromium's CPU renderer, so the 3D world renders without a GPU.
- */
-export async function launchChromium(): Promise<Browser> {
-  const { chromium } = await import('playwright-core');
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--use-angle=swiftshader',
-      '--enable-unsafe-swiftshader',
-      '--ignore-gpu-blocklist',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-}
+export { CHROMIUM, launchChromium };
 
 /**
  * Opens the demo served at `balancerUrl` in a new page and joins `playgroundId` as `name`; resolves

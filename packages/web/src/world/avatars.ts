@@ -77,7 +77,8 @@ export class AvatarLayer {
       view.root.quaternion.set(r.x, r.y, r.z, r.w);
       view.info.position = { ...transform.position };
       this.animate(view, dt);
-      view.tag.sprite.visible = view.root.position.distanceTo(camera) < TAG_RANGE_M;
+      // The own tag would sit in the middle of the view; the people list names the user instead.
+      view.tag.sprite.visible = !isSelf && view.root.position.distanceTo(camera) < TAG_RANGE_M;
       this.ensureModel(view, sample.props);
     }
     for (const [id, view] of this.views) {

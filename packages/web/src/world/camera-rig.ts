@@ -16,7 +16,7 @@ const EYE_HEIGHT_M = 1.5;
  */
 export class CameraRig {
   yaw = 0;
-  pitch = 0.42;
+  pitch = 0.3;
   distance = 7;
   private readonly camera: PerspectiveCamera;
   private readonly focus = new Vector3();

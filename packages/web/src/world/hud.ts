@@ -6,7 +6,7 @@ const RESUMED_NOTE_MS = 8000;
 /** Rows in the people list; the rest are counted. */
 const MAX_PEOPLE_ROWS = 40;
 /** Metres from the centre to the edge of the minimap. */
-const MINIMAP_RANGE_M = 30;
+const MINIMAP_RANGE_M = 20;
 /** The minimap's size in style.css. */
 const MINIMAP_CSS_PX = 168;
 

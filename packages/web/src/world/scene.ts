@@ -209,22 +209,27 @@ function ground(anisotropy: number): Mesh {
 /** A paved circle around the origin, where people arrive. */
 function plaza(): Object3D {
   const group = new Object3D();
-  const stone = new Mesh(
-    new CircleGeometry(7, 64),
-    new MeshStandardMaterial({ color: '#d8d2c4', roughness: 0.9 }),
-  );
+  const stone = new Mesh(new CircleGeometry(7, 64), paving('#d8d2c4'));
   stone.rotation.x = -Math.PI / 2;
-  stone.position.y = 0.005;
+  stone.position.y = 0.02;
   stone.receiveShadow = true;
-  const ring = new Mesh(
-    new RingGeometry(6.6, 7, 64),
-    new MeshStandardMaterial({ color: '#b7ad98', roughness: 0.9 }),
-  );
+  const ring = new Mesh(new RingGeometry(6.6, 7, 64), paving('#b7ad98'));
   ring.rotation.x = -Math.PI / 2;
-  ring.position.y = 0.01;
+  ring.position.y = 0.03;
   ring.receiveShadow = true;
   group.add(stone, ring);
   return group;
+}
+
+/** A flat material drawn over the ground: pulled towards the camera so it never flickers through. */
+function paving(color: string): MeshStandardMaterial {
+  return new MeshStandardMaterial({
+    color,
+    roughness: 0.9,
+    polygonOffset: true,
+    polygonOffsetFactor: -2,
+    polygonOffsetUnits: -2,
+  });
 }
 
 /** Trees and rocks on a ring outside the plaza, placed by a fixed seed (the same for everyone). */
