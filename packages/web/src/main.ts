@@ -367,7 +367,7 @@ installWorldHook({
   avatars: () => avatars.list(),
   objects: () => objectLayer.list(),
   connection: () => ui.connection.textContent ?? '',
-  stats: () => meter.stats(world.renderer.info.render.calls),
+  stats: () => meter.stats(world.renderer.info.render, world.resolutionScale),
   resetStats: () => meter.reset(),
 });
 window.addEventListener('resize', () => world.resize());

@@ -8,8 +8,11 @@ export interface FrameStats {
   meanWorkMs: number;
   /** Mean time between frames, ms (1000 / fps). */
   meanIntervalMs: number;
-  /** Draw calls of the last frame. */
+  /** Draw calls and triangles of the last frame (three.js counts them). */
   drawCalls: number;
+  triangles: number;
+  /** Fraction of the device pixel ratio drawn (dynamic resolution, scene.ts). */
+  resolutionScale: number;
 }
 
 /** The read-only view of the world that tests and the screenshot script use (`window.__plexusWorld`). */
@@ -54,12 +57,14 @@ export class FrameMeter {
     this.last = startMs;
   }
 
-  stats(drawCalls: number): FrameStats {
+  stats(render: { calls: number; triangles: number }, resolutionScale: number): FrameStats {
     return {
+      resolutionScale,
+      triangles: render.triangles,
       frames: this.frames,
       meanWorkMs: this.frames ? this.work / this.frames : 0,
       meanIntervalMs: this.intervals ? this.intervalSum / this.intervals : 0,
-      drawCalls,
+      drawCalls: render.calls,
     };
   }
 
