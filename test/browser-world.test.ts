@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { type Playground, PlexusClient } from '@plexus/client';
 import { type Stack, startStack } from '@plexus/testkit';
 import type { Browser, Page } from 'playwright-core';
+import { serveFiles, tetrahedronGlb } from './glb-fixture.ts';
 import { joinDemo, launchChromium, browserSkip as skip, WEB_ROOT } from './helpers.ts';
 
 interface DrawnAvatar {
@@ -12,7 +14,12 @@ interface DrawnAvatar {
   name: string;
   self: boolean;
   position: { x: number; y: number; z: number };
+  model: 'default' | 'custom';
+  modelError?: string;
 }
+
+/** Largest custom avatar the stack under test allows (PLEXUS_WEB_AVATAR_MAX_BYTES). */
+const AVATAR_MAX_BYTES = 64 * 1024;
 type WorldWindow = Window & {
   __plexusWorld: { avatars(): DrawnAvatar[]; objects(): { id: number; owner: number; label: string }[] };
 };
@@ -30,10 +37,16 @@ async function bot(
   playgroundId: string,
   firstName: string,
   incognito = false,
+  avatarUrl?: string,
 ): Promise<Playground> {
   const client = new PlexusClient({ balancerUrl: stack.balancerUrl });
   await client.loginAsGuest({ firstName, lastName: 'Bot' });
   if (incognito) await client.updateProfile({ privacyMode: 1 });
+  if (avatarUrl) {
+    await client.updateProfile({
+      avatar3D: { assetId: 'tetra', assetSkins: {}, avatarUrl, avatarUserId: `${firstName}-avatar` },
+    });
+  }
   return client.join({ playgroundId });
 }
 
@@ -66,14 +79,31 @@ async function distinctColours(page: Page, png: Buffer): Promise<{ colours: numb
 describe('world page (3D)', { skip }, () => {
   let stack: Stack;
   let browser: Browser;
+  // Two avatar hosts: one on the allow-list, one not.
+  let allowed: { origin: string; server: Server };
+  let other: { origin: string; server: Server };
   before(async () => {
     assert.ok(existsSync(`${WEB_ROOT}/index.html`), 'the page is built (npm run build:web)');
-    stack = await startStack({ servers: 1, webRoot: WEB_ROOT });
+    allowed = await serveFiles({
+      '/ok.glb': tetrahedronGlb(),
+      '/big.glb': tetrahedronGlb(2, AVATAR_MAX_BYTES * 2),
+    });
+    other = await serveFiles({ '/ok.glb': tetrahedronGlb() });
+    stack = await startStack({
+      servers: 1,
+      webRoot: WEB_ROOT,
+      env: {
+        PLEXUS_WEB_AVATAR_ORIGINS: allowed.origin,
+        PLEXUS_WEB_AVATAR_MAX_BYTES: String(AVATAR_MAX_BYTES),
+      },
+    });
     browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();
     await stack?.stop();
+    allowed?.server.close();
+    other?.server.close();
   });
 
   test('a guest joins and the scene renders one avatar per person; a second client moves its avatar', async () => {
@@ -222,6 +252,34 @@ describe('world page (3D)', { skip }, () => {
     assert.match((await page.textContent('#chat-log li:last-child b')) ?? '', /^Listener Bot$/);
     assert.deepEqual(errors, []);
     await pg.leave();
+    await page.close();
+  });
+
+  test('a custom .glb avatar is shown only from an allowed origin and within the size limit', async () => {
+    const { page, errors } = await joinDemo(browser, stack.balancerUrl, 'Viewer', 'world-avatars');
+    const custom = await bot(stack, 'world-avatars', 'Shaped', false, `${allowed.origin}/ok.glb`);
+    const elsewhere = await bot(stack, 'world-avatars', 'Elsewhere', false, `${other.origin}/ok.glb`);
+    const heavy = await bot(stack, 'world-avatars', 'Heavy', false, `${allowed.origin}/big.glb`);
+    await waitForScene(
+      page,
+      ({ customOwner, heavyOwner }) => {
+        const drawn = (window as unknown as WorldWindow).__plexusWorld.avatars() as DrawnAvatar[];
+        return (
+          drawn.some((a) => a.owner === customOwner && a.model === 'custom') &&
+          drawn.some((a) => a.owner === heavyOwner && a.modelError !== undefined)
+        );
+      },
+      { customOwner: custom.clientId, heavyOwner: heavy.clientId },
+    );
+    const drawn = await drawnAvatars(page);
+    const of = (pg: Playground) => drawn.find((a) => a.owner === pg.clientId);
+    assert.equal(of(custom)?.model, 'custom');
+    assert.equal(of(heavy)?.model, 'default');
+    assert.match(of(heavy)?.modelError ?? '', /larger than 65536 bytes/);
+    assert.equal(of(elsewhere)?.model, 'default', 'an origin off the list is never fetched');
+    assert.equal(of(elsewhere)?.modelError, undefined);
+    assert.deepEqual(errors, []);
+    await Promise.all([custom.leave(), elsewhere.leave(), heavy.leave()]);
     await page.close();
   });
 });
