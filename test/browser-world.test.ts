@@ -21,7 +21,10 @@ interface DrawnAvatar {
 /** Largest custom avatar the stack under test allows (PLEXUS_WEB_AVATAR_MAX_BYTES). */
 const AVATAR_MAX_BYTES = 64 * 1024;
 type WorldWindow = Window & {
-  __plexusWorld: { avatars(): DrawnAvatar[]; objects(): { id: number; owner: number; label: string }[] };
+  __plexusWorld: {
+    avatars(): DrawnAvatar[];
+    objects(): { id: number; owner: number; label: string; screen: { x: number; y: number } }[];
+  };
 };
 
 /** Waits until the page's scene satisfies `check` (evaluated in the page with `arg`). */
@@ -225,6 +228,34 @@ describe('world page (3D)', { skip }, () => {
     );
     assert.deepEqual(errors, []);
     await pg.leave();
+    await page.close();
+  });
+
+  test('a click on an object grabs it, another click puts it down', async () => {
+    const { page, errors } = await joinDemo(browser, stack.balancerUrl, 'Clicker', 'world-click');
+    await page.click('#spawn');
+    // Spawned in front of the avatar and put down (server-owned) for anyone to grab.
+    await waitForScene(
+      page,
+      () => (window as unknown as WorldWindow).__plexusWorld.objects().some((o) => o.owner === 0),
+      null,
+    );
+    const [object] = await page.evaluate(() => (window as unknown as WorldWindow).__plexusWorld.objects());
+    assert.ok(object);
+    await page.mouse.click(object.screen.x, object.screen.y);
+    await page.waitForSelector(`body[data-held="${object.id}"]`, { timeout: 10_000 });
+    await waitForScene(
+      page,
+      () =>
+        (window as unknown as WorldWindow).__plexusWorld
+          .objects()
+          .some((o) => o.label.endsWith('· held by you')),
+      null,
+    );
+    // A click anywhere puts the held object down.
+    await page.mouse.click(40, 200);
+    await page.waitForSelector('body:not([data-held])', { timeout: 10_000 });
+    assert.deepEqual(errors, []);
     await page.close();
   });
 

@@ -365,7 +365,7 @@ function updateHud(current: NonNullable<typeof session>, samples: ReturnType<Pla
 
 installWorldHook({
   avatars: () => avatars.list(),
-  objects: () => objectLayer.list(),
+  objects: () => objectLayer.list().map((o) => ({ ...o, screen: world.toScreen(o.position) })),
   connection: () => ui.connection.textContent ?? '',
   stats: () => meter.stats(world.renderer.info.render, world.resolutionScale),
   resetStats: () => meter.reset(),

@@ -1,4 +1,4 @@
-import type { EntitySample, Playground } from '@plexus/client';
+import type { EntitySample, Playground, Vec3 } from '@plexus/client';
 import {
   BoxGeometry,
   Color,
@@ -27,6 +27,8 @@ export interface ObjectInfo {
   owner: number;
   /** The label as shown: `<label>`, or `<label> · held by <holder's name>`. */
   label: string;
+  /** Where the object's centre is drawn. */
+  position: Vec3;
 }
 
 interface ObjectView {
@@ -74,6 +76,11 @@ export class ObjectLayer {
       const targetLift = held ? CARRY_LIFT_M : 0;
       view.lift += (targetLift - view.lift) * Math.min(1, dt * 10);
       view.root.position.set(sample.position.x, sample.position.y + view.lift, sample.position.z);
+      view.info.position = {
+        x: view.root.position.x,
+        y: view.root.position.y + SIZE_M / 2,
+        z: view.root.position.z,
+      };
       const r = sample.rotation;
       view.mesh.quaternion.set(r.x, r.y, r.z, r.w);
     }
@@ -92,7 +99,7 @@ export class ObjectLayer {
   }
 
   list(): ObjectInfo[] {
-    return [...this.views.values()].map((v) => ({ ...v.info }));
+    return [...this.views.values()].map((v) => ({ ...v.info, position: { ...v.info.position } }));
   }
 
   private create(sample: EntitySample): ObjectView {
@@ -107,7 +114,7 @@ export class ObjectLayer {
     root.add(mesh, tag.sprite);
     this.scene.add(root);
     const view: ObjectView = {
-      info: { id: sample.id, owner: sample.owner, label: '' },
+      info: { id: sample.id, owner: sample.owner, label: '', position: { ...sample.position } },
       root,
       mesh,
       tag,

@@ -143,6 +143,13 @@ export class WorldScene {
     }
   }
 
+  /** Where a world point appears on the page (CSS pixels), as of the last frame's camera. */
+  toScreen(point: { x: number; y: number; z: number }): { x: number; y: number } {
+    const rect = this.renderer.domElement.getBoundingClientRect();
+    const p = new Vector3(point.x, point.y, point.z).project(this.camera);
+    return { x: rect.left + ((p.x + 1) / 2) * rect.width, y: rect.top + ((1 - p.y) / 2) * rect.height };
+  }
+
   /** The first of `targets` (or their descendants) under a client pixel, with the hit's root object. */
   pick(clientX: number, clientY: number, targets: readonly Object3D[]): Object3D | undefined {
     const rect = this.renderer.domElement.getBoundingClientRect();

@@ -19,8 +19,8 @@ export interface FrameStats {
 export interface WorldHook {
   /** Avatars in the scene, with their name tags and drawn positions. */
   avatars(): AvatarInfo[];
-  /** Shared objects in the scene, with their labels. */
-  objects(): ObjectInfo[];
+  /** Shared objects in the scene, with their labels and where they appear on the page. */
+  objects(): (ObjectInfo & { screen: { x: number; y: number } })[];
   /** The connection indicator's text. */
   connection(): string;
   /** Frame timing since the last `resetStats()`. */
