@@ -13,8 +13,9 @@ const MINIMAP_CSS_PX = 168;
 type Link = 'connected' | 'reconnecting' | 'resumed';
 
 /**
- * The connection indicator: connected / reconnecting… / resumed after N ms (DESIGN: the SDK
- * resumes a dropped connection, docs/architecture.md "Continuity"). `data-link` holds the state.
+ * The connection indicator: connected / reconnecting… / resumed after N ms, following the SDK's
+ * reconnecting and reconnected events (resuming a presence: docs/protocol.md §5.9, failover:
+ * docs/operations.md). `data-link` holds the state.
  */
 export class ConnectionIndicator {
   private readonly element: HTMLElement;
