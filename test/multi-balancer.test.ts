@@ -52,30 +52,39 @@ describe('two balancers on Redis', () => {
       PLEXUS_DATA_DIR: dataDir,
     });
     processes.push(backend);
+    // Each process is owned by `after` as soon as it runs, so that one slow to start (a failed
+    // `before`) never leaves the others running and the test file hanging.
+    const started = async (p: Promise<ComponentProcess>) => {
+      const proc = await p;
+      processes.push(proc);
+      return proc;
+    };
     const balancer = (lbId: string) =>
-      startComponent(lbId, 'balancer', {
-        ...common,
-        PLEXUS_LB_PORT: '0',
-        PLEXUS_LB_ID: lbId,
-        PLEXUS_BACKEND_URL: backend.url,
-        PLEXUS_REDIS_URL: redis.url,
-      });
-    [lbA, lbB] = await Promise.all([balancer('lb-a'), balancer('lb-b')]);
-    processes.push(lbA, lbB);
-    const servers = await Promise.all(
-      [1, 2, 3].map((i) =>
-        startComponent(`ds-${i}`, 'server', {
+      started(
+        startComponent(lbId, 'balancer', {
           ...common,
-          PLEXUS_DS_PORT: '0',
-          PLEXUS_DS_ID: `ds-${i}`,
-          PLEXUS_BALANCER_URL: `${lbA.url},${lbB.url}`,
-          // Every test client comes from 127.0.0.1.
-          PLEXUS_DS_MAX_SOCKETS_PER_ADDRESS: '1000',
-          PLEXUS_DS_MAX_PENDING_HANDSHAKES_PER_ADDRESS: '1000',
+          PLEXUS_LB_PORT: '0',
+          PLEXUS_LB_ID: lbId,
+          PLEXUS_BACKEND_URL: backend.url,
+          PLEXUS_REDIS_URL: redis.url,
         }),
+      );
+    [lbA, lbB] = await Promise.all([balancer('lb-a'), balancer('lb-b')]);
+    await Promise.all(
+      [1, 2, 3].map((i) =>
+        started(
+          startComponent(`ds-${i}`, 'server', {
+            ...common,
+            PLEXUS_DS_PORT: '0',
+            PLEXUS_DS_ID: `ds-${i}`,
+            PLEXUS_BALANCER_URL: `${lbA.url},${lbB.url}`,
+            // Every test client comes from 127.0.0.1.
+            PLEXUS_DS_MAX_SOCKETS_PER_ADDRESS: '1000',
+            PLEXUS_DS_MAX_PENDING_HANDSHAKES_PER_ADDRESS: '1000',
+          }),
+        ),
       ),
     );
-    processes.push(...servers);
     await waitFor(
       async () => {
         const rows = await serversOf(lbA.url);
