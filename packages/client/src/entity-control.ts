@@ -9,7 +9,9 @@ import {
   encodeSetEntity,
   encodeSpawn,
   type JsonValue,
+  MOVE_ACK_VERSION,
   type Props,
+  type RefusedMove,
 } from '@plexus/protocol';
 import { PendingRequests, type RequestOutcome } from './connection/requests.ts';
 import type { Emitter } from './emitter.ts';
@@ -28,6 +30,8 @@ export interface EntityControlDeps {
   clientId: number;
   selfId: number;
   tickIntervalMs: number;
+  /** The session's protocol version (Link.protocolVersion): from 3 on, moves are acknowledged. */
+  protocolVersion: number;
   mirror: EntityMirror;
   interpolator: Interpolator;
   emitter: Emitter<PlaygroundEvents>;
@@ -41,6 +45,16 @@ export interface EntityControlDeps {
   resultTimeoutMs?: number;
   maxPendingRequests?: number;
 }
+
+/** A change with a transform sent on a v3 session and not yet acknowledged. */
+interface PendingMove {
+  seq: number;
+  /** It also carried props (a refusal then reverts those too). */
+  props: boolean;
+}
+
+/** Bound of unacknowledged moves kept per entity (the oldest go first). */
+const MAX_PENDING_MOVES = 64;
 
 interface Barrier {
   /** Ordinal of the PING whose PONG means the server has processed everything sent before it. */
@@ -59,7 +73,12 @@ interface Barrier {
  * in, the next STATE frame (or, when nothing changed, the lack of one for a few ticks) reflects
  * every change sent before it. Each predicted entity whose server state is then behind what was
  * sent before the barrier is snapped back ({@link PlaygroundEvents.corrected}); one whose change
- * was accepted is left alone, so a legal move never snaps.
+ * was accepted is left alone, so a legal move never snaps. That is how a version-2 session works.
+ *
+ * From protocol version 3 on (docs/protocol.md §5.10) each change with a transform carries a
+ * sequence number and the server acknowledges them with MOVE_ACK: pending moves up to the last
+ * applied one are dropped, and an entity whose move the ack names as refused snaps back to the
+ * server's state at once — no barrier, no timer.
  */
 export class EntityControl {
   private readonly d: EntityControlDeps;
@@ -72,6 +91,9 @@ export class EntityControl {
   private barrier: Barrier | undefined;
   private armed: Barrier | undefined;
   private pongs = 0;
+  /** v3: the last move sequence number sent, and the unacknowledged moves per entity. */
+  private moveSeq = 0;
+  private readonly pendingMoves = new Map<number, PendingMove[]>();
 
   constructor(deps: EntityControlDeps) {
     this.d = deps;
@@ -107,10 +129,11 @@ export class EntityControl {
     if (change.rotation) local.rotation = change.rotation;
     if (change.props) local.props = change.props as Props;
     const entity = mirror.setLocal(id, local) as Entity;
+    const seq = this.nextSeq(id, change);
     const bytes =
       id === this.d.selfId && !change.props
-        ? encodeMove(id, entity.position, entity.rotation)
-        : encodeSetEntity(id, local);
+        ? encodeMove(id, entity.position, entity.rotation, seq)
+        : encodeSetEntity(id, local, seq);
     this.predictor.sent(id, entity, change.props !== undefined);
     return this.d.send(bytes);
   }
@@ -171,9 +194,12 @@ export class EntityControl {
     this.requests.settle(frame);
   }
 
-  /** A non-fatal ERROR frame: some change may have been refused; verify the predictions. */
+  /**
+   * A non-fatal ERROR frame: some change may have been refused; verify the predictions (v2). A v3
+   * session waits for the MOVE_ACK that names the refused move instead.
+   */
   onRefusal(): void {
-    if (this.barrier || this.predictor.marks().size === 0) return;
+    if (this.acks || this.barrier || this.predictor.marks().size === 0) return;
     this.barrier = { pingOrdinal: this.d.ping(), marks: this.predictor.marks() };
   }
 
@@ -188,6 +214,32 @@ export class EntityControl {
     barrier.timer = setTimeout(() => this.settle(barrier), this.d.tickIntervalMs * 2.5);
   }
 
+  /**
+   * MOVE_ACK (v3): refused moves snap their entity back to the server's state (it comes after the
+   * tick's STATE, so that state is the verdict); every move up to `lastAppliedSeq` is settled.
+   */
+  onMoveAck(lastAppliedSeq: number, refused: readonly RefusedMove[]): void {
+    for (const move of refused) {
+      const pending = this.pendingMoves.get(move.entityId);
+      const sent = pending?.find((p) => p.seq === move.seq);
+      if (!sent) continue; // already snapped back, or no longer predicted
+      this.pendingMoves.delete(move.entityId);
+      const { mirror } = this.d;
+      const entity = mirror.entities.get(move.entityId);
+      const server = mirror.serverStateOf(move.entityId);
+      if (!entity || !server) continue;
+      const carriedProps = sent.props || (pending as PendingMove[]).some((p) => p.props);
+      mirror.reconcile(move.entityId, carriedProps ? 'all' : 'transform');
+      this.predictor.start(move.entityId, server);
+      this.d.emitter.emit('corrected', entity);
+    }
+    for (const [id, pending] of this.pendingMoves) {
+      const left = pending.filter((p) => p.seq > lastAppliedSeq);
+      if (left.length === 0) this.pendingMoves.delete(id);
+      else this.pendingMoves.set(id, left);
+    }
+  }
+
   /** After each STATE frame. */
   afterState(): void {
     if (this.armed) this.settle(this.armed);
@@ -200,6 +252,7 @@ export class EntityControl {
 
   entityRemoved(entity: Entity): void {
     this.predictor.forget(entity.id);
+    this.pendingMoves.delete(entity.id);
     this.relinquished.delete(entity.id);
   }
 
@@ -221,6 +274,7 @@ export class EntityControl {
       });
       mirror.unpredict(entity.id);
       this.predictor.forget(entity.id);
+      this.pendingMoves.delete(entity.id);
       this.d.record(entity);
     }
     this.d.emitter.emit('authorityChanged', entity, previousOwner, entity.owner);
@@ -230,11 +284,13 @@ export class EntityControl {
    * A new connection took over (a resume): the ids it welcomed the client with, its tick interval,
    * and a fresh PING count. Requests and predictions of the old connection ended with {@link close}.
    */
-  rebind(clientId: number, selfId: number, tickIntervalMs: number): void {
+  rebind(clientId: number, selfId: number, tickIntervalMs: number, protocolVersion: number): void {
     this.d.clientId = clientId;
     this.d.selfId = selfId;
     this.d.tickIntervalMs = tickIntervalMs;
+    this.d.protocolVersion = protocolVersion;
     this.pongs = 0;
+    this.moveSeq = 0;
     this.relinquished.clear();
   }
 
@@ -245,9 +301,25 @@ export class EntityControl {
     this.armed = undefined;
     this.barrier = undefined;
     this.predictor.clear();
+    this.pendingMoves.clear();
   }
 
   // ------------------------------------------------------------ internals
+
+  private get acks(): boolean {
+    return this.d.protocolVersion >= MOVE_ACK_VERSION;
+  }
+
+  /** v3: the sequence number of a change with a transform, recorded as pending; else undefined. */
+  private nextSeq(id: number, change: EntityChange): number | undefined {
+    if (!this.acks || (!change.position && !change.rotation)) return undefined;
+    const seq = ++this.moveSeq;
+    const pending = this.pendingMoves.get(id) ?? [];
+    pending.push({ seq, props: change.props !== undefined });
+    if (pending.length > MAX_PENDING_MOVES) pending.shift();
+    this.pendingMoves.set(id, pending);
+    return seq;
+  }
 
   private settle(barrier: Barrier): void {
     if (this.armed !== barrier) return;

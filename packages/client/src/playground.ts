@@ -137,6 +137,7 @@ export class Playground<K extends KindMap = KindMap> {
       clientId: welcome.clientId,
       selfId: welcome.selfId,
       tickIntervalMs: this.clock.intervalMs,
+      protocolVersion: link.protocolVersion,
       mirror: this.mirror,
       interpolator: this.interpolator,
       emitter: this.emitter,
@@ -401,7 +402,7 @@ export class Playground<K extends KindMap = KindMap> {
     // The new server's ticks are unrelated to the old one's: start a new timeline.
     this.clock = new TickClock(welcome.tickRateHz);
     this.interpolator.clear();
-    this.control.rebind(welcome.clientId, welcome.selfId, this.clock.intervalMs);
+    this.control.rebind(welcome.clientId, welcome.selfId, this.clock.intervalMs, link.protocolVersion);
     this.frameTimeMs = this.clock.timeOf(keyframe.tick, this.now());
     this.mirror.resync(keyframe);
     this.control.afterState();
@@ -432,6 +433,7 @@ export class Playground<K extends KindMap = KindMap> {
       this.control.onPong();
     },
     [ServerOp.RESULT]: (frame) => this.control.onResult(frame),
+    [ServerOp.MOVE_ACK]: (frame) => this.control.onMoveAck(frame.lastAppliedSeq, frame.refused),
     [ServerOp.MESSAGE]: (frame) =>
       this.emitter.emit('message', { from: frame.from, type: frame.type, payload: frame.payload }),
     [ServerOp.ERROR]: (frame) => this.handleError(PlexusError.fromFrame(frame)),
