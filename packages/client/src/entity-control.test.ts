@@ -8,6 +8,7 @@ import {
   type EntityUpdate,
   ErrorCodes,
   encodeError,
+  encodeMoveAck,
   encodePong,
   encodeResult,
   encodeServerMessage,
@@ -53,7 +54,8 @@ interface Harness {
   answer(code: number, value: number, message?: string): void;
 }
 
-async function joined(spawns: EntityState[] = [], options = {}): Promise<Harness> {
+/** `version`: what WELCOME says after its body (undefined: a version-2 server, as before). */
+async function joined(spawns: EntityState[] = [], options = {}, version?: number): Promise<Harness> {
   const promise = connectPlayground<OpenWorldKinds>(
     { endpoint: 'ws://ds.test/ws', ticket: 't', serverId: 'ds-1', playgroundId: 'p', expiresAt: '' },
     { WebSocket: FakeWebSocket, pingIntervalMs: 60_000, ...options },
@@ -61,15 +63,18 @@ async function joined(spawns: EntityState[] = [], options = {}): Promise<Harness
   const ws = FakeWebSocket.last as FakeWebSocket;
   ws.serverOpen();
   ws.serverSend(
-    encodeWelcome({
-      protocolVersion: PROTOCOL_VERSION,
-      clientId: ME,
-      selfId: SELF,
-      playgroundId: 'p',
-      serverId: 'ds-1',
-      tickRateHz: 20,
-      serverTimeMs: 0,
-    }),
+    encodeWelcome(
+      {
+        protocolVersion: PROTOCOL_VERSION,
+        clientId: ME,
+        selfId: SELF,
+        playgroundId: 'p',
+        serverId: 'ds-1',
+        tickRateHz: 20,
+        serverTimeMs: 0,
+      },
+      version,
+    ),
   );
   ws.serverSend(
     encodeState({ tick: 1, keyframe: true, spawns: [avatar(SELF, ME), ...spawns], updates: [], removes: [] }),
@@ -272,6 +277,57 @@ test('accepted moves never snap, even when the echoes lag; a refused one snaps b
   });
   assert.equal(h.pg.entities.get(5)?.position.x, 5, 'the refused move snapped back');
   assert.equal(h.pg.entities.get(6)?.position.x, 1, 'the accepted move stayed');
+  assert.deepEqual(corrected, [5]);
+  await h.pg.leave();
+});
+
+test('v3: moves carry seqs; a refused one snaps back on MOVE_ACK with no PING; accepted ones never snap', async () => {
+  const h = await joined([box(5, ME), box(6, ME)], {}, 3);
+  h.sent(); // the join's PING
+  const corrected: number[] = [];
+  h.pg.on('corrected', (e) => corrected.push(e.id));
+  const errors: string[] = [];
+  h.pg.on('error', (e) => errors.push(e.name));
+  for (let i = 1; i <= 5; i++) h.pg.setEntity(5, { position: { x: i, y: 0, z: 0 } });
+  h.pg.setEntity(5, { props: { color: 'blue' } });
+  const moves = h.sent();
+  assert.deepEqual(
+    moves.map((f) => (f.op === ClientOp.SET_ENTITY ? f.seq : undefined)),
+    [1, 2, 3, 4, 5, undefined],
+    'each transform change carries the next seq; a props-only change none',
+  );
+  // Echoes lag; the acks settle the moves they cover.
+  h.state({ updates: [{ id: 5, position: { x: 2.001, y: 0, z: 0 } }] });
+  h.ws.serverSend(encodeMoveAck(2, []));
+  h.state({ updates: [{ id: 5, position: { x: 5, y: 0, z: 0 } }] });
+  h.ws.serverSend(encodeMoveAck(5, []));
+  assert.equal(h.pg.entities.get(5)?.position.x, 5);
+  assert.deepEqual(corrected, [], 'accepted moves never snap');
+
+  h.pg.setEntity(6, { position: { x: 1, y: 0, z: 0 } });
+  h.pg.setEntity(5, { position: { x: 50, y: 0, z: 0 } });
+  assert.deepEqual(
+    h.sent().map((f) => (f.op === ClientOp.SET_ENTITY ? [f.entityId, f.seq] : f.op)),
+    [
+      [6, 6],
+      [5, 7],
+    ],
+  );
+  const spec = ErrorCodes.PROTOCOL_INVALID_TRANSFORM;
+  h.ws.serverSend(encodeError(spec.code, 'PROTOCOL_INVALID_TRANSFORM', 'too fast'));
+  h.state({ updates: [{ id: 6, position: { x: 1, y: 0, z: 0 } }] });
+  assert.equal(h.pg.entities.get(5)?.position.x, 50, 'no verdict before the ack');
+  h.ws.serverSend(encodeMoveAck(6, [{ entityId: 5, seq: 7, code: spec.code }]));
+  assert.equal(h.pg.entities.get(5)?.position.x, 5, 'the refused move snapped back');
+  assert.equal(h.pg.entities.get(6)?.position.x, 1, 'the accepted move stayed');
+  assert.deepEqual(corrected, [5]);
+  assert.deepEqual(errors, ['PROTOCOL_INVALID_TRANSFORM']);
+  assert.deepEqual(h.sent(), [], 'no barrier PING');
+  // Moving on from the server's state works as before.
+  h.pg.setEntity(5, { position: { x: 6, y: 0, z: 0 } });
+  h.state({ updates: [{ id: 5, position: { x: 6, y: 0, z: 0 } }] });
+  h.ws.serverSend(encodeMoveAck(8, []));
+  assert.equal(h.pg.entities.get(5)?.position.x, 6);
   assert.deepEqual(corrected, [5]);
   await h.pg.leave();
 });

@@ -1,44 +1,26 @@
 import {
   AuthorityAction,
-  CloseCodes,
-  closeCodeFor,
   dispatchFrame,
   type EndpointGrant,
-  encodeLeave,
-  encodePing,
-  errorNameOf,
+  type FrameHandlers,
   type JsonValue,
   type PlexusEventEnvelope,
   type Props,
-  type RedirectPayload,
-  type ServerFrame,
-  type ServerFrameHandlers,
   ServerOp,
-  type StateFrame,
 } from '@plexus/protocol';
-import { Heartbeat } from './connection/heartbeat.ts';
 import { Link } from './connection/link.ts';
-import {
-  isResumableClose,
-  LIVENESS_CLOSE_CODE,
-  type ReconnectPolicy,
-  reconnectPolicy,
-} from './connection/reconnect.ts';
+import { reconnectPolicy } from './connection/reconnect.ts';
 import type { RequestOutcome } from './connection/requests.ts';
-import { type EndpointResolver, type ResumeTrigger, resumeLink } from './connection/resumer.ts';
+import type { EndpointResolver } from './connection/resumer.ts';
+import { Session, type SessionFrame } from './connection/session.ts';
 import { Emitter } from './emitter.ts';
-import { EntityControl } from './entity-control.ts';
-import { PlexusError, toPlexusError } from './errors.ts';
+import { PlexusError } from './errors.ts';
 import type { EntityChange, EntitySample, KindMap, KindName, SpawnInput, TypedEntity } from './kinds.ts';
-import type {
-  ConnectionState,
-  DisconnectInfo,
-  MoveInput,
-  PlaygroundEvents,
-  PlaygroundOptions,
-} from './playground-types.ts';
-import { type Entity, EntityMirror } from './state/entity-mirror.ts';
-import { Interpolator, TickClock, type Transform } from './state/interpolation.ts';
+import type { ConnectionState, MoveInput, PlaygroundEvents, PlaygroundOptions } from './playground-types.ts';
+import { Requests } from './requests.ts';
+import type { Entity } from './state/entity-mirror.ts';
+import type { Transform } from './state/interpolation.ts';
+import { World } from './state/world.ts';
 
 const defaultNow = (): number => performance.now();
 
@@ -61,128 +43,82 @@ const defaultNow = (): number => performance.now();
  */
 export class Playground<K extends KindMap = KindMap> {
   readonly playgroundId: string;
-  /** Round-trip time measured by the last PING/PONG, ms (undefined until the first PONG). */
-  rttMs: number | undefined;
-
-  private link: Link | undefined;
-  private phase: ConnectionState = 'connected';
-  private ids: { clientId: number; selfId: number; serverId: string; tickRateHz: number };
-  private resumeToken: string | undefined;
   private readonly emitter = new Emitter<PlaygroundEvents>();
-  private readonly mirror: EntityMirror;
-  private readonly interpolator: Interpolator;
-  private clock: TickClock;
   private readonly now: () => number;
-  private readonly options: PlaygroundOptions;
-  private readonly policy: ReconnectPolicy | undefined;
-  private readonly resolve: EndpointResolver | undefined;
-  private readonly control: EntityControl;
-  private readonly heartbeat: Heartbeat;
-  private bytesOfEarlierLinks = 0;
-  private frameTimeMs = 0;
-  private leaving = false;
-  private fatalError: PlexusError | undefined;
-  private reconnectAbort: AbortController | undefined;
-  private readonly closedPromise: Promise<void>;
-  private resolveClosed!: () => void;
+  private readonly session: Session;
+  private readonly world: World;
+  private readonly requests: Requests;
 
   /**
    * @internal Created by {@link connectPlayground} once the handshake is done. `resolve` asks the
    * balancer for the playground again (with the resume token); without it, only a REDIRECT can be
    * followed after a drop.
+   *
+   * Inside (docs/architecture.md, "The SDK"): the session (connections, resume) feeds the world
+   * (mirror, interpolation, prediction) and the requests; the world emits this handle's events.
    */
   constructor(link: Link, options: PlaygroundOptions = {}, resolve?: EndpointResolver) {
-    const welcome = link.welcome;
-    this.playgroundId = welcome.playgroundId;
-    this.ids = {
-      clientId: welcome.clientId,
-      selfId: welcome.selfId,
-      serverId: welcome.serverId,
-      tickRateHz: welcome.tickRateHz,
-    };
-    this.rttMs = undefined;
-    this.options = options;
+    this.playgroundId = link.welcome.playgroundId;
     this.now = options.now ?? defaultNow;
-    this.policy = reconnectPolicy(options.reconnect);
-    this.resolve = resolve;
-    this.clock = new TickClock(welcome.tickRateHz);
-    this.interpolator = new Interpolator({ delayMs: options.interpolationDelayMs ?? 100 });
-    this.closedPromise = new Promise((resolve) => {
-      this.resolveClosed = resolve;
-    });
-    this.mirror = new EntityMirror({
-      entityAdded: (entity) => {
-        this.record(entity);
-        this.emitter.emit('entityAdded', entity);
-        this.control.entityAdded(entity);
+    this.session = new Session(
+      link,
+      {
+        linked: (linked) => this.world.linked(linked),
+        frame: (frame) => dispatchFrame(this.handlers, frame),
+        unlinked: (error) => {
+          this.world.unlinked();
+          this.requests.close(error);
+        },
+        reconnecting: (info) => this.emitter.emit('reconnecting', info),
+        reconnected: (info) => this.emitter.emit('reconnected', info),
+        disconnected: (info) => {
+          this.world.ended();
+          this.emitter.emit('disconnected', info);
+        },
       },
-      entityChanged: (entity, changed) => {
-        if (
-          !this.mirror.isPredicted(entity.id) &&
-          (changed.includes('position') || changed.includes('rotation'))
-        ) {
-          this.record(entity);
-        }
-        this.emitter.emit('entityChanged', entity, changed);
-      },
-      entityRemoved: (entity) => {
-        this.interpolator.delete(entity.id);
-        this.control.entityRemoved(entity);
-        this.emitter.emit('entityRemoved', entity);
-      },
-      ownerChanged: (entity, previousOwner) => this.control.ownerChanged(entity, previousOwner),
-      serverUpdated: (entity, server) => this.control.serverUpdated(entity, server),
-    });
-    this.control = new EntityControl({
-      clientId: welcome.clientId,
-      selfId: welcome.selfId,
-      tickIntervalMs: this.clock.intervalMs,
-      mirror: this.mirror,
-      interpolator: this.interpolator,
-      emitter: this.emitter,
+      { options, now: this.now, policy: reconnectPolicy(options.reconnect), resolve },
+    );
+    this.world = new World(link, this.session, this.emitter, {
       now: this.now,
-      send: (bytes) => this.link?.send(bytes) ?? false,
-      ping: () => this.heartbeat.ping(),
-      record: (entity) => this.record(entity),
-      ...(options.resultTimeoutMs !== undefined ? { resultTimeoutMs: options.resultTimeoutMs } : {}),
-      ...(options.maxPendingRequests !== undefined ? { maxPendingRequests: options.maxPendingRequests } : {}),
+      interpolationDelayMs: options.interpolationDelayMs,
     });
-    this.heartbeat = new Heartbeat({
-      pingIntervalMs: options.pingIntervalMs ?? 1000,
-      livenessTimeoutMs: options.livenessTimeoutMs ?? 3000,
-      now: this.now,
-      sendPing: () => this.link?.send(encodePing(this.now())) ?? false,
-      onDead: (silentMs) =>
-        this.link?.close(
-          LIVENESS_CLOSE_CODE,
-          'liveness timeout',
-          PlexusError.of(
-            'CLIENT_LIVENESS_TIMEOUT',
-            `Nothing received from ${this.serverId} for ${Math.round(silentMs)} ms`,
-          ),
-        ),
-    });
-    this.adopt(link, true);
+    this.requests = new Requests(
+      {
+        send: (bytes) => this.session.send(bytes),
+        has: (id) => this.world.mirror.entities.has(id),
+        granted: (id) => this.world.granted(id),
+        relinquish: (id) => this.world.relinquish(id),
+        tickIntervalMs: () => this.world.tickIntervalMs,
+      },
+      options,
+    );
+    this.emitter.on('entityAdded', (entity) => this.requests.entityAdded(entity.id));
+    this.session.start(link);
+  }
+
+  /** Round-trip time measured by the last PING/PONG, ms (undefined until the first PONG). */
+  get rttMs(): number | undefined {
+    return this.session.rttMs;
   }
 
   /** Connection id the server gave this client (the `owner` of the entities it owns); may change on a resume. */
   get clientId(): number {
-    return this.ids.clientId;
+    return this.session.linked.welcome.clientId;
   }
 
   /** Entity id of this client's avatar; kept by a resume (see `reconnected`'s `selfChanged`). */
   get selfId(): number {
-    return this.ids.selfId;
+    return this.session.linked.welcome.selfId;
   }
 
   /** Id of the dedicated server hosting the playground; changes when a resume lands elsewhere. */
   get serverId(): string {
-    return this.ids.serverId;
+    return this.session.linked.welcome.serverId;
   }
 
   /** Simulation/replication rate of the server. */
   get tickRateHz(): number {
-    return this.ids.tickRateHz;
+    return this.session.linked.welcome.tickRateHz;
   }
 
   /**
@@ -191,32 +127,32 @@ export class Playground<K extends KindMap = KindMap> {
    * included.
    */
   get entities(): ReadonlyMap<number, Entity> {
-    return this.mirror.entities;
+    return this.world.mirror.entities;
   }
 
   /** This client's avatar (undefined only if the server removed it). */
   get self(): Entity | undefined {
-    return this.mirror.entities.get(this.selfId);
+    return this.world.mirror.entities.get(this.selfId);
   }
 
   /** `connected`, `reconnecting` (a drop is being resumed) or `disconnected` (ended for good). */
   get state(): ConnectionState {
-    return this.phase;
+    return this.session.phase;
   }
 
   /** True while joined and connected (false while reconnecting and once disconnected). */
   get connected(): boolean {
-    return this.phase === 'connected';
+    return this.session.phase === 'connected';
   }
 
   /** Bytes of WebSocket messages received by this handle so far (payloads, before decoding; every connection). */
   get bytesReceived(): number {
-    return this.bytesOfEarlierLinks + (this.link?.bytesReceived ?? 0);
+    return this.session.bytesReceived;
   }
 
   /** Tick of the last STATE frame applied. */
   get tick(): number {
-    return this.mirror.lastTick;
+    return this.world.mirror.lastTick;
   }
 
   /** Adds a listener; returns a function that removes it. */
@@ -257,13 +193,13 @@ export class Playground<K extends KindMap = KindMap> {
     id: number,
     change: EntityChange<[Kind] extends [never] ? Props : K[Kind]>,
   ): boolean {
-    if (this.phase !== 'connected') return false;
-    return this.control.setEntity(id, change as EntityChange);
+    if (this.session.phase !== 'connected') return false;
+    return this.world.setEntity(id, change as EntityChange);
   }
 
   /** True when this client may change entity `id` with {@link setEntity} (it owns it, or it is its avatar). */
   isOwner(id: number): boolean {
-    return this.control.owns(id);
+    return this.world.owns(id);
   }
 
   /**
@@ -273,12 +209,12 @@ export class Playground<K extends KindMap = KindMap> {
    * `{ ok: false, error }` (e.g. `PROTOCOL_SPAWN_LIMIT`, `PROTOCOL_FORBIDDEN_BY_RULE`).
    */
   spawn<Kind extends KindName<K>>(input: SpawnInput<Kind, K[Kind]>): Promise<RequestOutcome> {
-    return this.control.spawn(input as SpawnInput);
+    return this.requests.spawn(input as SpawnInput);
   }
 
   /** Despawns an entity (one this client spawned, where the playground type allows it). */
   despawn(id: number): Promise<RequestOutcome> {
-    return this.control.despawn(id);
+    return this.requests.despawn(id);
   }
 
   /**
@@ -288,17 +224,17 @@ export class Playground<K extends KindMap = KindMap> {
    * `PROTOCOL_AUTHORITY_HELD` when someone else holds it.
    */
   requestAuthority(id: number): Promise<RequestOutcome> {
-    return this.control.authority(AuthorityAction.REQUEST, id);
+    return this.requests.authority(AuthorityAction.REQUEST, id);
   }
 
   /** Gives the authority over entity `id` back to the server. */
   releaseAuthority(id: number): Promise<RequestOutcome> {
-    return this.control.authority(AuthorityAction.RELEASE, id);
+    return this.requests.authority(AuthorityAction.RELEASE, id);
   }
 
   /** Hands the authority over entity `id` to another client (`clientId` = its `owner` value). */
   transferAuthority(id: number, clientId: number): Promise<RequestOutcome> {
-    return this.control.authority(AuthorityAction.TRANSFER, id, clientId);
+    return this.requests.authority(AuthorityAction.TRANSFER, id, clientId);
   }
 
   /**
@@ -308,13 +244,13 @@ export class Playground<K extends KindMap = KindMap> {
    * (COMMON_BAD_REQUEST / COMMON_PAYLOAD_TOO_LARGE). Returns false when not connected.
    */
   send(type: string, payload: JsonValue = null): boolean {
-    if (this.phase !== 'connected') return false;
-    return this.control.sendMessage(type, payload);
+    if (this.session.phase !== 'connected') return false;
+    return this.requests.sendMessage(type, payload);
   }
 
   /** The entities of one kind, with their props typed by `K`. */
   *entitiesOf<Kind extends KindName<K>>(kind: Kind): IterableIterator<TypedEntity<K[Kind]>> {
-    for (const entity of this.mirror.entities.values()) {
+    for (const entity of this.world.mirror.entities.values()) {
       if (entity.kind === kind) yield entity as TypedEntity<K[Kind]>;
     }
   }
@@ -331,20 +267,7 @@ export class Playground<K extends KindMap = KindMap> {
    * their predicted local state. Call once per frame.
    */
   sample(renderTimeMs: number = this.now()): EntitySample[] {
-    const out: EntitySample[] = [];
-    for (const entity of this.mirror.entities.values()) {
-      const t = this.sampleTransform(entity.id, renderTimeMs) as Transform;
-      out.push({
-        id: entity.id,
-        kind: entity.kind,
-        owner: entity.owner,
-        props: entity.props,
-        position: t.position,
-        rotation: t.rotation,
-        predicted: this.mirror.isPredicted(entity.id),
-      });
-    }
-    return out;
+    return this.world.sample(renderTimeMs);
   }
 
   /**
@@ -354,13 +277,7 @@ export class Playground<K extends KindMap = KindMap> {
    * avatar is returned as predicted. Undefined for unknown ids.
    */
   sampleTransform(id: number, renderTimeMs: number = this.now()): Transform | undefined {
-    const entity = this.mirror.entities.get(id);
-    if (!entity) return undefined;
-    if (!this.mirror.isPredicted(id)) {
-      const sampled = this.interpolator.sample(id, renderTimeMs);
-      if (sampled) return sampled;
-    }
-    return { position: { ...entity.position }, rotation: { ...entity.rotation } };
+    return this.world.sampleTransform(id, renderTimeMs);
   }
 
   /**
@@ -368,215 +285,31 @@ export class Playground<K extends KindMap = KindMap> {
    * the connection, then closes it locally if needed. While reconnecting, stops resuming at once.
    * Resolves once disconnected; never rejects. Nothing is resumed after `leave()`.
    */
-  async leave(): Promise<void> {
-    if (this.phase === 'disconnected') return;
-    this.leaving = true;
-    const link = this.link;
-    if (!link) {
-      this.finish({ code: CloseCodes.NORMAL, reason: 'leave' });
-      return;
-    }
-    link.send(encodeLeave());
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, this.options.leaveTimeoutMs ?? 2000);
-    });
-    await Promise.race([this.closedPromise, timeout]);
-    clearTimeout(timer);
-    if (this.state !== 'disconnected') link.close(CloseCodes.NORMAL, 'leave');
+  leave(): Promise<void> {
+    return this.session.leave();
   }
 
-  /** Takes over a joined connection: the first one, or the one a resume found. */
-  private adopt(link: Link, initial = false): void {
-    const { welcome, keyframe } = link;
-    this.link = link;
-    this.phase = 'connected';
-    this.ids = {
-      clientId: welcome.clientId,
-      selfId: welcome.selfId,
-      serverId: welcome.serverId,
-      tickRateHz: welcome.tickRateHz,
-    };
-    if (welcome.resumeToken !== undefined) this.resumeToken = welcome.resumeToken;
-    // The new server's ticks are unrelated to the old one's: start a new timeline.
-    this.clock = new TickClock(welcome.tickRateHz);
-    this.interpolator.clear();
-    this.control.rebind(welcome.clientId, welcome.selfId, this.clock.intervalMs);
-    this.frameTimeMs = this.clock.timeOf(keyframe.tick, this.now());
-    this.mirror.resync(keyframe);
-    this.control.afterState();
-    this.heartbeat.start();
-    const attach = (): void =>
-      link.attach({
-        frame: (frame) => this.onFrame(link, frame),
-        closed: (code, reason, error) => this.onClosed(link, code, reason, error),
-      });
-    // Frames that came with the welcome (an offline inbox's EVENTs, a MESSAGE) are handed over one
-    // macrotask later on a first join, once `await client.join()` has returned and its caller added
-    // listeners (later frames wait behind them); on a resume the listeners are there already.
-    if (initial && link.holdsFrames) setTimeout(attach, 0);
-    else attach();
-  }
-
-  private onFrame(link: Link, frame: ServerFrame): void {
-    if (link !== this.link) return;
-    this.heartbeat.received();
-    dispatchFrame(this.handlers, frame);
-  }
-
-  /** One handler per server opcode (the frame table of docs/protocol.md §4). */
-  private readonly handlers: ServerFrameHandlers = {
-    [ServerOp.STATE]: (frame) => this.applyState(frame),
-    [ServerOp.PONG]: (frame) => {
-      this.rttMs = Math.max(0, this.now() - frame.clientTimeMs);
-      this.control.onPong();
-    },
-    [ServerOp.RESULT]: (frame) => this.control.onResult(frame),
+  /**
+   * One handler per frame the session passes on (the frame table of docs/protocol.md §4; WELCOME,
+   * REDIRECT and fatal ERRORs are the session's own).
+   */
+  private readonly handlers: FrameHandlers<SessionFrame['op'], SessionFrame> = {
+    [ServerOp.STATE]: (frame) => this.world.state(frame),
+    [ServerOp.PONG]: () => this.world.pong(),
+    [ServerOp.MOVE_ACK]: (frame) => this.world.moveAck(frame.lastAppliedSeq, frame.refused),
+    [ServerOp.RESULT]: (frame) => this.requests.result(frame),
     [ServerOp.MESSAGE]: (frame) =>
       this.emitter.emit('message', { from: frame.from, type: frame.type, payload: frame.payload }),
-    [ServerOp.ERROR]: (frame) => this.handleError(PlexusError.fromFrame(frame)),
-    [ServerOp.REDIRECT]: (frame) => this.onRedirect(frame.redirect),
+    // A non-fatal ERROR: a change may have been refused (the world verifies its predictions).
+    [ServerOp.ERROR]: (frame) => {
+      this.world.refusal();
+      this.emitter.emit('error', PlexusError.fromFrame(frame));
+    },
     // A malformed envelope is dropped rather than failing the whole connection for it.
     [ServerOp.EVENT]: (frame) => {
       if (isEventEnvelope(frame.event)) this.emitter.emit('event', frame.event);
     },
-    [ServerOp.WELCOME]: () => {
-      throw PlexusError.of('PROTOCOL_UNEXPECTED_FRAME', 'Second WELCOME from server');
-    },
   };
-
-  /** The current connection ended: resume it when the reason allows, else end the handle. */
-  private onClosed(link: Link, code: number, reason: string, error?: PlexusError): void {
-    if (link !== this.link) return;
-    this.detach(link);
-    const cause = this.fatalError ?? error;
-    this.fatalError = undefined;
-    const closed = PlexusError.of(
-      'CLIENT_CONNECTION_CLOSED',
-      `Connection closed (${code}${reason ? `: ${reason}` : ''})`,
-      cause ? { cause } : {},
-    );
-    if (!this.leaving && this.policy && this.resolve && isResumableClose(code)) {
-      this.control.close(closed);
-      this.startResume(
-        {
-          reason: code === LIVENESS_CLOSE_CODE ? 'liveness' : 'closed',
-          closeCode: code,
-          error: cause ?? closed,
-        },
-        { code, reason },
-      );
-      return;
-    }
-    this.control.close(cause ?? closed);
-    this.finish(cause ? { code, reason, error: cause } : { code, reason });
-  }
-
-  /**
-   * REDIRECT (drain): the playground moved; connect straight to the new endpoint with the ticket
-   * the old server got for us. An unusable redirect is ignored: the server then closes with 4014
-   * and the client resumes through the balancer.
-   */
-  private onRedirect(redirect: RedirectPayload): void {
-    const link = this.link;
-    if (!link || !this.policy || this.leaving || !isRedirect(redirect, this.playgroundId)) return;
-    this.detach(link);
-    this.control.close(PlexusError.of('CLIENT_CONNECTION_CLOSED', 'The playground moved to another server'));
-    link.close(CloseCodes.NORMAL, 'redirect');
-    this.startResume(
-      { reason: 'redirect', redirect: { endpoint: redirect.endpoint, ticket: redirect.ticket } },
-      { code: CloseCodes.PLAYGROUND_MOVED, reason: 'redirect' },
-    );
-  }
-
-  private detach(link: Link): void {
-    this.link = undefined;
-    this.bytesOfEarlierLinks += link.bytesReceived;
-    this.heartbeat.stop();
-  }
-
-  private startResume(trigger: ResumeTrigger, drop: { code: number; reason: string }): void {
-    this.phase = 'reconnecting';
-    const abort = new AbortController();
-    this.reconnectAbort = abort;
-    // A dead link was dead since its last frame, not since the timeout noticed it.
-    const startedAt = trigger.reason === 'liveness' ? this.heartbeat.lastFrameAt : this.now();
-    const previousSelfId = this.selfId;
-    const previousClientId = this.clientId;
-    const ended = (error: PlexusError): void => this.finish({ ...drop, error });
-    void resumeLink(
-      trigger,
-      {
-        policy: this.policy as ReconnectPolicy,
-        now: this.now,
-        WebSocket: this.options.WebSocket,
-        resolve: this.resolve,
-        resumeToken: () => this.resumeToken,
-        onAttempt: (info) => this.emitter.emit('reconnecting', info),
-      },
-      abort.signal,
-    )
-      .then((outcome) => {
-        if (abort.signal.aborted || this.phase !== 'reconnecting') {
-          // Left meanwhile: do not keep a restored avatar waiting for a resume.
-          if (outcome.ok) {
-            outcome.link.send(encodeLeave());
-            outcome.link.close(CloseCodes.NORMAL, 'leave');
-          }
-          return;
-        }
-        if (!outcome.ok) {
-          if ('error' in outcome) ended(outcome.error);
-          return;
-        }
-        this.adopt(outcome.link);
-        const welcome = outcome.link.welcome;
-        this.emitter.emit('reconnected', {
-          downtimeMs: Math.max(0, this.now() - startedAt),
-          resumed: welcome.resumed === true,
-          serverId: welcome.serverId,
-          attempts: outcome.attempts,
-          reason: trigger.reason,
-          selfChanged: welcome.selfId !== previousSelfId,
-          previousSelfId,
-          previousClientId,
-        });
-      })
-      .catch((err: unknown) => ended(toPlexusError(err, 'CLIENT_RECONNECT_FAILED', 'Resuming failed')));
-  }
-
-  /** Ends the handle for good (once): `disconnected`. */
-  private finish(info: DisconnectInfo): void {
-    if (this.phase === 'disconnected') return;
-    this.phase = 'disconnected';
-    this.heartbeat.stop();
-    this.reconnectAbort?.abort();
-    this.interpolator.clear();
-    this.resolveClosed();
-    this.emitter.emit('disconnected', info);
-  }
-
-  private applyState(frame: StateFrame): void {
-    this.frameTimeMs = this.clock.timeOf(frame.tick, this.now());
-    this.mirror.apply(frame);
-    this.control.afterState();
-  }
-
-  private record(entity: Entity): void {
-    this.interpolator.record(entity.id, this.frameTimeMs, entity, this.clock.intervalMs * 1.5);
-  }
-
-  private handleError(error: PlexusError): void {
-    const name = errorNameOf(error.code);
-    if (name && closeCodeFor[name] !== undefined) {
-      // Fatal: the server closes right after; report this error with the close.
-      this.fatalError = error;
-      return;
-    }
-    // A change may have been refused: verify the predicted entities against the server.
-    this.control.onRefusal();
-    this.emitter.emit('error', error);
-  }
 }
 
 /**
@@ -598,16 +331,6 @@ export async function connectPlayground<K extends KindMap = KindMap>(
     timeoutMs: options.joinTimeoutMs ?? 10_000,
   });
   return new Playground<K>(link, options, resolve);
-}
-
-function isRedirect(redirect: RedirectPayload, playgroundId: string): boolean {
-  return (
-    typeof redirect.endpoint === 'string' &&
-    /^wss?:\/\//.test(redirect.endpoint) &&
-    typeof redirect.ticket === 'string' &&
-    redirect.ticket.length > 0 &&
-    redirect.playgroundId === playgroundId
-  );
 }
 
 function isEventEnvelope(event: PlexusEventEnvelope): boolean {

@@ -22,6 +22,8 @@ export const ServerOp = {
   REDIRECT: 0x87,
   /** A published event for this client (JSON PlexusEventEnvelope). */
   EVENT: 0x88,
+  /** The moves of a v3 session applied up to a sequence number, and those refused (§5.10). */
+  MOVE_ACK: 0x89,
 } as const;
 
 export type ClientOpcode = (typeof ClientOp)[keyof typeof ClientOp];

@@ -1,5 +1,14 @@
 /** Version of the client ↔ dedicated-server wire protocol; sent first in HELLO. */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
+
+/**
+ * The versions a dedicated server accepts in HELLO (docs/protocol.md §8). A version-2 session runs
+ * as before; from 3 on, moves carry a sequence number and the server acknowledges them (MOVE_ACK).
+ */
+export const SUPPORTED_PROTOCOL_VERSIONS: readonly number[] = [2, 3];
+
+/** The first version whose moves carry a `seq` that MOVE_ACK acknowledges. */
+export const MOVE_ACK_VERSION = 3;
 
 /** Version of the dedicated-server ↔ balancer control channel; sent in the register message. */
 export const CONTROL_PROTOCOL_VERSION = 1;

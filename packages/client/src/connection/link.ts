@@ -47,6 +47,11 @@ const MAX_HELD_FRAMES = 256;
 export class Link {
   readonly endpoint: string;
   readonly welcome: Welcome;
+  /**
+   * The version of this session: what WELCOME says after its body, 2 when it says nothing (a
+   * server of version 2). From 3 on moves carry sequence numbers (docs/protocol.md §8).
+   */
+  readonly protocolVersion: number;
   /** The first STATE frame: a keyframe of everything the client sees. */
   readonly keyframe: StateFrame;
   private readonly socket: FrameSocket;
@@ -54,10 +59,17 @@ export class Link {
   private held: ServerFrame[];
   private heldClose: { code: number; reason: string; error?: PlexusError | undefined } | undefined;
 
-  private constructor(endpoint: string, socket: FrameSocket, welcome: Welcome, keyframe: StateFrame) {
+  private constructor(
+    endpoint: string,
+    socket: FrameSocket,
+    welcome: Welcome,
+    protocolVersion: number,
+    keyframe: StateFrame,
+  ) {
     this.endpoint = endpoint;
     this.socket = socket;
     this.welcome = welcome;
+    this.protocolVersion = protocolVersion;
     this.keyframe = keyframe;
     this.held = [];
     this.heldClose = undefined;
@@ -74,6 +86,7 @@ export class Link {
     return new Promise<Link>((resolve, reject) => {
       let link: Link | undefined;
       let welcome: Welcome | undefined;
+      let version = 2;
       let early: ServerFrame[] = [];
       let pending = true;
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -124,6 +137,7 @@ export class Link {
                   );
                 }
                 welcome = checkWelcome(frame.welcome);
+                version = frame.protocolVersion ?? 2;
                 return;
               }
               if (frame.op === ServerOp.STATE) {
@@ -134,7 +148,7 @@ export class Link {
                   );
                 }
                 const { op: _op, ...state } = frame;
-                link = new Link(target.endpoint, socket as FrameSocket, welcome, state);
+                link = new Link(target.endpoint, socket as FrameSocket, welcome, version, state);
                 link.held = early;
                 early = [];
                 settle();

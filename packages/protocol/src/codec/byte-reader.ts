@@ -29,6 +29,13 @@ export class ByteReader {
     return this.buf[this.pos++] as number;
   }
 
+  u16(): number {
+    this.need(2);
+    const v = this.view.getUint16(this.pos, true);
+    this.pos += 2;
+    return v;
+  }
+
   varuint(): number {
     let result = 0;
     let scale = 1;

@@ -39,6 +39,13 @@ export class ByteWriter {
     return this;
   }
 
+  u16(value: number): this {
+    this.ensure(2);
+    this.view.setUint16(this.pos, value, true);
+    this.pos += 2;
+    return this;
+  }
+
   /** Unsigned LEB128, for integers 0 ≤ value < 2^32. */
   varuint(value: number): this {
     if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {

@@ -21,6 +21,8 @@ export type EntityClientFrame =
       rotation?: Quat;
       /** Top-level keys merged into the entity's props (a key set to null is deleted). */
       props?: Props;
+      /** v3, with a transform: the change's move sequence number (acknowledged by MOVE_ACK). */
+      seq?: number;
     }
   | {
       op: typeof ClientOp.SPAWN;
@@ -64,6 +66,7 @@ export type EntityServerFrame =
 export function encodeSetEntity(
   entityId: number,
   change: { position?: Vec3; rotation?: Quat; props?: Props },
+  seq?: number,
 ): Uint8Array {
   const fields =
     (change.position ? UpdateFields.POSITION : 0) |
@@ -73,6 +76,7 @@ export function encodeSetEntity(
   if (change.position) writeVec3(w, change.position);
   if (change.rotation) writeQuat(w, change.rotation);
   if (change.props) w.string(JSON.stringify(change.props));
+  if (seq !== undefined) w.varuint(seq);
   return w.finish();
 }
 
@@ -142,6 +146,7 @@ export function readSetEntity(r: ByteReader): FrameOf<EntityClientFrame, typeof 
   if (fields & UpdateFields.POSITION) frame.position = readVec3(r);
   if (fields & UpdateFields.ROTATION) frame.rotation = readQuat(r);
   if (fields & UpdateFields.PROPS) frame.props = parseJsonObject(r.string(WireLimits.propsBytes));
+  if (r.remaining > 0) frame.seq = r.varuint();
   return frame;
 }
 

@@ -115,6 +115,11 @@ const serverSamples: { [K in ServerOpcode]: Extract<ServerFrame, { op: K }> } = 
     op: ServerOp.EVENT,
     event: { id: 'e', type: 't', at: 1, target: { all: true }, payload: null, from: { kind: 'operator' } },
   },
+  [ServerOp.MOVE_ACK]: {
+    op: ServerOp.MOVE_ACK,
+    lastAppliedSeq: 41,
+    refused: [{ entityId: 7, seq: 42, code: 5015 }],
+  },
 };
 
 test('every opcode has exactly one table entry, keyed by its own opcode', () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ClientOp, ServerOp } from '../opcodes.ts';
 import { DecodeError } from './byte-reader.ts';
+import { encodeSetEntity } from './entity-frames.ts';
 import {
   decodeClientFrame,
   decodeServerFrame,
@@ -9,6 +10,7 @@ import {
   encodeHello,
   encodeLeave,
   encodeMove,
+  encodeMoveAck,
   encodePing,
   encodePong,
   encodeState,
@@ -109,6 +111,79 @@ test('WELCOME and ERROR round-trip', () => {
     name: 'PROTOCOL_TICKET_INVALID',
     message: 'bad',
   });
+});
+
+// Protocol v3 (docs/protocol.md §3–4, §5.10): optional trailing fields; without them, v2's bytes.
+test('v3 MOVE carries a trailing varuint seq after the transform', () => {
+  const frame = encodeMove(300, { x: 1, y: 0, z: -2 }, { x: 0, y: 0, z: 0, w: 1 }, 17);
+  assert.equal(
+    hex(frame),
+    [
+      '02',
+      'ac02',
+      '0000803f',
+      '00000000',
+      '000000c0',
+      '00000000',
+      '00000000',
+      '00000000',
+      '0000803f',
+      '11',
+    ].join(''),
+  );
+  assert.deepEqual(decodeClientFrame(frame), {
+    op: ClientOp.MOVE,
+    entityId: 300,
+    position: { x: 1, y: 0, z: -2 },
+    rotation: { x: 0, y: 0, z: 0, w: 1 },
+    seq: 17,
+  });
+});
+
+test('v3 SET_ENTITY with a transform carries a trailing varuint seq', () => {
+  const frame = encodeSetEntity(5, { position: { x: 1, y: 0, z: -2 } }, 18);
+  assert.equal(hex(frame), '05' + '05' + '01' + '0000803f' + '00000000' + '000000c0' + '12');
+  assert.deepEqual(decodeClientFrame(frame), {
+    op: ClientOp.SET_ENTITY,
+    entityId: 5,
+    position: { x: 1, y: 0, z: -2 },
+    seq: 18,
+  });
+  assert.equal(hex(encodeSetEntity(5, { position: { x: 1, y: 0, z: -2 } })), hex(frame).slice(0, -2));
+});
+
+test('MOVE_ACK encodes the last applied seq, then each refused entity, seq and u16 code', () => {
+  const frame = encodeMoveAck(17, [{ entityId: 5, seq: 18, code: 5015 }]);
+  assert.equal(hex(frame), '89' + '11' + '01' + '05' + '12' + '9713');
+  assert.deepEqual(decodeServerFrame(frame), {
+    op: ServerOp.MOVE_ACK,
+    lastAppliedSeq: 17,
+    refused: [{ entityId: 5, seq: 18, code: 5015 }],
+  });
+  assert.deepEqual(decodeServerFrame(bytes('89 ac02 00')), {
+    op: ServerOp.MOVE_ACK,
+    lastAppliedSeq: 300,
+    refused: [],
+  });
+  assert.throws(() => decodeServerFrame(bytes('89 11 01 05 12 97')), DecodeError, 'code truncated');
+  assert.throws(() => decodeServerFrame(bytes('89 11 41')), DecodeError, 'more refusals than the limit');
+});
+
+test('WELCOME of a v3 session carries the version after its JSON body; absent means 2', () => {
+  const welcome = {
+    protocolVersion: 3,
+    clientId: 5,
+    selfId: 12,
+    playgroundId: 'lobby',
+    serverId: 'ds-1',
+    tickRateHz: 20,
+    serverTimeMs: 1000,
+  };
+  const frame = encodeWelcome(welcome, 3);
+  assert.equal(hex(frame).slice(-2), '03');
+  assert.deepEqual(decodeServerFrame(frame), { op: ServerOp.WELCOME, welcome, protocolVersion: 3 });
+  assert.equal(hex(encodeWelcome(welcome)), hex(frame).slice(0, -2));
+  assert.equal('protocolVersion' in decodeServerFrame(encodeWelcome(welcome)), false);
 });
 
 test('malformed frames throw DecodeError, never anything else', () => {

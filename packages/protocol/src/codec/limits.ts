@@ -17,6 +17,8 @@ export const WireLimits = {
   redirectBytes: 8 * 1024,
   /** EVENT_MAX_PAYLOAD_BYTES of payload plus the envelope's other fields. */
   eventBytes: 12 * 1024,
+  /** Refused moves one MOVE_ACK names (a count, not bytes). */
+  moveAckRefusals: 64,
 } as const;
 
 export type WireLimitName = keyof typeof WireLimits;

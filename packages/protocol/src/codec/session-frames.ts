@@ -1,7 +1,7 @@
 import type { PlexusEventEnvelope } from '../cluster.ts';
 import { ClientOp, ServerOp } from '../opcodes.ts';
 import type { Quat, Vec3, Welcome } from '../types.ts';
-import type { ByteReader } from './byte-reader.ts';
+import { type ByteReader, DecodeError } from './byte-reader.ts';
 import { ByteWriter } from './byte-writer.ts';
 import { readQuat, readVec3, writeQuat, writeVec3 } from './geometry.ts';
 import { parseJsonObject } from './json.ts';
@@ -25,15 +25,35 @@ export interface RedirectPayload {
 
 export type SessionClientFrame =
   | { op: typeof ClientOp.HELLO; protocolVersion: number; ticket: string }
-  | { op: typeof ClientOp.MOVE; entityId: number; position: Vec3; rotation: Quat }
+  | {
+      op: typeof ClientOp.MOVE;
+      entityId: number;
+      position: Vec3;
+      rotation: Quat;
+      /** v3: the move's sequence number, acknowledged by MOVE_ACK (absent on a v2 session). */
+      seq?: number;
+    }
   | { op: typeof ClientOp.PING; clientTimeMs: number }
   | { op: typeof ClientOp.LEAVE };
 
 /** The member of a frame union with opcode `Op`. */
 export type FrameOf<F extends { op: number }, Op extends F['op']> = Extract<F, { op: Op }>;
 
+/** One move MOVE_ACK names as refused: its entity, its sequence number and the error's code. */
+export interface RefusedMove {
+  entityId: number;
+  seq: number;
+  code: number;
+}
+
 export type SessionServerFrame =
-  | { op: typeof ServerOp.WELCOME; welcome: Welcome }
+  | {
+      op: typeof ServerOp.WELCOME;
+      welcome: Welcome;
+      /** The version of this session, when ≥ 3 (absent: version 2; docs/protocol.md §8). */
+      protocolVersion?: number;
+    }
+  | { op: typeof ServerOp.MOVE_ACK; lastAppliedSeq: number; refused: RefusedMove[] }
   | { op: typeof ServerOp.PONG; clientTimeMs: number; serverTimeMs: number }
   | { op: typeof ServerOp.ERROR; code: number; name: string; message: string }
   | { op: typeof ServerOp.REDIRECT; redirect: RedirectPayload }
@@ -49,10 +69,12 @@ export function encodeHello(protocolVersion: number, ticket: string): Uint8Array
     .finish();
 }
 
-export function encodeMove(entityId: number, position: Vec3, rotation: Quat): Uint8Array {
+/** MOVE; without `seq` these are the bytes of a version-2 session. */
+export function encodeMove(entityId: number, position: Vec3, rotation: Quat, seq?: number): Uint8Array {
   const w = new ByteWriter(40).u8(ClientOp.MOVE).varuint(entityId);
   writeVec3(w, position);
   writeQuat(w, rotation);
+  if (seq !== undefined) w.varuint(seq);
   return w.finish();
 }
 
@@ -69,7 +91,14 @@ export function readHello(r: ByteReader): FrameOf<SessionClientFrame, typeof Cli
 }
 
 export function readMove(r: ByteReader): FrameOf<SessionClientFrame, typeof ClientOp.MOVE> {
-  return { op: ClientOp.MOVE, entityId: r.varuint(), position: readVec3(r), rotation: readQuat(r) };
+  const frame: FrameOf<SessionClientFrame, typeof ClientOp.MOVE> = {
+    op: ClientOp.MOVE,
+    entityId: r.varuint(),
+    position: readVec3(r),
+    rotation: readQuat(r),
+  };
+  if (r.remaining > 0) frame.seq = r.varuint();
+  return frame;
 }
 
 export function readPing(r: ByteReader): FrameOf<SessionClientFrame, typeof ClientOp.PING> {
@@ -78,8 +107,20 @@ export function readPing(r: ByteReader): FrameOf<SessionClientFrame, typeof Clie
 
 // ---------------------------------------------------------------- server → client
 
-export function encodeWelcome(welcome: Welcome): Uint8Array {
-  return new ByteWriter(256).u8(ServerOp.WELCOME).string(JSON.stringify(welcome)).finish();
+/** WELCOME; `protocolVersion` (≥ 3) trails the JSON body, absent for a version-2 session. */
+export function encodeWelcome(welcome: Welcome, protocolVersion?: number): Uint8Array {
+  const w = new ByteWriter(256).u8(ServerOp.WELCOME).string(JSON.stringify(welcome));
+  if (protocolVersion !== undefined) w.varuint(protocolVersion);
+  return w.finish();
+}
+
+export function encodeMoveAck(lastAppliedSeq: number, refused: readonly RefusedMove[]): Uint8Array {
+  const w = new ByteWriter(8 + refused.length * 10)
+    .u8(ServerOp.MOVE_ACK)
+    .varuint(lastAppliedSeq)
+    .varuint(refused.length);
+  for (const m of refused) w.varuint(m.entityId).varuint(m.seq).u16(m.code);
+  return w.finish();
 }
 
 export function encodePong(clientTimeMs: number, serverTimeMs: number): Uint8Array {
@@ -104,10 +145,22 @@ export function encodeEvent(event: PlexusEventEnvelope): Uint8Array {
 }
 
 export function readWelcome(r: ByteReader): FrameOf<SessionServerFrame, typeof ServerOp.WELCOME> {
-  return {
+  const frame: FrameOf<SessionServerFrame, typeof ServerOp.WELCOME> = {
     op: ServerOp.WELCOME,
     welcome: parseJsonObject(r.string(WireLimits.welcomeBytes)) as unknown as Welcome,
   };
+  if (r.remaining > 0) frame.protocolVersion = r.varuint();
+  return frame;
+}
+
+export function readMoveAck(r: ByteReader): FrameOf<SessionServerFrame, typeof ServerOp.MOVE_ACK> {
+  const lastAppliedSeq = r.varuint();
+  const count = r.varuint();
+  if (count > WireLimits.moveAckRefusals)
+    throw new DecodeError(`MOVE_ACK: more than ${WireLimits.moveAckRefusals} refusals`);
+  const refused: RefusedMove[] = [];
+  for (let i = 0; i < count; i++) refused.push({ entityId: r.varuint(), seq: r.varuint(), code: r.u16() });
+  return { op: ServerOp.MOVE_ACK, lastAppliedSeq, refused };
 }
 
 export function readPong(r: ByteReader): FrameOf<SessionServerFrame, typeof ServerOp.PONG> {

@@ -5,12 +5,16 @@ import {
   ErrorCodes,
   type ErrorName,
   encodeError,
+  encodeMoveAck,
   encodeRedirect,
   encodeResult,
   type FrameHandlers,
+  MOVE_ACK_VERSION,
   type Quat,
   type RedirectPayload,
+  type RefusedMove,
   type Vec3,
+  WireLimits,
 } from '@plexus/protocol';
 import type { VerifiedTicket } from '../control/ticket-verifier.ts';
 import type { MemberLink, PlaygroundFrame } from '../transport/link.ts';
@@ -41,6 +45,8 @@ export interface Presence {
 export interface QueuedMove {
   position: Vec3;
   rotation: Quat;
+  /** Its sequence number on a v3 session (docs/protocol.md §5.10). */
+  seq?: number | undefined;
 }
 
 /** What a member needs of the room that owns it. */
@@ -100,6 +106,13 @@ export class Member {
   private held: Uint8Array[] = [];
   /** EVENT frames for the member before WELCOME went out (its offline inbox among them). */
   private heldEvents: Uint8Array[] = [];
+  /** A v3 session: its moves carry sequence numbers and get a MOVE_ACK (docs/protocol.md §5.10). */
+  private readonly acks: boolean;
+  /** Highest sequence number of its moves applied, and the highest one a MOVE_ACK carried. */
+  private appliedSeq = 0;
+  private ackedSeq = 0;
+  /** Moves refused since the last MOVE_ACK (the newest, bounded by the frame's limit). */
+  private refusedMoves: RefusedMove[] = [];
 
   constructor(link: MemberLink, init: MemberInit, room: MemberRoom) {
     this.link = link;
@@ -110,6 +123,7 @@ export class Member {
     this.ticket = init.ticket;
     this.room = room;
     this.log = link.log.child({ playgroundId: room.playgroundId });
+    this.acks = (link.protocolVersion ?? 2) >= MOVE_ACK_VERSION;
   }
 
   get avatarId(): number {
@@ -128,8 +142,8 @@ export class Member {
   private readonly handlers: FrameHandlers<PlaygroundOpcode, PlaygroundFrame> = {
     [ClientOp.MOVE]: (f) => {
       const verdict = this.room.logic.checkMove(this.clientId, f.entityId, f.position, f.rotation);
-      if (!verdict.ok) this.notify(verdict.error, verdict.message);
-      else this.queueMove(f.entityId, verdict.position, verdict.rotation);
+      if (!verdict.ok) this.refuseMove(f.entityId, f.seq, verdict.error, verdict.message);
+      else this.queueMove(f.entityId, verdict.position, verdict.rotation, f.seq);
     },
     [ClientOp.SET_ENTITY]: (f) => {
       const change = {
@@ -143,8 +157,8 @@ export class Member {
         change,
         this.moves.get(f.entityId),
       );
-      if (!verdict.ok) this.notify(verdict.error, verdict.message);
-      else if (verdict.position) this.queueMove(f.entityId, verdict.position, verdict.rotation);
+      if (!verdict.ok) this.refuseMove(f.entityId, f.seq, verdict.error, verdict.message);
+      else if (verdict.position) this.queueMove(f.entityId, verdict.position, verdict.rotation, f.seq);
     },
     [ClientOp.SPAWN]: (f) => this.sendResult(f.requestId, this.room.logic.spawnRequest(this.clientId, f)),
     [ClientOp.DESPAWN]: (f) =>
@@ -176,9 +190,42 @@ export class Member {
     }
   }
 
-  private queueMove(entityId: number, position: Vec3, rotation: Quat): void {
-    if (!this.moves.has(entityId) && this.moves.size >= MAX_QUEUED_MOVES) return;
-    this.moves.set(entityId, { position, rotation });
+  private queueMove(entityId: number, position: Vec3, rotation: Quat, seq: number | undefined): void {
+    if (!this.moves.has(entityId) && this.moves.size >= MAX_QUEUED_MOVES) {
+      if (seq !== undefined) this.moveRefused(entityId, seq, 'PROTOCOL_RATE_LIMITED');
+      return;
+    }
+    this.moves.set(entityId, { position, rotation, seq });
+  }
+
+  /** A refused move or transform change: its ERROR frame, and on a v3 session its MOVE_ACK entry. */
+  private refuseMove(entityId: number, seq: number | undefined, name: ErrorName, message?: string): void {
+    this.notify(name, message);
+    if (seq !== undefined) this.moveRefused(entityId, seq, name);
+  }
+
+  /** The tick applied a queued move. */
+  moveApplied(seq: number | undefined): void {
+    if (seq !== undefined && seq > this.appliedSeq) this.appliedSeq = seq;
+  }
+
+  /** A move with `seq` did not land (refused, or its entity changed hands before the tick). */
+  moveRefused(entityId: number, seq: number, name: ErrorName): void {
+    if (!this.acks) return;
+    if (this.refusedMoves.length >= WireLimits.moveAckRefusals) this.refusedMoves.shift();
+    this.refusedMoves.push({ entityId, seq, code: ErrorCodes[name].code });
+  }
+
+  /**
+   * After the tick's frame: a v3 member gets one MOVE_ACK when a move was applied or refused since
+   * the last one. One over the buffered-bytes bound gets nothing now and the whole answer later.
+   */
+  sendMoveAck(): void {
+    if (!this.acks || !this.welcomed || this.stuckSince !== null) return;
+    if (this.appliedSeq === this.ackedSeq && this.refusedMoves.length === 0) return;
+    this.link.send(encodeMoveAck(this.appliedSeq, this.refusedMoves));
+    this.ackedSeq = this.appliedSeq;
+    this.refusedMoves = [];
   }
 
   /** The one RESULT frame of a request: code 0 and the entity id, or the error's code and message. */

@@ -30,6 +30,8 @@ export function tickRoom(
   if (room.state === 'live') room.logic.tick(tick, dtMs);
   room.replicator.update(tick);
   const sent = sendTick(playground.id, room.members.values(), room.replicator, now, options);
+  // After the STATE that shows them, so a v3 client drops predictions the state already covers.
+  for (const member of room.members.values()) member.sendMoveAck();
   if (sent.skips > 0) options.metrics.backpressureSkips.inc(sent.skips);
   options.stats?.add(sent.bytes, sent.skips);
 }
@@ -43,7 +45,12 @@ export function takeMoves(room: Room, member: Member): void {
     const { playground } = room;
     for (const [entityId, move] of member.moves) {
       const e = playground.get(entityId);
-      if (e && e.owner === member.clientId) playground.setTransform(entityId, move.position, move.rotation);
+      if (e && e.owner === member.clientId) {
+        playground.setTransform(entityId, move.position, move.rotation);
+        member.moveApplied(move.seq);
+      } else if (move.seq !== undefined) {
+        member.moveRefused(entityId, move.seq, 'PROTOCOL_NOT_OWNER');
+      }
     }
   }
   member.moves.clear();

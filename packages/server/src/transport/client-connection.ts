@@ -13,7 +13,9 @@ import {
   encodeError,
   encodePong,
   encodeWelcome,
+  MOVE_ACK_VERSION,
   PROTOCOL_VERSION,
+  SUPPORTED_PROTOCOL_VERSIONS,
   type Welcome,
 } from '@plexus/protocol';
 import WebSocket from 'ws';
@@ -101,6 +103,8 @@ export class ClientConnection implements MemberLink {
   private leaveKind: LeaveKind | null = null;
   /** The verified ticket, from the HELLO on. */
   private ticket: VerifiedTicket | null = null;
+  /** The version of this session: the one the HELLO announced, once accepted. */
+  protocolVersion = PROTOCOL_VERSION;
 
   constructor(ws: WebSocket, clientId: number, address: string, ctx: ConnectionContext, log: Logger) {
     this.ws = ws;
@@ -187,12 +191,13 @@ export class ClientConnection implements MemberLink {
     protocolVersion: number,
     ticket: string,
   ): Promise<{ name: ErrorName; message?: string } | null> {
-    if (protocolVersion !== PROTOCOL_VERSION) {
+    if (!SUPPORTED_PROTOCOL_VERSIONS.includes(protocolVersion)) {
       return {
         name: 'PROTOCOL_UNSUPPORTED_VERSION',
-        message: `This server speaks protocol version ${PROTOCOL_VERSION}, not ${protocolVersion}`,
+        message: `This server speaks protocol versions ${SUPPORTED_PROTOCOL_VERSIONS.join(' and ')}, not ${protocolVersion}`,
       };
     }
+    this.protocolVersion = protocolVersion;
     const gate = this.ctx.joinGate();
     if (gate) return { name: gate };
     const verdict = await this.ctx.verifier.verify(ticket);
@@ -231,7 +236,7 @@ export class ClientConnection implements MemberLink {
   sendWelcome(info: WelcomeInfo, keyframe: Uint8Array): void {
     const { config } = this.ctx;
     const welcome: Welcome = {
-      protocolVersion: PROTOCOL_VERSION,
+      protocolVersion: this.protocolVersion,
       clientId: this.clientId,
       selfId: info.selfId,
       playgroundId: info.playgroundId,
@@ -241,7 +246,9 @@ export class ClientConnection implements MemberLink {
       resumed: info.resumed,
     };
     if (info.resumeToken !== undefined) welcome.resumeToken = info.resumeToken;
-    this.send(encodeWelcome(welcome));
+    // A v2 client gets the WELCOME of today; from v3 on the version also trails the body (§8).
+    const trailing = this.protocolVersion >= MOVE_ACK_VERSION ? this.protocolVersion : undefined;
+    this.send(encodeWelcome(welcome, trailing));
     this.send(keyframe);
   }
 

@@ -44,6 +44,11 @@ export interface MemberLink {
   readonly clientId: number;
   readonly log: Logger;
   readonly isClosed: boolean;
+  /**
+   * The protocol version the client's HELLO announced (docs/protocol.md §8); absent means 2. From 3
+   * on its moves carry sequence numbers and its member acknowledges them with MOVE_ACK.
+   */
+  readonly protocolVersion?: number;
   /** Bytes handed to the socket and not yet sent (backpressure). */
   readonly bufferedAmount: number;
   send(bytes: Uint8Array): void;

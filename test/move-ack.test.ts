@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { PlexusClient } from '@plexus/client';
+import {
+  ErrorCodes,
+  encodeHello,
+  encodeMove,
+  type FrameOf,
+  PROTOCOL_VERSION,
+  type ServerFrame,
+  ServerOp,
+} from '@plexus/protocol';
+import { type Stack, startStack } from '@plexus/testkit';
+import { post } from './helpers.ts';
+import { type RawSocket, rawConnect, withTimeout } from './raw-socket.ts';
+
+// Protocol v3's move acknowledgements (docs/protocol.md §5.10) on the wire, against real processes:
+// a v3 client learns its version from WELCOME, gets MOVE_ACK for its applied moves and the refused
+// one named; a v2 client on the same server gets neither.
+describe('move acknowledgements (protocol v3)', () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack({ servers: 1 });
+  });
+  after(async () => {
+    await stack?.stop();
+  });
+
+  async function grant(name: string, playgroundId: string): Promise<{ endpoint: string; ticket: string }> {
+    const client = new PlexusClient({ balancerUrl: stack.balancerUrl });
+    await client.loginAsGuest({ firstName: name });
+    const res = await post(`${stack.balancerUrl}/lb/api/v0/getEndpointPlaygroundId`, {
+      sessionId: client.sessionId,
+      playgroundId,
+    });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    return res.body.data;
+  }
+
+  /** Resolves with the first frame (from index `from` on) that `match` accepts. */
+  function nextFrame<Op extends ServerFrame['op']>(
+    sock: RawSocket,
+    op: Op,
+    from: number,
+    what: string,
+  ): Promise<FrameOf<ServerFrame, Op>> {
+    const find = () =>
+      sock.frames.slice(from).find((f) => f.op === op) as FrameOf<ServerFrame, Op> | undefined;
+    return withTimeout(
+      new Promise((resolve) => {
+        const found = find();
+        if (found) return resolve(found);
+        const onMessage = (): void => {
+          const f = find();
+          if (!f) return;
+          sock.ws.removeEventListener('message', onMessage);
+          resolve(f);
+        };
+        sock.ws.addEventListener('message', onMessage);
+      }),
+      5000,
+      what,
+    );
+  }
+
+  async function join(version: number, name: string) {
+    const g = await grant(name, 'move-acks');
+    const sock = rawConnect(g.endpoint);
+    await sock.opened;
+    sock.send(encodeHello(version, g.ticket));
+    const welcome = await nextFrame(sock, ServerOp.WELCOME, 0, 'WELCOME');
+    const keyframe = await nextFrame(sock, ServerOp.STATE, 0, 'the keyframe');
+    const self = keyframe.spawns.find((e) => e.id === welcome.welcome.selfId);
+    assert.ok(self, 'the own avatar is in the keyframe');
+    return { sock, welcome, self };
+  }
+
+  test('a v3 client gets MOVE_ACK for applied moves and the refused move named; a v2 client gets none', async () => {
+    assert.equal(PROTOCOL_VERSION, 3);
+    const v3 = await join(3, 'Vera');
+    assert.equal(v3.welcome.protocolVersion, 3, 'WELCOME names the version after its body');
+    assert.equal(v3.welcome.welcome.protocolVersion, 3);
+    const id = v3.welcome.welcome.selfId;
+    const { x, y, z } = v3.self.position;
+    const rotation = v3.self.rotation;
+
+    let from = v3.sock.frames.length;
+    v3.sock.send(encodeMove(id, { x: x + 0.1, y, z }, rotation, 1));
+    v3.sock.send(encodeMove(id, { x: x + 0.2, y, z }, rotation, 2));
+    let ack = await nextFrame(v3.sock, ServerOp.MOVE_ACK, from, 'the ack of moves 1–2');
+    if (ack.lastAppliedSeq === 1)
+      ack = await nextFrame(v3.sock, ServerOp.MOVE_ACK, v3.sock.frames.indexOf(ack) + 1, 'move 2');
+    assert.deepEqual(ack, { op: ServerOp.MOVE_ACK, lastAppliedSeq: 2, refused: [] });
+
+    // Far beyond the speed limit: refused, named by entity and seq; the last applied stays 2.
+    from = v3.sock.frames.length;
+    v3.sock.send(encodeMove(id, { x: x + 900, y, z }, rotation, 3));
+    ack = await nextFrame(v3.sock, ServerOp.MOVE_ACK, from, 'the ack of the refused move');
+    assert.deepEqual(ack, {
+      op: ServerOp.MOVE_ACK,
+      lastAppliedSeq: 2,
+      refused: [{ entityId: id, seq: 3, code: ErrorCodes.PROTOCOL_INVALID_TRANSFORM.code }],
+    });
+    const error = v3.sock.frames.slice(from).find((f) => f.op === ServerOp.ERROR);
+    assert.equal(
+      error?.op === ServerOp.ERROR && error.name,
+      'PROTOCOL_INVALID_TRANSFORM',
+      'the ERROR frame as in v2',
+    );
+
+    // A v2 client: today's WELCOME (no trailing version), moves without seq, no MOVE_ACK ever.
+    const v2 = await join(2, 'Otto');
+    assert.equal('protocolVersion' in v2.welcome, false);
+    assert.equal(v2.welcome.welcome.protocolVersion, 2);
+    const other = v2.welcome.welcome.selfId;
+    from = v2.sock.frames.length;
+    v2.sock.send(encodeMove(other, { ...v2.self.position, x: v2.self.position.x + 0.1 }, v2.self.rotation));
+    // The move shows in v3's STATE; by then v2's tick frames (same tick) are in too.
+    await withTimeout(
+      new Promise<void>((resolve) => {
+        const seen = (): boolean =>
+          v3.sock.frames.some(
+            (f) =>
+              f.op === ServerOp.STATE && f.updates.some((u) => u.id === other && u.position !== undefined),
+          );
+        if (seen()) return resolve();
+        const onMessage = (): void => {
+          if (!seen()) return;
+          v3.sock.ws.removeEventListener('message', onMessage);
+          resolve();
+        };
+        v3.sock.ws.addEventListener('message', onMessage);
+      }),
+      5000,
+      "the v2 client's move",
+    );
+    const v2From = from;
+    from = v2.sock.frames.length;
+    // One more round trip on v2's socket: a later v3 move's STATE reaching v2 comes after any ack of its move.
+    v3.sock.send(encodeMove(id, { x: x + 0.3, y, z }, rotation, 4));
+    await nextFrame(v2.sock, ServerOp.STATE, from, "v3's next move at v2");
+    assert.equal(
+      v2.sock.frames.slice(v2From).some((f) => f.op === ServerOp.MOVE_ACK),
+      false,
+      'no MOVE_ACK for a v2 session',
+    );
+    v2.sock.ws.close();
+    v3.sock.ws.close();
+  });
+});
