@@ -85,7 +85,7 @@ export class Member {
   /** The verified ticket (its profile travels with a drain). */
   readonly ticket: VerifiedTicket;
   readonly log: Logger;
-  /** False until WELCOME and the first keyframe went out (at the tick after admission). */
+  /** False until WELCOME and the first keyframe went out (at admission). */
   welcomed = false;
   /** A delta was skipped (backpressure): the next frame this member gets is a keyframe. */
   needsKeyframe = false;
@@ -203,6 +203,10 @@ export class Member {
     this.link.send(bytes);
   }
 
+  sendState(bytes: Uint8Array): void {
+    this.link.sendState(bytes);
+  }
+
   refuse(name: ErrorName, message?: string): void {
     this.link.refuse(name, message);
   }
@@ -221,7 +225,7 @@ export class Member {
     else this.log.debug('event dropped: too many before WELCOME');
   }
 
-  /** WELCOME and the first keyframe, on the tick after admission; then what was held for it. */
+  /** WELCOME and the first keyframe, at admission; then what was held for it. */
   sendWelcome(playgroundId: string, keyframe: Uint8Array): void {
     this.link.sendWelcome(
       {

@@ -169,6 +169,11 @@ export class Playground {
     return this.spawned.size > 0 || this.dirty.size > 0 || this.removed.length > 0;
   }
 
+  /** Ids of the entities created since the last `takeChanges` (a keyframe between ticks shows them). */
+  pendingSpawns(): Iterable<number> {
+    return this.spawned;
+  }
+
   /** Everything that changed since the previous call, then forgets it. Null when nothing did. */
   takeChanges(): Changes | null {
     if (!this.hasChanges()) return null;

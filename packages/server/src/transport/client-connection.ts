@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { Logger } from '@plexus/kit';
 import {
   type ClientFrame,
@@ -23,6 +24,7 @@ import { TokenBucket } from '../limits/rate-limiter.ts';
 import type { ServerMetrics } from '../metrics.ts';
 import type { AddressLimits } from './address-limits.ts';
 import type { LeaveKind, MemberLink, PlaygroundFrame, Refusal, WelcomeInfo } from './link.ts';
+import { sharedFrame } from './ws-frame.ts';
 
 /** What a connection needs from the rest of the server. */
 export interface ConnectionContext {
@@ -88,6 +90,8 @@ export class ClientConnection implements MemberLink {
   readonly clientId: number;
   readonly address: string;
   readonly ws: WebSocket;
+  /** The socket under `ws`: STATE frames framed once (ws-frame.ts) are written to it directly. */
+  private readonly socket: Duplex;
   private readonly ctx: ConnectionContext;
   private readonly bucket: TokenBucket;
   log: Logger;
@@ -102,8 +106,16 @@ export class ClientConnection implements MemberLink {
   /** The verified ticket, from the HELLO on. */
   private ticket: VerifiedTicket | null = null;
 
-  constructor(ws: WebSocket, clientId: number, address: string, ctx: ConnectionContext, log: Logger) {
+  constructor(
+    ws: WebSocket,
+    socket: Duplex,
+    clientId: number,
+    address: string,
+    ctx: ConnectionContext,
+    log: Logger,
+  ) {
     this.ws = ws;
+    this.socket = socket;
     this.clientId = clientId;
     this.address = address;
     this.ctx = ctx;
@@ -227,7 +239,7 @@ export class ClientConnection implements MemberLink {
     this.ctx.input(this, frame);
   }
 
-  /** The WELCOME of the handshake (sent by the member's room on the tick after admission), then its keyframe. */
+  /** The WELCOME of the handshake (sent by the member's room at admission), then its keyframe. */
   sendWelcome(info: WelcomeInfo, keyframe: Uint8Array): void {
     const { config } = this.ctx;
     const welcome: Welcome = {
@@ -241,8 +253,11 @@ export class ClientConnection implements MemberLink {
       resumed: info.resumed,
     };
     if (info.resumeToken !== undefined) welcome.resumeToken = info.resumeToken;
+    // WELCOME, the keyframe and what the member held for them leave in one socket write.
+    this.socket.cork();
+    process.nextTick(uncork, this.socket);
     this.send(encodeWelcome(welcome));
-    this.send(keyframe);
+    this.sendState(keyframe);
   }
 
   get bufferedAmount(): number {
@@ -252,6 +267,17 @@ export class ClientConnection implements MemberLink {
   send(bytes: Uint8Array): void {
     if (this.ws.readyState !== WebSocket.OPEN) return;
     this.ws.send(bytes);
+    this.ctx.metrics.bytesSent.inc(bytes.length);
+  }
+
+  /**
+   * A STATE frame, framed once for every client that gets the same bytes and written to the socket
+   * in one write, past ws's per-send framing. Safe beside ws.send: without compression ws writes
+   * each frame synchronously, so frames keep their order; bufferedAmount still counts these bytes.
+   */
+  sendState(bytes: Uint8Array): void {
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    this.socket.write(sharedFrame(bytes));
     this.ctx.metrics.bytesSent.inc(bytes.length);
   }
 
@@ -304,4 +330,8 @@ export class ClientConnection implements MemberLink {
     this.ctx.limits.closed(this.address, false);
     this.ctx.onClosed(this);
   }
+}
+
+function uncork(socket: Duplex): void {
+  socket.uncork();
 }
