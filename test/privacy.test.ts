@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type Playground, PlexusClient, type WebSocketConstructor } from '@plexus/client';
 import type { PartyView } from '@plexus/protocol';
-import { type Stack, startStack } from '@plexus/testkit';
+import { type Stack, startStack, waitFor } from '@plexus/testkit';
 import { WebSocket as NodeWebSocket } from 'ws';
-import { nextEvent } from './helpers.ts';
+import { nextEvent, post } from './helpers.ts';
 
 /** `ws` sockets the SDK opened, so a test can cut one the way a lost network does (no close frame). */
 const sockets: NodeWebSocket[] = [];
@@ -14,6 +14,8 @@ class TrackedSocket extends NodeWebSocket {
     sockets.push(this);
   }
 }
+
+const OPERATOR_KEY = 'privacy-test-operator-key';
 
 /** Nothing of `secrets` appears in `props` (as JSON). */
 function assertHides(props: unknown, secrets: string[]): void {
@@ -31,7 +33,11 @@ describe('privacy of incognito users', () => {
     // cached before profile.update; that is the balancer's concern (issue 10 item 4) and tested
     // there. Off here, every ticket carries the profile the backend holds at that moment, so these
     // tests pin only what the dedicated server does with a ticket's profile, without timing.
-    stack = await startStack({ servers: 1, env: { PLEXUS_AUTH_CACHE_TTL_MS: '0' } });
+    // Two servers and frequent checkpoints: the last test restores an avatar on the other server.
+    stack = await startStack({
+      servers: 2,
+      env: { PLEXUS_AUTH_CACHE_TTL_MS: '0', PLEXUS_CHECKPOINT_MS: '200', PLEXUS_OPERATOR_KEY: OPERATOR_KEY },
+    });
   });
   after(async () => {
     await Promise.all(open.map((pg) => pg.leave()));
@@ -162,5 +168,41 @@ describe('privacy of incognito users', () => {
     await received; // still delivered live
     // A user who is not incognito shows as online, as documented.
     assert.equal((await whisper(openUser.id)).payload.delivery, 'live');
+  });
+
+  // Runs last: it kills the server hosting its playground.
+  test('turning incognito reaches an avatar restored from a checkpoint on another server (kill -9)', async () => {
+    const ghost = newClient();
+    const user = await ghost.loginAsGuest({ firstName: 'Ada', lastName: 'Byron' });
+    await ghost.updateProfile({ companyName: 'Analytical Engines' });
+    const pgG = await joined(ghost, 'incognito-failover');
+    // The checkpoint that will be restored holds the avatar with the old, named props.
+    await waitFor(
+      async () => {
+        const res = await post(
+          `${stack.backendUrl}/api/v0/operatorRpc/checkpoints.get`,
+          { playgroundId: 'incognito-failover' },
+          { authorization: `Bearer ${OPERATOR_KEY}` },
+        );
+        const avatars: { entityId: number; props?: { displayName?: string } }[] =
+          res.body.data?.checkpoint?.state?.avatars ?? [];
+        return avatars.some((a) => a.entityId === pgG.selfId);
+      },
+      { timeoutMs: 10_000, what: 'a checkpoint holding the avatar' },
+    );
+    await ghost.updateProfile({ privacyMode: 1 });
+    const killed = pgG.serverId;
+    const resumed = nextEvent(pgG, 'reconnected', () => true, 30_000);
+    await stack.server(killed)?.kill();
+    await resumed;
+    assert.notEqual(pgG.serverId, killed, 'restored on the other server');
+
+    const watcher = newClient();
+    await watcher.loginAsGuest({ firstName: 'Watcher' });
+    const pgW = await joined(watcher, 'incognito-failover');
+    const seen = pgW.entities.get(pgG.selfId)?.props;
+    assert.ok(seen, 'the restored avatar is there');
+    assertHides(seen, ['Ada', 'Byron', 'Analytical Engines', user.id]);
+    assert.match(String(seen.displayName), /^Anonymous [0-9a-f]{4}$/);
   });
 });

@@ -29,4 +29,21 @@ await build({
 
 for (const file of ['index.html', 'style.css']) await copyFile(join(src, file), join(dist, file));
 
+// The operator console (/admin on the balancer): its own bundle, sharing nothing with the world page.
+await build({
+  entryPoints: [join(src, 'admin', 'console.ts')],
+  outfile: join(dist, 'admin', 'console.js'),
+  bundle: true,
+  platform: 'browser',
+  format: 'esm',
+  target: 'es2022',
+  minify: true,
+  sourcemap: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+for (const file of ['index.html', 'console.css']) {
+  await copyFile(join(src, 'admin', file), join(dist, 'admin', file));
+}
+
 console.log(`@plexus/web built into ${dist} in ${Math.round(performance.now() - started)} ms`);

@@ -1,4 +1,5 @@
 import { createHttpServer, type Logger, type Metrics } from '@plexus/kit';
+import { PROTOCOL_VERSION } from '@plexus/protocol';
 import type { FastifyInstance } from 'fastify';
 import { createBackendMetrics } from './backend-metrics.ts';
 import type { BackendConfig } from './config.ts';
@@ -63,17 +64,26 @@ export function createBackendApp(options: BackendAppOptions): FastifyInstance {
     metrics,
     isReady: () => repo.migrated,
     classifyError: storageUnavailable,
+    openapi: {
+      title: 'Plexus backend',
+      version: `v0 (protocol ${PROTOCOL_VERSION})`,
+      description: 'Client, partner and operator RPCs of the backend server (docs/api.md).',
+    },
   });
-  registerRpcRoutes(app, { auth, profiles });
-  registerPartnerRoutes(app, { partnerKey: config.partnerKey, auth });
-  registerPlaygroundServices(app, {
-    config,
-    db: options.db,
-    repo,
-    auth,
-    analytics,
-    clock,
-    onAssigned: (outcome) => backendMetrics.matchmakingSeats.inc({ outcome }),
+  // In a plugin, so that the routes load after the OpenAPI plugin and appear in its document.
+  app.register(async (api) => {
+    registerRpcRoutes(api, { auth, profiles });
+    registerPartnerRoutes(api, { partnerKey: config.partnerKey, auth });
+    registerPlaygroundServices(api, {
+      config,
+      db: options.db,
+      repo,
+      auth,
+      analytics,
+      clock,
+      onAssigned: (outcome) => backendMetrics.matchmakingSeats.inc({ outcome }),
+    });
+    registerContinuity(api, { config, db: options.db, logger, metrics, clock });
   });
   // A client that goes away mid-request is routine (a closed tab, a cut network): one info line.
   app.addHook('onRequestAbort', async (req) => {
@@ -83,6 +93,5 @@ export function createBackendApp(options: BackendAppOptions): FastifyInstance {
     );
   });
   app.addHook('onClose', () => loginEvents.close());
-  registerContinuity(app, { config, db: options.db, logger, metrics, clock });
   return app;
 }

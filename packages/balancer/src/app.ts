@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import { createHttpServer, createMetrics, type Metrics, ok } from '@plexus/kit';
-import { CONTROL_PATH, HttpPaths } from '@plexus/protocol';
+import { CONTROL_PATH, HttpPaths, PROTOCOL_VERSION } from '@plexus/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { AnalyticsRecorder } from './analytics-recorder.ts';
@@ -12,6 +12,7 @@ import { type BackendClient, HttpBackendClient } from './backend-client.ts';
 import { BackendEvents } from './backend-events.ts';
 import type { ClusterStore } from './cluster-store.ts';
 import type { BalancerConfig } from './config.ts';
+import { ConsoleFeed } from './console/feed.ts';
 import { ControlChannel } from './control-channel.ts';
 import { ControlRpc } from './control-rpc.ts';
 import { JoinService } from './join-service.ts';
@@ -22,9 +23,14 @@ import { RedisClusterStore } from './redis-store.ts';
 import { Relocator } from './relocation.ts';
 import { registerAdminRoutes } from './routes/admin-routes.ts';
 import { registerBackendProxy } from './routes/backend-proxy.ts';
+import { registerConsoleRoutes } from './routes/console-routes.ts';
 import { registerEndpointRoutes, SERVERS_PATH } from './routes/endpoint-routes.ts';
 import { ServerRouter } from './server-router.ts';
 import { TicketSigner } from './tickets.ts';
+
+/** How often the operator console's streams get a fresh snapshot, and how many may be open. */
+export const CONSOLE_PUSH_INTERVAL_MS = 1000;
+export const CONSOLE_MAX_STREAMS = 16;
 
 /** Request bodies on the balancer are small (docs/operations.md "Limits": 16 KiB on auth RPCs). */
 export const BALANCER_BODY_LIMIT_BYTES = 16 * 1024;
@@ -150,7 +156,15 @@ export async function createBalancerApp(parts: BalancerParts): Promise<BalancerA
     bodyLimitBytes: BALANCER_BODY_LIMIT_BYTES,
     // Ready once listening; dedicated servers may register later.
     isReady: () => app.server.listening,
+    openapi: {
+      title: 'Plexus load balancer',
+      version: `v0 (protocol ${PROTOCOL_VERSION})`,
+      description:
+        'Endpoint resolution, operator routes and the backend RPC proxy of a load balancer (docs/api.md).',
+    },
   });
+  // The OpenAPI plugin loads now, so it sees every route registered below.
+  await app.after();
 
   const channel = new ControlChannel({
     store,
@@ -196,7 +210,16 @@ export async function createBalancerApp(parts: BalancerParts): Promise<BalancerA
         });
   app.addHook('onListen', async () => events?.start());
 
+  const feed = new ConsoleFeed({
+    store,
+    lbId,
+    intervalMs: CONSOLE_PUSH_INTERVAL_MS,
+    maxStreams: CONSOLE_MAX_STREAMS,
+    logger: logger.child({ peer: 'console' }),
+    now,
+  });
   app.addHook('preClose', async () => {
+    feed.close();
     await events?.close();
     await channel.close();
     await analytics.close();
@@ -205,7 +228,18 @@ export async function createBalancerApp(parts: BalancerParts): Promise<BalancerA
   });
 
   registerEndpointRoutes(app, { join, store });
-  registerAdminRoutes(app, { operatorKey: config.operatorKey, router: serverRouter });
+  registerAdminRoutes(app, {
+    operatorKey: config.operatorKey,
+    // Consoles see a drain at once rather than at the next push.
+    router: {
+      drain: async (serverId) => {
+        const found = await serverRouter.drain(serverId);
+        if (found) void feed.push();
+        return found;
+      },
+    },
+  });
+  registerConsoleRoutes(app, { operatorKey: config.operatorKey, feed, backend });
   await registerBackendProxy(app, backend);
 
   const webRoot = config.webRoot ? resolve(config.webRoot) : undefined;

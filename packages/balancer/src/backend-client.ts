@@ -32,6 +32,8 @@ export type PartnerRpcOutcome =
 
 export interface ForwardRequest {
   method: string;
+  /** Client RPCs by default; the console forwards operator RPCs (routes/console-routes.ts). */
+  prefix?: typeof HttpPaths.rpcPrefix | typeof HttpPaths.operatorRpcPrefix | undefined;
   body: string | undefined;
   authorization: string | undefined;
   forwardedFor: string;
@@ -174,7 +176,7 @@ export class HttpBackendClient implements BackendClient {
     if (request.body !== undefined) headers['content-type'] = 'application/json';
     if (request.authorization !== undefined) headers.authorization = request.authorization;
     const { status, text } = await this.#post(
-      `${HttpPaths.rpcPrefix}${request.method}`,
+      `${request.prefix ?? HttpPaths.rpcPrefix}${request.method}`,
       headers,
       request.body,
     );

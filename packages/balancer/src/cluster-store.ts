@@ -68,13 +68,14 @@ export function identityOf(server: ServerIdentity): ServerIdentity {
   };
 }
 
-/** Fresh copies of playground loads with only their own fields (epoch only when there is one). */
+/** Fresh copies of playground loads with only their own fields (epoch and age only when reported). */
 export function copyLoads(playgrounds: readonly PlaygroundLoad[]): PlaygroundLoad[] {
-  return playgrounds.map((p) =>
-    p.epoch === undefined
-      ? { playgroundId: p.playgroundId, players: p.players }
-      : { playgroundId: p.playgroundId, players: p.players, epoch: p.epoch },
-  );
+  return playgrounds.map((p) => {
+    const copy: PlaygroundLoad = { playgroundId: p.playgroundId, players: p.players };
+    if (p.epoch !== undefined) copy.epoch = p.epoch;
+    if (p.checkpointAgeMs !== undefined) copy.checkpointAgeMs = p.checkpointAgeMs;
+    return copy;
+  });
 }
 
 export interface LoadReport {
@@ -84,7 +85,9 @@ export interface LoadReport {
   tickMs: number;
   entities?: number | undefined;
   bytesOutPerSec?: number | undefined;
+  tickP50Ms?: number | undefined;
   tickP99Ms?: number | undefined;
+  checkpointLagMs?: number | undefined;
   backpressureSkips?: number | undefined;
   draining?: boolean | undefined;
 }
@@ -129,7 +132,9 @@ export interface ServerView extends ServerIdentity {
   tickMs: number;
   entities: number;
   bytesOutPerSec: number;
+  tickP50Ms: number;
   tickP99Ms: number;
+  checkpointLagMs: number;
   backpressureSkips: number;
   draining: boolean;
   pending: number;

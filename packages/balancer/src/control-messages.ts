@@ -13,6 +13,7 @@ const playgroundLoad = z.object({
   playgroundId: z.string().regex(PLAYGROUND_ID_PATTERN),
   players: count,
   epoch: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+  checkpointAgeMs: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
 });
 
 const playgrounds = z.array(playgroundLoad).max(MAX_REPORTED_PLAYGROUNDS);
@@ -40,7 +41,9 @@ export const loadMessage = z.object({
   entities: count.optional(),
   clients: count.optional(),
   bytesOutPerSec: z.number().min(0).max(1e12).optional(),
+  tickP50Ms: z.number().min(0).max(3_600_000).optional(),
   tickP99Ms: z.number().min(0).max(3_600_000).optional(),
+  checkpointLagMs: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
   backpressureSkips: z.number().int().min(0).max(1e12).optional(),
   draining: z.boolean().optional(),
 });

@@ -59,7 +59,9 @@ export class MemoryClusterStore implements ClusterStore {
       tickMs: 0,
       entities: 0,
       bytesOutPerSec: 0,
+      tickP50Ms: 0,
       tickP99Ms: 0,
+      checkpointLagMs: 0,
       backpressureSkips: 0,
       // A (re)registering server starts accepting; its next load report says if it is draining.
       draining: false,
@@ -78,7 +80,9 @@ export class MemoryClusterStore implements ClusterStore {
     entry.tickMs = load.tickMs;
     entry.entities = load.entities ?? 0;
     entry.bytesOutPerSec = load.bytesOutPerSec ?? 0;
+    entry.tickP50Ms = load.tickP50Ms ?? 0;
     entry.tickP99Ms = load.tickP99Ms ?? 0;
+    entry.checkpointLagMs = load.checkpointLagMs ?? 0;
     entry.backpressureSkips = load.backpressureSkips ?? 0;
     if (load.draining === true) entry.draining = true;
     entry.lastReportAtMs = this.#now();

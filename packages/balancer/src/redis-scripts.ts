@@ -57,13 +57,14 @@ for _, p in ipairs(pgs) do players = players + p.players end
 if mode == 'register' then
   redis.call('DEL', sk)
   redis.call('HSET', sk, 'registeredAt', now, 'draining', '0', 'cpu', 0, 'tickMs', 0, 'entities', 0,
-    'bytesOutPerSec', 0, 'tickP99Ms', 0, 'backpressureSkips', 0)
+    'bytesOutPerSec', 0, 'tickP50Ms', 0, 'tickP99Ms', 0, 'checkpointLagMs', 0, 'backpressureSkips', 0)
 else
   -- A report re-creates an entry that expired or was lost with a Redis restart.
   if redis.call('EXISTS', sk) == 0 then redis.call('HSET', sk, 'registeredAt', now, 'draining', '0') end
   players = load.players
   redis.call('HSET', sk, 'cpu', load.cpu, 'tickMs', load.tickMs, 'entities', load.entities,
-    'bytesOutPerSec', load.bytesOutPerSec, 'tickP99Ms', load.tickP99Ms,
+    'bytesOutPerSec', load.bytesOutPerSec, 'tickP50Ms', load.tickP50Ms, 'tickP99Ms', load.tickP99Ms,
+    'checkpointLagMs', load.checkpointLagMs,
     'backpressureSkips', load.backpressureSkips)
   if load.draining then redis.call('HSET', sk, 'draining', '1') end
 end

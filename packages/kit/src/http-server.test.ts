@@ -61,7 +61,7 @@ test('health, readiness and metrics', async () => {
   assert.equal((await app.inject('/readyz')).statusCode, 503);
   await post(app, '/echo', '{"a":"x"}');
   const metrics = await app.inject('/metrics');
-  assert.match(metrics.body, /http_requests_total\{method="POST",route="\/echo",status="200"/);
-  assert.match(metrics.body, /http_request_duration_seconds_bucket/);
+  assert.match(metrics.body, /plexus_test_http_requests_total\{method="POST",route="\/echo",status="200"/);
+  assert.match(metrics.body, /plexus_test_http_request_duration_seconds_bucket/);
   await app.close();
 });

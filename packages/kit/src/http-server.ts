@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import { AppError, isAppError } from './app-error.ts';
 import { fail, ok } from './envelope.ts';
 import type { Metrics } from './metrics.ts';
+import { type OpenApiInfo, registerOpenApi } from './openapi.ts';
 
 export interface HttpServerOptions {
   logger: Logger;
@@ -24,6 +25,15 @@ export interface HttpServerOptions {
   classifyError?: (err: unknown) => AppError | undefined;
   headersTimeoutMs?: number;
   requestTimeoutMs?: number;
+  /** Serve the OpenAPI document of the routes at `/docs` (kit/openapi.ts). */
+  openapi?: OpenApiInfo;
+}
+
+/** Method and URL of every route of an app, in registration order (the OpenAPI tests use it). */
+const routeLists = new WeakMap<FastifyInstance, { method: string; url: string; hidden: boolean }[]>();
+
+export function routesOf(app: FastifyInstance): readonly { method: string; url: string; hidden: boolean }[] {
+  return routeLists.get(app) ?? [];
 }
 
 /**
@@ -43,6 +53,16 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     forceCloseConnections: 'idle',
   });
   app.server.headersTimeout = options.headersTimeoutMs ?? 10_000;
+  const routes: { method: string; url: string; hidden: boolean }[] = [];
+  routeLists.set(app, routes);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      routes.push({ method, url: route.url, hidden: route.schema?.hide === true });
+    }
+  });
+  // Route schemas document the API (kit/openapi.ts); the zod schemas in the handlers validate it.
+  app.setValidatorCompiler(() => (value) => ({ value }));
+  if (options.openapi) registerOpenApi(app, options.openapi);
   // JSON only: anything else is a 415 rather than a string body reaching the handlers.
   app.removeContentTypeParser('text/plain');
 
@@ -63,14 +83,17 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     sendError(reply, new AppError('COMMON_NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}`)),
   );
 
-  app.get('/healthz', async () => ok({ status: 'alive' }));
-  app.get('/readyz', async (_req, reply) => {
-    if (options.isReady && !options.isReady()) return sendError(reply, new AppError('COMMON_UNAVAILABLE'));
-    return ok({ status: 'ready' });
-  });
-  app.get('/metrics', async (_req, reply) => {
-    reply.header('content-type', metrics.registry.contentType);
-    return metrics.registry.metrics();
+  // In a plugin, so that they load after the OpenAPI plugin and appear in the document.
+  app.register(async (health) => {
+    health.get('/healthz', async () => ok({ status: 'alive' }));
+    health.get('/readyz', async (_req, reply) => {
+      if (options.isReady && !options.isReady()) return sendError(reply, new AppError('COMMON_UNAVAILABLE'));
+      return ok({ status: 'ready' });
+    });
+    health.get('/metrics', async (_req, reply) => {
+      reply.header('content-type', metrics.registry.contentType);
+      return metrics.registry.metrics();
+    });
   });
   return app;
 }

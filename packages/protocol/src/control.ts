@@ -32,6 +32,11 @@ export interface PlaygroundLoad {
    * balancer keeps the mapping with the higher epoch and sends `release` to the other server.
    */
   epoch?: number | undefined;
+  /**
+   * Milliseconds since the playground's state was last known to be saved (a checkpoint accepted, or
+   * the claim that restored it), at report time. Optional: older servers omit it.
+   */
+  checkpointAgeMs?: number | undefined;
 }
 
 /** Periodic load report (about every second). */
@@ -49,8 +54,15 @@ export interface LoadMessage {
   clients?: number | undefined;
   /** STATE bytes sent to clients per second over the last interval. */
   bytesOutPerSec?: number | undefined;
+  /** Median tick duration over the last interval, milliseconds. */
+  tickP50Ms?: number | undefined;
   /** 99th percentile tick duration over the last interval, milliseconds. */
   tickP99Ms?: number | undefined;
+  /**
+   * Checkpoint lag, milliseconds: the largest `checkpointAgeMs` among playgrounds with changes not
+   * yet saved (0 when every playground's latest state is saved).
+   */
+  checkpointLagMs?: number | undefined;
   /** Client ticks skipped by backpressure over the last interval. */
   backpressureSkips?: number | undefined;
   /** True once the server is draining (SIGTERM or a drain command): place nothing new on it. */

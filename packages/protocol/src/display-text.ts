@@ -4,17 +4,24 @@
  * and isolates U+202A–U+202E and U+2066–U+2069, which reorder what other users see around them
  * (docs/api.md, "Display text"). Entry points refuse them; display paths strip them.
  */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
-export const UNSAFE_DISPLAY_CHARS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
-const UNSAFE_DISPLAY_CHARS_ALL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+const CONTROLS = '\\u0000-\\u001f\\u007f-\\u009f';
+/** The same without tab, line feed and carriage return (U+0009, U+000A, U+000D). */
+const CONTROLS_BUT_LINE_BREAKS = '\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f';
+const BIDI = '\\u202a-\\u202e\\u2066-\\u2069';
+const UNSAFE_DISPLAY_CHARS = new RegExp(`[${CONTROLS}${BIDI}]`);
+const UNSAFE_DISPLAY_CHARS_ALL = new RegExp(`[${CONTROLS}${BIDI}]`, 'g');
+/** Multi-line text (a whiteboard) may also hold tabs and line breaks. */
+const UNSAFE_MULTILINE_CHARS = new RegExp(`[${CONTROLS_BUT_LINE_BREAKS}${BIDI}]`);
 
 /** Message of the refusal at every entry point. */
 export const UNSAFE_DISPLAY_MESSAGE = 'must not contain control or bidirectional-override characters';
 
-/** True when `text` holds a character no display field may hold. */
-export function hasUnsafeDisplayChars(text: string): boolean {
-  return UNSAFE_DISPLAY_CHARS.test(text);
+/**
+ * True when `text` holds a character no display field may hold; `multiline` text may also hold
+ * tabs and line breaks (\t, \n, \r).
+ */
+export function hasUnsafeDisplayChars(text: string, multiline = false): boolean {
+  return (multiline ? UNSAFE_MULTILINE_CHARS : UNSAFE_DISPLAY_CHARS).test(text);
 }
 
 /** `text` without the characters no display field may hold (for values stored before the rule). */

@@ -70,6 +70,17 @@ export const ErrorCodes = {
     message: 'The server hosting this playground is not connected to this balancer; try another balancer',
   },
   LB_RPC_BUSY: { code: 4104, status: 429, message: 'Too many control requests in flight from this server' },
+  LB_CONSOLE_STREAMS_FULL: {
+    code: 4300,
+    status: 503,
+    message: 'Too many operator console streams are open on this balancer',
+  },
+  LB_CONSOLE_METHOD_UNKNOWN: {
+    code: 4301,
+    status: 404,
+    message:
+      'The console forwards only analytics.summary, playgrounds.list, playgrounds.close and events.publish',
+  },
 
   PROTOCOL_MALFORMED_FRAME: { code: 5001, status: 400, message: 'The frame could not be decoded' },
   PROTOCOL_UNSUPPORTED_VERSION: { code: 5002, status: 400, message: 'Unsupported protocol version' },

@@ -5,6 +5,7 @@ export { ByteReader, DecodeError } from './codec/byte-reader.ts';
 export { ByteWriter } from './codec/byte-writer.ts';
 export * from './codec/entity-frames.ts';
 export * from './codec/frames.ts';
+export * from './console.ts';
 export * from './control.ts';
 export * from './display-text.ts';
 export * from './errors.ts';

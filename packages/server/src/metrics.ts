@@ -44,6 +44,12 @@ export function createServerMetrics(gauges: Gauges) {
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
       registers,
     }),
+    resumeDowntime: new Histogram({
+      name: 'plexus_ds_resume_downtime_seconds',
+      help: 'How long a resuming user was away: since the drop, or since the checkpoint a failover restored',
+      buckets: [0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 20, 30, 60],
+      registers,
+    }),
     bytesSent: new Counter({
       name: 'plexus_ds_bytes_sent_total',
       help: 'Bytes of binary frames sent to clients',

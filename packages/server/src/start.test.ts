@@ -541,7 +541,11 @@ describe('dedicated server limits (own configuration)', () => {
           stack.balancer.received.filter((x) => x.type === 'register').length > before,
       );
       assert.ok(reg.type === 'register');
-      assert.deepEqual(reg.playgrounds, [{ playgroundId: 'kept', players: 1, epoch: 1 }]);
+      assert.deepEqual(
+        reg.playgrounds.map(({ checkpointAgeMs: _age, ...load }) => load),
+        [{ playgroundId: 'kept', players: 1, epoch: 1 }],
+      );
+      assert.equal(typeof reg.playgrounds[0]?.checkpointAgeMs, 'number');
       // The client was never disturbed.
       c.send(encodePing(1));
       await c.next((f) => f.op === ServerOp.PONG);

@@ -247,6 +247,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
         playgrounds: playgrounds.playgroundLoads(),
         cpu: (cpu.user + cpu.system) / elapsedUs,
         tickMs: playgrounds.takeMeanTickMs(),
+        checkpointLagMs: playgrounds.checkpointLagMs(),
         entities: playgrounds.entityCount,
         clients: playgrounds.playerCount,
         draining: draining !== null,
@@ -272,6 +273,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     intervalMs: config.checkpointMs,
     logger: log,
     metrics,
+    now,
     onStale: (room) => playgrounds.release(room.playground.id, 'a newer holder fenced this server off', room),
   });
   const drainer = new Drainer({

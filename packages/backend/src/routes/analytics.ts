@@ -1,4 +1,4 @@
-import { ok, parseInput, z } from '@plexus/kit';
+import { bodySchema, ok, parseInput, z } from '@plexus/kit';
 import { ANALYTICS_MAX_BATCH, HttpPaths } from '@plexus/protocol';
 import type { FastifyInstance } from 'fastify';
 import { ANALYTICS_DATA_MAX_BYTES, type AnalyticsService } from '../services/analytics-service.ts';
@@ -59,7 +59,7 @@ export function registerAnalyticsRoutes(
   registerKeyScope(app, deps.partnerKey, 'AUTH_PARTNER_KEY_REQUIRED', (scope) => {
     scope.post(
       `${HttpPaths.partnerRpcPrefix}analytics.record`,
-      { bodyLimit: RECORD_BODY_LIMIT_BYTES },
+      { bodyLimit: RECORD_BODY_LIMIT_BYTES, schema: bodySchema(recordBody) },
       async (req) => ok(await deps.analytics.record(parseInput(recordBody, req.body))),
     );
   });

@@ -1,4 +1,4 @@
-import { ok, parseInput, z } from '@plexus/kit';
+import { bodySchema, ok, parseInput, z } from '@plexus/kit';
 import { HttpPaths } from '@plexus/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { CheckpointService } from '../services/checkpoint-service.ts';
@@ -84,16 +84,24 @@ export function registerCheckpointRoutes(app: FastifyInstance, deps: CheckpointR
   const get = async (body: unknown) => ok(await checkpoints.status(parseInput(getParams, body).playgroundId));
 
   registerKeyScope(app, deps.partnerKey, 'AUTH_PARTNER_KEY_REQUIRED', (scope) => {
-    scope.post(partnerRpc('checkpoints.claim'), async (req) => {
+    scope.post(partnerRpc('checkpoints.claim'), { schema: bodySchema(claimParams) }, async (req) => {
       const params = parseInput(claimParams, req.body);
       return ok(await checkpoints.claim(params.serverId, params.playgroundId));
     });
-    scope.post(partnerRpc('checkpoints.write'), { bodyLimit: CHECKPOINT_BODY_LIMIT_BYTES }, async (req) =>
-      ok(await checkpoints.write(parseInput(writeParams, req.body))),
+    scope.post(
+      partnerRpc('checkpoints.write'),
+      { bodyLimit: CHECKPOINT_BODY_LIMIT_BYTES, schema: bodySchema(writeParams) },
+      async (req) => ok(await checkpoints.write(parseInput(writeParams, req.body))),
     );
-    scope.post(partnerRpc('checkpoints.get'), async (req) => get(req.body));
+    scope.post(partnerRpc('checkpoints.get'), { schema: bodySchema(getParams) }, async (req) =>
+      get(req.body),
+    );
   });
   registerKeyScope(app, deps.operatorKey, 'OPERATOR_KEY_REQUIRED', (scope) => {
-    scope.post(`${HttpPaths.operatorRpcPrefix}checkpoints.get`, async (req) => get(req.body));
+    scope.post(
+      `${HttpPaths.operatorRpcPrefix}checkpoints.get`,
+      { schema: bodySchema(getParams) },
+      async (req) => get(req.body),
+    );
   });
 }

@@ -1,4 +1,4 @@
-import { ok, parseInput, z } from '@plexus/kit';
+import { bodySchema, ok, parseInput, z } from '@plexus/kit';
 import { type EventTarget, HttpPaths } from '@plexus/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { EventService } from '../services/event-service.ts';
@@ -45,19 +45,25 @@ export function registerEventRoutes(
 ): void {
   const { events } = deps;
   registerKeyScope(app, deps.partnerKey, 'AUTH_PARTNER_KEY_REQUIRED', (scope) => {
-    scope.post(`${HttpPaths.partnerRpcPrefix}events.publish`, async (req) => {
-      const { serverId, fromUserId, ...input } = parseInput(serverParams, req.body);
-      const from = {
-        kind: 'server',
-        serverId,
-        ...(fromUserId === undefined ? {} : { userId: fromUserId }),
-      } as const;
-      return ok(await events.publish(from, input));
-    });
+    scope.post(
+      `${HttpPaths.partnerRpcPrefix}events.publish`,
+      { schema: bodySchema(serverParams) },
+      async (req) => {
+        const { serverId, fromUserId, ...input } = parseInput(serverParams, req.body);
+        const from = {
+          kind: 'server',
+          serverId,
+          ...(fromUserId === undefined ? {} : { userId: fromUserId }),
+        } as const;
+        return ok(await events.publish(from, input));
+      },
+    );
   });
   registerKeyScope(app, deps.operatorKey, 'OPERATOR_KEY_REQUIRED', (scope) => {
-    scope.post(`${HttpPaths.operatorRpcPrefix}events.publish`, async (req) =>
-      ok(await events.publish({ kind: 'operator' }, parseInput(operatorParams, req.body))),
+    scope.post(
+      `${HttpPaths.operatorRpcPrefix}events.publish`,
+      { schema: bodySchema(operatorParams) },
+      async (req) => ok(await events.publish({ kind: 'operator' }, parseInput(operatorParams, req.body))),
     );
   });
 }

@@ -1,4 +1,4 @@
-import { ok, parseInput, z } from '@plexus/kit';
+import { bodySchema, ok, parseInput, z } from '@plexus/kit';
 import { HttpPaths } from '@plexus/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { MatchmakingService } from '../services/matchmaking-service.ts';
@@ -31,10 +31,10 @@ export function registerMatchmakingRoutes(
 ): void {
   const { matchmaking } = deps;
   registerKeyScope(app, deps.partnerKey, 'AUTH_PARTNER_KEY_REQUIRED', (scope) => {
-    scope.post(HttpPaths.matchmakingFind, async (req) =>
+    scope.post(HttpPaths.matchmakingFind, { schema: bodySchema(findBody) }, async (req) =>
       ok({ playgroundId: await matchmaking.findPlayground(parseInput(findBody, req.body)) }),
     );
-    scope.post(HttpPaths.matchmakingJoin, async (req) =>
+    scope.post(HttpPaths.matchmakingJoin, { schema: bodySchema(joinBody) }, async (req) =>
       ok({ playgroundId: await matchmaking.joinPlayground(parseInput(joinBody, req.body)) }),
     );
   });

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { ok, parseInput, z } from '@plexus/kit';
+import { bodySchema, ok, parseInput, z } from '@plexus/kit';
 import { HttpPaths } from '@plexus/protocol';
 import type { FastifyInstance } from 'fastify';
 import {
@@ -103,28 +103,28 @@ export interface OperatorRouteDeps {
 export function registerOperatorRoutes(app: FastifyInstance, deps: OperatorRouteDeps): void {
   const { catalogue, analytics } = deps;
   registerKeyScope(app, deps.operatorKey, 'OPERATOR_KEY_REQUIRED', (scope) => {
-    scope.post(op('playgrounds.create'), async (req) =>
+    scope.post(op('playgrounds.create'), { schema: bodySchema(createBody) }, async (req) =>
       ok({ playground: await catalogue.create(parseInput(createBody, req.body)) }),
     );
-    scope.post(op('playgrounds.list'), async (req) => {
+    scope.post(op('playgrounds.list'), { schema: bodySchema(listBody) }, async (req) => {
       const { tag, ...query } = parseInput(listBody, req.body);
       return ok(await catalogue.list({ ...query, ...(tag === undefined ? {} : { tags: [tag] }) }));
     });
-    scope.post(op('playgrounds.get'), async (req) =>
+    scope.post(op('playgrounds.get'), { schema: bodySchema(idBody) }, async (req) =>
       ok({ playground: await catalogue.get(parseInput(idBody, req.body).id) }),
     );
-    scope.post(op('playgrounds.update'), async (req) => {
+    scope.post(op('playgrounds.update'), { schema: bodySchema(updateBody) }, async (req) => {
       const { id, ...patch } = parseInput(updateBody, req.body);
       return ok({ playground: await catalogue.update(id, patch) });
     });
-    scope.post(op('playgrounds.close'), async (req) =>
+    scope.post(op('playgrounds.close'), { schema: bodySchema(idBody) }, async (req) =>
       ok({ playground: await catalogue.close(parseInput(idBody, req.body).id) }),
     );
 
-    scope.post(op('analytics.summary'), async (req) =>
+    scope.post(op('analytics.summary'), { schema: bodySchema(summaryBody) }, async (req) =>
       ok(await analytics.summary(parseInput(summaryBody, req.body))),
     );
-    scope.post(op('analytics.export'), async (req, reply) => {
+    scope.post(op('analytics.export'), { schema: bodySchema(exportBody) }, async (req, reply) => {
       const query = parseInput(exportBody, req.body);
       // Pulled page by page as the client reads: a long range never sits in memory.
       return reply.type('application/x-ndjson').send(Readable.from(analytics.export(query)));

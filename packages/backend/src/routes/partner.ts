@@ -1,4 +1,4 @@
-import { ok, parseInput, z } from '@plexus/kit';
+import { bodySchema, ok, parseInput, z } from '@plexus/kit';
 import { HttpPaths } from '@plexus/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { AuthService } from '../services/auth-service.ts';
@@ -16,7 +16,7 @@ export interface PartnerRouteDeps {
 export function registerPartnerRoutes(app: FastifyInstance, deps: PartnerRouteDeps): void {
   const { partnerKey, auth } = deps;
   registerKeyScope(app, partnerKey, 'AUTH_PARTNER_KEY_REQUIRED', (scope) => {
-    scope.post(HttpPaths.authCheck, async (req) => {
+    scope.post(HttpPaths.authCheck, { schema: bodySchema(authCheckBody) }, async (req) => {
       const body = parseInput(authCheckBody, req.body);
       const user = await auth.authenticate(body.sessionId);
       return ok({ user: toUserSimple(user) });

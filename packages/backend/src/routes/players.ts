@@ -1,4 +1,4 @@
-import { ok, parseInput, z } from '@plexus/kit';
+import { bodySchema, ok, parseInput, z } from '@plexus/kit';
 import { HttpPaths } from '@plexus/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { PlayerService } from '../services/player-service.ts';
@@ -55,20 +55,26 @@ export function registerPlayerRoutes(
 ): void {
   const { players } = deps;
   registerKeyScope(app, deps.partnerKey, 'AUTH_PARTNER_KEY_REQUIRED', (scope) => {
-    scope.post(partnerRpc('players.join'), async (req) =>
+    scope.post(partnerRpc('players.join'), { schema: bodySchema(joinParams) }, async (req) =>
       ok(await players.join(parseInput(joinParams, req.body))),
     );
-    scope.post(partnerRpc('players.save'), { bodyLimit: PLAYERS_BODY_LIMIT_BYTES }, async (req) =>
-      ok(await players.save(parseInput(saveParams, req.body))),
+    scope.post(
+      partnerRpc('players.save'),
+      { bodyLimit: PLAYERS_BODY_LIMIT_BYTES, schema: bodySchema(saveParams) },
+      async (req) => ok(await players.save(parseInput(saveParams, req.body))),
     );
-    scope.post(partnerRpc('players.leave'), async (req) =>
+    scope.post(partnerRpc('players.leave'), { schema: bodySchema(leaveParams) }, async (req) =>
       ok(await players.leave(parseInput(leaveParams, req.body))),
     );
   });
   registerKeyScope(app, deps.operatorKey, 'OPERATOR_KEY_REQUIRED', (scope) => {
-    scope.post(`${HttpPaths.operatorRpcPrefix}players.get`, async (req) => {
-      const { userId, playgroundId } = parseInput(getParams, req.body);
-      return ok({ record: await players.get(userId, playgroundId) });
-    });
+    scope.post(
+      `${HttpPaths.operatorRpcPrefix}players.get`,
+      { schema: bodySchema(getParams) },
+      async (req) => {
+        const { userId, playgroundId } = parseInput(getParams, req.body);
+        return ok({ record: await players.get(userId, playgroundId) });
+      },
+    );
   });
 }

@@ -1,4 +1,4 @@
-import { ok, parseInput, z } from '@plexus/kit';
+import { bodySchema, ok, parseInput, z } from '@plexus/kit';
 import { HttpPaths } from '@plexus/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { AuthService } from '../services/auth-service.ts';
@@ -55,35 +55,35 @@ export interface RpcRouteDeps {
 export function registerRpcRoutes(app: FastifyInstance, { auth, profiles }: RpcRouteDeps): void {
   const authRoute = { bodyLimit: AUTH_BODY_LIMIT_BYTES };
 
-  app.post(rpc('auth.register'), authRoute, async (req) => {
+  app.post(rpc('auth.register'), { ...authRoute, schema: bodySchema(registerBody) }, async (req) => {
     const body = parseInput(registerBody, req.body);
     return ok(await auth.register(body));
   });
 
-  app.post(rpc('auth.login'), authRoute, async (req) => {
+  app.post(rpc('auth.login'), { ...authRoute, schema: bodySchema(loginBody) }, async (req) => {
     const body = parseInput(loginBody, req.body);
     return ok(await auth.login(body.email, body.password));
   });
 
-  app.post(rpc('auth.guest'), authRoute, async (req) => {
+  app.post(rpc('auth.guest'), { ...authRoute, schema: bodySchema(guestBody) }, async (req) => {
     const body = parseInput(guestBody, req.body);
     return ok(await auth.guest(body));
   });
 
-  app.post(rpc('auth.logout'), authRoute, async (req) => {
+  app.post(rpc('auth.logout'), { ...authRoute, schema: bodySchema(emptyBody) }, async (req) => {
     const { sessionId } = await requireSession(auth, req);
     parseInput(emptyBody, req.body);
     await auth.logout(sessionId);
     return ok({ loggedOut: true });
   });
 
-  app.post(rpc('profile.get'), async (req) => {
+  app.post(rpc('profile.get'), { schema: bodySchema(emptyBody) }, async (req) => {
     const { user } = await requireSession(auth, req);
     parseInput(emptyBody, req.body);
     return ok({ user: await profiles.get(user.id) });
   });
 
-  app.post(rpc('profile.update'), async (req) => {
+  app.post(rpc('profile.update'), { schema: bodySchema(profileUpdateBody) }, async (req) => {
     const { user } = await requireSession(auth, req);
     const body = parseInput(profileUpdateBody, req.body);
     const patch: ProfilePatch = {};

@@ -1,4 +1,4 @@
-import { AppError, ok, parseInput, z } from '@plexus/kit';
+import { AppError, bodySchema, ok, parseInput, z } from '@plexus/kit';
 import { HttpPaths, PLAYGROUND_ID_PATTERN } from '@plexus/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type ClusterStore, copyLoads } from '../cluster-store.ts';
@@ -39,7 +39,7 @@ export interface EndpointRouteDeps {
 export function registerEndpointRoutes(app: FastifyInstance, deps: EndpointRouteDeps): void {
   const { join, store } = deps;
 
-  app.post(HttpPaths.getEndpoint, async (req) => {
+  app.post(HttpPaths.getEndpoint, { schema: bodySchema(getEndpointBody) }, async (req) => {
     const body = parseInput(getEndpointBody, req.body);
     return ok(
       await join.joinMatchmade(sessionOf(req, body.sessionId), {
@@ -49,15 +49,19 @@ export function registerEndpointRoutes(app: FastifyInstance, deps: EndpointRoute
     );
   });
 
-  app.post(HttpPaths.getEndpointPlaygroundId, async (req) => {
-    const body = parseInput(getEndpointPlaygroundIdBody, req.body);
-    return ok(
-      await join.joinPlayground(sessionOf(req, body.sessionId), body.playgroundId, {
-        resumeToken: body.resumeToken,
-        inviteCode: body.inviteCode,
-      }),
-    );
-  });
+  app.post(
+    HttpPaths.getEndpointPlaygroundId,
+    { schema: bodySchema(getEndpointPlaygroundIdBody) },
+    async (req) => {
+      const body = parseInput(getEndpointPlaygroundIdBody, req.body);
+      return ok(
+        await join.joinPlayground(sessionOf(req, body.sessionId), body.playgroundId, {
+          resumeToken: body.resumeToken,
+          inviteCode: body.inviteCode,
+        }),
+      );
+    },
+  );
 
   app.get(SERVERS_PATH, async () => {
     const [servers, dead] = await Promise.all([store.list(), store.deadServers()]);

@@ -14,6 +14,8 @@ export interface CheckpointerOptions {
   intervalMs: number;
   logger: Logger;
   metrics: ServerMetrics;
+  /** The server's monotonic clock, ms (when a checkpoint was accepted). */
+  now: () => number;
   /** A write was refused as stale: another server holds the playground now. */
   onStale: (room: Room) => void;
 }
@@ -148,6 +150,7 @@ export class Checkpointer {
       return 'failed';
     }
     cp.acceptedRevision = Math.max(cp.acceptedRevision, revision);
+    cp.savedAtMs = this.options.now();
     if (logicJson !== undefined) cp.acceptedLogic = logicJson;
     metrics.checkpoints.inc({ result: 'written' });
     return 'written';

@@ -16,7 +16,7 @@ import type { LeaveKind, MemberLink, PlaygroundFrame, Refusal } from '../transpo
 import { avatarProps, type RandomHex4, readmittedAvatarProps } from './avatar-profile.ts';
 import { Member, type MemberRoom, type Presence } from './member.ts';
 import { Presences, transformOf } from './presences.ts';
-import type { AwaySeat, HostCluster, Room } from './room.ts';
+import { type AwaySeat, type HostCluster, type Room, stateRevision } from './room.ts';
 import { openRoom } from './room-factory.ts';
 import { takeMoves, tickRoom } from './room-tick.ts';
 import { randomPlace, spawnPlace } from './spawn-place.ts';
@@ -154,12 +154,31 @@ export class PlaygroundHost {
 
   playgroundLoads(): PlaygroundLoad[] {
     const loads: PlaygroundLoad[] = [];
+    const at = this.options.now();
     for (const room of this.hostedRooms()) {
       const load: PlaygroundLoad = { playgroundId: room.playground.id, players: room.members.size };
-      if (room.checkpoint.epoch > 0) load.epoch = room.checkpoint.epoch;
+      if (room.checkpoint.epoch > 0) {
+        load.epoch = room.checkpoint.epoch;
+        load.checkpointAgeMs = Math.max(0, Math.round(at - room.checkpoint.savedAtMs));
+      }
       loads.push(load);
     }
     return loads;
+  }
+
+  /**
+   * The oldest unsaved change, ms: the largest checkpoint age among rooms whose state moved on since
+   * their last accepted checkpoint (operations.md, "Checkpoints").
+   */
+  checkpointLagMs(): number {
+    const at = this.options.now();
+    let lag = 0;
+    for (const room of this.hostedRooms()) {
+      const cp = room.checkpoint;
+      if (cp.epoch === 0 || cp.acceptedRevision === stateRevision(room)) continue;
+      lag = Math.max(lag, Math.round(at - cp.savedAtMs));
+    }
+    return lag;
   }
 
   /** Mean tick duration (ms) since the previous call. */
@@ -268,6 +287,7 @@ export class PlaygroundHost {
         previous = undefined;
       }
       const seat = away as AwaySeat;
+      options.metrics.resumeDowntime.observe(Math.max(0, this.wallClock() - seat.since) / 1000);
       this.presences.take(room, seat);
       room.logic.transferAll(seat.clientId, link.clientId);
       presence = seat.presence;
@@ -431,7 +451,7 @@ export class PlaygroundHost {
   private toSeat(room: Room, member: Member): AwaySeat {
     this.removeMember(room, member);
     room.logic.detach(member.clientId);
-    const seat = this.presences.park(room, member.presence, member.clientId);
+    const seat = this.presences.park(room, member.presence, member.clientId, this.wallClock());
     member.log.info({ graceMs: this.options.resumeGraceMs }, 'connection dropped; avatar kept for a resume');
     room.onMemberGone?.();
     return seat;

@@ -29,8 +29,8 @@ export class Presences {
   }
 
   /** Seats a presence; its grace runs while the room is live (a frozen room's seats travel). */
-  park(room: Room, presence: Presence, clientId: number): AwaySeat {
-    const seat: AwaySeat = { presence, clientId, timer: null };
+  park(room: Room, presence: Presence, clientId: number, since: number): AwaySeat {
+    const seat: AwaySeat = { presence, clientId, since, timer: null };
     room.away.set(presence.userId, seat);
     if (room.state === 'live') seat.timer = this.graceTimer(room, seat);
     room.emptySince = null;

@@ -57,3 +57,18 @@ test('schemas are checked when a type is loaded', () => {
   assert.match(schemaProblem({ e: { type: 'enum', values: [] } }) ?? '', /enum/);
   assert.match(schemaProblem({ s: { type: 'string', maxLength: 2, default: 'long' } }) ?? '', /default/);
 });
+
+test('string props refuse control and bidi-override characters; multi-line ones allow line breaks', () => {
+  const text: PropsSchema = {
+    label: { type: 'string', maxLength: 64 },
+    notes: { type: 'string', maxLength: 64, multiline: true },
+  };
+  const label = validateNewProps(text, { label: 'gift\u202etxt.exe' }, 'client');
+  assert.equal(
+    label.ok ? 'accepted' : label.reason,
+    '"label" must not contain control or bidirectional-override characters',
+  );
+  assert.equal(validateNewProps(text, { label: 'two\nlines' }, 'client').ok, false);
+  assert.equal(validateNewProps(text, { notes: 'two\nlines\tok' }, 'client').ok, true);
+  assert.equal(validateNewProps(text, { notes: 'nul\u0000' }, 'client').ok, false);
+});

@@ -6,7 +6,14 @@ import { hasUnsafeDisplayChars, type JsonValue, type Props, UNSAFE_DISPLAY_MESSA
  */
 export type PropSpec =
   | { type: 'number'; min?: number; max?: number; integer?: boolean; default?: number; serverOnly?: boolean }
-  | { type: 'string'; maxLength: number; default?: string; serverOnly?: boolean }
+  | {
+      type: 'string';
+      maxLength: number;
+      default?: string;
+      serverOnly?: boolean;
+      /** Tabs and line breaks allowed (other control characters never are). */
+      multiline?: boolean;
+    }
   | { type: 'boolean'; default?: boolean; serverOnly?: boolean }
   /** `{x, y, z}` with finite numbers, each within ±`maxAbs` (default 10 000). */
   | { type: 'vec3'; maxAbs?: number; default?: { x: number; y: number; z: number }; serverOnly?: boolean }
@@ -68,7 +75,7 @@ export function valueProblem(spec: PropSpec, value: JsonValue): string | null {
       if (typeof value !== 'string') return 'must be a string';
       if (value.length > spec.maxLength) return `must be at most ${spec.maxLength} characters`;
       // String props are what other clients display (labels, names): docs/api.md, "Display text".
-      return hasUnsafeDisplayChars(value) ? UNSAFE_DISPLAY_MESSAGE : null;
+      return hasUnsafeDisplayChars(value, spec.multiline) ? UNSAFE_DISPLAY_MESSAGE : null;
     case 'boolean':
       return typeof value === 'boolean' ? null : 'must be a boolean';
     case 'vec3': {

@@ -74,7 +74,14 @@ export function openRoom(playgroundId: string, o: RoomFactoryOptions): Room {
     replicator: new Replicator(playground, { ...o.interest, ...type.interest }),
     state: cluster ? 'claiming' : 'live',
     ready: Promise.resolve(true),
-    checkpoint: { epoch: 0, version: 0, acceptedRevision: -1, acceptedLogic: undefined, writing: null },
+    checkpoint: {
+      epoch: 0,
+      version: 0,
+      acceptedRevision: -1,
+      acceptedLogic: undefined,
+      writing: null,
+      savedAtMs: o.now(),
+    },
     metaRevision: 0,
     saving: false,
     onMemberGone: null,
@@ -110,6 +117,7 @@ async function claimRoom(
   if (room.state !== 'claiming') return false; // the server stopped meanwhile
   room.checkpoint.epoch = result.epoch;
   room.checkpoint.version = result.checkpoint?.version ?? 0;
+  room.checkpoint.savedAtMs = o.now();
   const stored = result.checkpoint;
   const restored = stored
     ? restoreCheckpoint(room, stored.state, {
@@ -126,7 +134,8 @@ async function claimRoom(
     log.info({ playgroundType: room.logic.type.name, epoch }, 'playground created');
     return true;
   }
-  for (const r of restored) o.presences.park(room, r.presence, r.clientId);
+  // The users were last seen at the checkpoint: their downtime counts from its time.
+  for (const r of restored) o.presences.park(room, r.presence, r.clientId, stored?.savedAt ?? o.wallClock());
   // The restored state is the stored checkpoint: nothing to write until something changes.
   room.checkpoint.acceptedRevision = stateRevision(room);
   room.checkpoint.acceptedLogic = JSON.stringify(stored?.state.logic);

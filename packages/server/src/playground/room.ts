@@ -20,6 +20,8 @@ import type { PlaygroundLogic } from './playground-logic.ts';
 export interface AwaySeat {
   presence: Presence;
   clientId: number;
+  /** Wall-clock ms since when the user has been away (a restored seat: its checkpoint's `savedAt`). */
+  since: number;
   /** Grace timer; null while the room is frozen (the seat travels in the final checkpoint). */
   timer: NodeJS.Timeout | null;
 }
@@ -42,6 +44,11 @@ export interface CheckpointState {
   acceptedLogic: string | undefined;
   /** The write in flight, if any (at most one per room). */
   writing: Promise<CheckpointOutcome> | null;
+  /**
+   * When (the server's monotonic clock, ms) the state was last known saved: a checkpoint accepted or
+   * the claim that restored it; the room's creation before that. Feeds `checkpointAgeMs` in load reports.
+   */
+  savedAtMs: number;
 }
 
 export type CheckpointOutcome = 'written' | 'unchanged' | 'stale' | 'failed';

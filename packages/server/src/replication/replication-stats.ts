@@ -1,17 +1,18 @@
 /** The replication figures of the load report (protocol LoadMessage), since the previous report. */
 export interface ReplicationReport {
   bytesOutPerSec: number;
+  tickP50Ms: number;
   tickP99Ms: number;
   backpressureSkips: number;
 }
 
-/** Tick durations kept for the p99 of one report interval (20 Hz × a few seconds). */
+/** Tick durations kept for the p50 and p99 of one report interval (20 Hz × a few seconds). */
 const MAX_SAMPLES = 1024;
 
 /**
  * Adds up one server tick over all playgrounds (STATE bytes sent, clients skipped by backpressure,
  * tick duration) for the metrics and for the load reports to the balancer. Bounded: a ring of the
- * last MAX_SAMPLES tick durations.
+ * last MAX_SAMPLES tick durations (p50 and p99 per report).
  */
 export class ReplicationStats {
   private readonly now: () => number;
@@ -49,10 +50,12 @@ export class ReplicationStats {
     const seconds = Math.max(0.001, (at - this.reportedAt) / 1000);
     const n = Math.min(this.samples, MAX_SAMPLES);
     const sorted = Array.from(this.durations.subarray(0, n)).sort((a, b) => a - b);
-    const p99 = n === 0 ? 0 : (sorted[Math.min(n - 1, Math.ceil(n * 0.99) - 1)] as number);
+    const quantile = (q: number) =>
+      n === 0 ? 0 : Math.round((sorted[Math.min(n - 1, Math.ceil(n * q) - 1)] as number) * 1000) / 1000;
     const report = {
       bytesOutPerSec: Math.round(this.bytesSinceReport / seconds),
-      tickP99Ms: Math.round(p99 * 1000) / 1000,
+      tickP50Ms: quantile(0.5),
+      tickP99Ms: quantile(0.99),
       backpressureSkips: this.skipsSinceReport,
     };
     this.reportedAt = at;

@@ -99,3 +99,10 @@ export async function waitUntil(cond: () => Promise<boolean> | boolean, timeoutM
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/** A client of `stack` joined to playground `pg` as user `sub` (resuming with `rt`), with its WELCOME. */
+export async function joinAs(stack: Stack, pg: string, sub: string, rt?: string) {
+  const c = await stack.connect();
+  const res = await c.join(await stack.balancer.ticket({ aud: 'ds-test', pg, sub, ...(rt ? { rt } : {}) }));
+  return { c, ...res };
+}

@@ -99,7 +99,7 @@ export class ClientConnection implements MemberLink {
   private pending = true;
   private handshakeTimer: NodeJS.Timeout | null;
   private idleTimer: NodeJS.Timeout | null = null;
-  /** Admitted: playground frames go to its member. */
+  /** Admitted into a room (how its close is logged). */
   private admitted = false;
   /** How the connection ended, once decided (a socket closing by itself is a drop). */
   private leaveKind: LeaveKind | null = null;

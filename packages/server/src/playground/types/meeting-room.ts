@@ -29,7 +29,7 @@ export default definePlaygroundType<MeetingState>({
   limits: { maxMembers: 12, maxEntities: 64 },
   kinds: {
     whiteboard: {
-      props: { text: { type: 'string', maxLength: 4000, default: '' } },
+      props: { text: { type: 'string', maxLength: 4000, default: '', multiline: true } },
       grabbable: true,
       // The board stays on its wall: only its text changes.
       bounds: { min: BOARD_AT, max: BOARD_AT },
