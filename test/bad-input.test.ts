@@ -19,7 +19,7 @@ import {
 } from '@plexus/protocol';
 import { type Stack, startStack, waitFor } from '@plexus/testkit';
 import { generateKeyPair, SignJWT } from 'jose';
-import { type EnvelopeBody, post } from './helpers.ts';
+import { type EnvelopeBody, post, rawHttp } from './helpers.ts';
 import { helloAndClose, rawConnect, withTimeout } from './raw-socket.ts';
 
 function errorOf(frames: ServerFrame[]): ErrorName | undefined {
@@ -134,6 +134,82 @@ describe('bad input at every door', () => {
       'nothing at warn or error level',
     );
     assert.ok(lines().some((r) => r.msg === 'client aborted the request'));
+  });
+
+  test('HTTP layer: deep JSON, empty forwarded bodies, bad request lines and huge headers get the envelope', async () => {
+    // ~4,400 levels of nesting in criteria, no session needed: a 400 naming the limit, not a 500.
+    const deep = `{"criteria":{"a":${'['.repeat(4_400)}${']'.repeat(4_400)}}}`;
+    expectError(await post(`${stack.balancerUrl}/lb/api/v0/getEndpoint`, deep), 'COMMON_JSON_TOO_DEEP');
+    expectError(await post(`${stack.backendUrl}/api/v0/rpc/auth.guest`, deep), 'COMMON_JSON_TOO_DEEP');
+    // An empty JSON body through the balancer's RPC forwarder is the documented 1001, as at the backend.
+    for (const method of ['auth.guest', 'profile.update']) {
+      expectError(
+        await post(`${stack.balancerUrl}/api/v0/rpc/${method}`, '', { authorization: `Bearer ${sessionId}` }),
+        'COMMON_MALFORMED_JSON',
+      );
+    }
+    for (const url of [stack.backendUrl, stack.balancerUrl, ...stack.servers.map((s) => s.url)]) {
+      const badLine = await rawHttp(url, 'NOT A REQUEST\r\n\r\n');
+      assert.equal(badLine.status, 400, url);
+      assert.equal(badLine.body.error.code, ErrorCodes.COMMON_BAD_REQUEST.code);
+      assert.equal(badLine.body.data, null);
+      const huge = await rawHttp(
+        url,
+        `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+      );
+      assert.equal(huge.status, 431, url);
+      assert.equal(huge.body.error.code, ErrorCodes.COMMON_HEADERS_TOO_LARGE.code);
+    }
+  });
+
+  test('a private playground: the registry names no playground without the operator key, and its id alone opens nothing', async () => {
+    const operatorAuth = { authorization: `Bearer ${DEV_SECRETS.operatorKey}` };
+    const created = await post(
+      `${stack.backendUrl}/api/v0/operatorRpc/playgrounds.create`,
+      { id: 'secret-room', name: 'Secret', type: 'secret-room', capacity: 10, visibility: 'private' },
+      operatorAuth,
+    );
+    assert.equal(created.status, 200, JSON.stringify(created.body));
+    const inviteCode = created.body.data.playground.inviteCode as string;
+    const insider = new PlexusClient({ balancerUrl: stack.balancerUrl, backendUrl: stack.backendUrl });
+    await insider.loginAsGuest({ firstName: 'Insider' });
+    const pg = await insider.join({ playgroundId: 'secret-room', inviteCode });
+
+    // The operator sees it hosted; anyone else sees counts, never ids.
+    const listing = async (headers: Record<string, string> = {}) =>
+      (await (await fetch(`${stack.balancerUrl}/lb/api/v0/servers`, { headers })).json()) as {
+        data: { servers: { playgroundCount: number; playgrounds?: { playgroundId: string }[] }[] };
+      };
+    await waitFor(
+      async () =>
+        (await listing(operatorAuth)).data.servers.some((s) =>
+          s.playgrounds?.some((p) => p.playgroundId === 'secret-room'),
+        ),
+      { timeoutMs: 10_000, what: 'secret-room in the operator listing' },
+    );
+    const anonymous = await listing();
+    assert.ok(!JSON.stringify(anonymous).includes('secret-room'), JSON.stringify(anonymous));
+    assert.ok(anonymous.data.servers.every((s) => s.playgrounds === undefined));
+    assert.ok(anonymous.data.servers.some((s) => s.playgroundCount >= 1));
+
+    // Knowing the id is not enough: no code → MATCH_INVITE_INVALID, no ticket.
+    const url = `${stack.balancerUrl}/lb/api/v0/getEndpointPlaygroundId`;
+    const outsider = new PlexusClient({ balancerUrl: stack.balancerUrl, backendUrl: stack.backendUrl });
+    await outsider.loginAsGuest({ firstName: 'Outsider' });
+    expectError(
+      await post(url, { sessionId: outsider.sessionId, playgroundId: 'secret-room' }),
+      'MATCH_INVITE_INVALID',
+    );
+    const withCode = await post(url, {
+      sessionId: outsider.sessionId,
+      playgroundId: 'secret-room',
+      inviteCode,
+    });
+    assert.equal(withCode.status, 200, JSON.stringify(withCode.body));
+    // Someone who came in with the code may come back without it.
+    const back = await post(url, { sessionId: insider.sessionId, playgroundId: 'secret-room' });
+    assert.equal(back.status, 200, JSON.stringify(back.body));
+    await pg.leave();
   });
 
   const grant = async (playgroundId: string) => {

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Playground } from '@plexus/client';
 import type { Browser, Page } from 'playwright-core';
@@ -44,6 +45,36 @@ export async function post(
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   return { status: res.status, body: (await res.json()) as never };
+}
+
+/**
+ * Writes raw bytes to an HTTP listener and parses what comes back before the server closes: for
+ * requests no HTTP client would send (bad request lines, oversized headers).
+ */
+export function rawHttp(url: string, bytes: string): Promise<{ status: number; body: EnvelopeBody }> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: hostname, port: Number(port) });
+    let text = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`${url} kept the socket open; got ${JSON.stringify(text.slice(0, 200))}`));
+    }, 5_000);
+    socket.on('data', (chunk) => {
+      text += chunk.toString();
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      clearTimeout(timer);
+      try {
+        const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]);
+        resolve({ status, body: JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)) as EnvelopeBody });
+      } catch (err) {
+        reject(new Error(`${url} answered ${JSON.stringify(text.slice(0, 200))}`, { cause: err }));
+      }
+    });
+    socket.write(bytes);
+  });
 }
 
 /** Chromium for the browser tests (Debian's by default). */

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type Playground, PlexusClient } from '@plexus/client';
+import { DEV_SECRETS } from '@plexus/kit';
 import {
   type ComponentProcess,
   type RedisServer,
@@ -21,8 +22,11 @@ interface ServerRow {
   playgrounds: { playgroundId: string; players: number }[];
 }
 
+/** The registry as the operator sees it (with each server's playgrounds). */
 async function serversOf(balancerUrl: string): Promise<ServerRow[]> {
-  const res = await fetch(`${balancerUrl}/lb/api/v0/servers`);
+  const res = await fetch(`${balancerUrl}/lb/api/v0/servers`, {
+    headers: { authorization: `Bearer ${DEV_SECRETS.operatorKey}` },
+  });
   return ((await res.json()) as { data: { servers: ServerRow[] } }).data.servers;
 }
 

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { createBackendMetrics } from './backend-metrics.ts';
 import type { BackendConfig } from './config.ts';
 import { registerContinuity } from './routes/continuity.ts';
+import type { EventStream } from './routes/event-stream.ts';
 import { registerPartnerRoutes } from './routes/partner.ts';
 import { registerPlaygroundServices } from './routes/playground-services.ts';
 import { registerRpcRoutes } from './routes/rpc.ts';
@@ -26,7 +27,8 @@ export interface BackendAppOptions {
     | 'operatorKey'
     | 'eventInboxTtlMs'
     | 'presenceTtlMs'
-  >;
+  > &
+    Partial<Pick<BackendConfig, 'maxConnectionsPerAddress'>>;
   logger: Logger;
   metrics: Metrics;
   repo: Repository;
@@ -48,16 +50,21 @@ export function createBackendApp(options: BackendAppOptions): FastifyInstance {
   const analytics = new AnalyticsService({ store: new AnalyticsStore(options.db), clock });
   // Logins are recorded off the request path: buffered, written in batches, flushed on close.
   const loginEvents = new AnalyticsRecorder({ sink: (events) => analytics.record({ events }), logger });
+  // The event stream is built with the routes below; a change made before it exists reaches no
+  // balancer, and none is connected yet then anyway.
+  let stream: EventStream | undefined;
+  const userChanged = (userId: string) => stream?.userChanged(userId);
   const auth = new AuthService({
     repo,
     clock,
     sessionTtlMs: config.sessionTtlMs,
+    onLoggedOut: userChanged,
     onSessionCreated: (kind, userId) => {
       backendMetrics.sessionsCreated.inc({ kind });
       loginEvents.record({ type: 'login', at: clock(), userId, data: { method: kind } });
     },
   });
-  const profiles = new ProfileService({ repo, clock });
+  const profiles = new ProfileService({ repo, clock, onChanged: userChanged });
 
   const app = createHttpServer({
     logger,
@@ -69,6 +76,9 @@ export function createBackendApp(options: BackendAppOptions): FastifyInstance {
       version: `v0 (protocol ${PROTOCOL_VERSION})`,
       description: 'Client, partner and operator RPCs of the backend server (docs/api.md).',
     },
+    ...(config.maxConnectionsPerAddress === undefined
+      ? {}
+      : { maxConnectionsPerAddress: config.maxConnectionsPerAddress }),
   });
   // In a plugin, so that the routes load after the OpenAPI plugin and appear in its document.
   app.register(async (api) => {
@@ -83,7 +93,7 @@ export function createBackendApp(options: BackendAppOptions): FastifyInstance {
       clock,
       onAssigned: (outcome) => backendMetrics.matchmakingSeats.inc({ outcome }),
     });
-    registerContinuity(api, { config, db: options.db, logger, metrics, clock });
+    stream = registerContinuity(api, { config, db: options.db, logger, metrics, clock });
   });
   // A client that goes away mid-request is routine (a closed tab, a cut network): one info line.
   app.addHook('onRequestAbort', async (req) => {

@@ -20,6 +20,7 @@ test('defaults match the documented contract', () => {
     matchmakingSeatTtlMs: 600_000,
     dbBusyTimeoutMs: 5_000,
     dbPoolSize: 10,
+    maxConnectionsPerAddress: 4_096,
     logLevel: 'info',
   });
 });

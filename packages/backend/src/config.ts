@@ -29,6 +29,11 @@ const backendConfigSchema = z.object({
   dbBusyTimeoutMs: cfg.int(5_000, 0, 600_000),
   /** PostgreSQL connections of this backend (unused with SQLite). */
   dbPoolSize: cfg.int(10, 1, 1_000),
+  /**
+   * TCP connections one source address may hold open. Its callers are mostly balancers, each with a
+   * connection pool that grows with concurrent joins, hence more room than on the balancer.
+   */
+  maxConnectionsPerAddress: cfg.int(4_096, 1, 100_000),
   logLevel: cfg.logLevel(),
 });
 
@@ -50,6 +55,7 @@ export const BACKEND_ENV = {
   matchmakingSeatTtlMs: 'PLEXUS_MATCHMAKING_SEAT_TTL_MS',
   dbBusyTimeoutMs: 'PLEXUS_DB_BUSY_TIMEOUT_MS',
   dbPoolSize: 'PLEXUS_DB_POOL_SIZE',
+  maxConnectionsPerAddress: 'PLEXUS_BACKEND_MAX_CONNECTIONS_PER_ADDRESS',
   logLevel: 'PLEXUS_LOG_LEVEL',
 } as const;
 

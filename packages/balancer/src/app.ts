@@ -15,6 +15,7 @@ import type { BalancerConfig } from './config.ts';
 import { ConsoleFeed } from './console/feed.ts';
 import { ControlChannel } from './control-channel.ts';
 import { ControlRpc } from './control-rpc.ts';
+import { JoinLimiter } from './join-limiter.ts';
 import { JoinService } from './join-service.ts';
 import { MemoryClusterStore } from './memory-store.ts';
 import { createBalancerMetrics } from './metrics.ts';
@@ -25,6 +26,7 @@ import { registerAdminRoutes } from './routes/admin-routes.ts';
 import { registerBackendProxy } from './routes/backend-proxy.ts';
 import { registerConsoleRoutes } from './routes/console-routes.ts';
 import { registerEndpointRoutes, SERVERS_PATH } from './routes/endpoint-routes.ts';
+import { registerFleetAutoscaleRoutes } from './routes/fleet-autoscale-routes.ts';
 import { ServerRouter } from './server-router.ts';
 import { TicketSigner } from './tickets.ts';
 
@@ -139,8 +141,14 @@ export async function createBalancerApp(parts: BalancerParts): Promise<BalancerA
     metrics: balancerMetrics,
     analytics,
     clusterSecret: config.clusterSecret,
+    maxHeldSeatsPerUser: config.maxHeldSeatsPerUser,
     connected,
     logger,
+  });
+  const limiter = new JoinLimiter({
+    perSession: { burst: config.joinBurstPerSession, ratePerSec: config.joinRatePerSessionPerSec },
+    perAddress: { burst: config.joinBurstPerAddress, ratePerSec: config.joinRatePerAddressPerSec },
+    now,
   });
   const relocator = new Relocator({
     store,
@@ -154,6 +162,7 @@ export async function createBalancerApp(parts: BalancerParts): Promise<BalancerA
     logger,
     metrics,
     bodyLimitBytes: BALANCER_BODY_LIMIT_BYTES,
+    maxConnectionsPerAddress: config.maxConnectionsPerAddress,
     // Ready once listening; dedicated servers may register later.
     isReady: () => app.server.listening,
     openapi: {
@@ -202,6 +211,9 @@ export async function createBalancerApp(parts: BalancerParts): Promise<BalancerA
           backendUrl: config.backendUrl,
           partnerKey: config.partnerKey,
           logger: logger.child({ peer: 'backend-events' }),
+          onUserChanged: (userId) => authCache.forgetUser(userId),
+          // Changes announced while the stream was down were missed: forget everything.
+          onOpen: () => authCache.clear(),
           onEvent: (event) => {
             serverRouter
               .deliverEvent(event)
@@ -227,7 +239,7 @@ export async function createBalancerApp(parts: BalancerParts): Promise<BalancerA
     await store.close();
   });
 
-  registerEndpointRoutes(app, { join, store });
+  registerEndpointRoutes(app, { join, store, limiter, operatorKey: config.operatorKey });
   registerAdminRoutes(app, {
     operatorKey: config.operatorKey,
     // Consoles see a drain at once rather than at the next push.
@@ -240,6 +252,14 @@ export async function createBalancerApp(parts: BalancerParts): Promise<BalancerA
     },
   });
   registerConsoleRoutes(app, { operatorKey: config.operatorKey, feed, backend });
+  registerFleetAutoscaleRoutes(app, {
+    store,
+    policy: {
+      minFreeSeats: config.autoscaleMinFreeSeats,
+      maxFreeSeats: config.autoscaleMaxFreeSeats,
+      maxReplicas: config.agonesMaxReplicas,
+    },
+  });
   await registerBackendProxy(app, backend);
 
   const webRoot = config.webRoot ? resolve(config.webRoot) : undefined;

@@ -12,6 +12,8 @@ const targetSchema = z.union([
   z.object({ all: z.literal(true) }),
 ]);
 
+const userChangedSchema = z.object({ type: z.literal('userChanged'), userId: z.string().min(1).max(128) });
+
 const streamMessageSchema = z.object({
   type: z.literal('event'),
   event: z.object({
@@ -29,6 +31,10 @@ export interface BackendEventsOptions {
   partnerKey: string;
   logger: Logger;
   onEvent(event: PlexusEventEnvelope): void;
+  /** A user's profile changed or one of their sessions was logged out (drop what is cached). */
+  onUserChanged?(userId: string): void;
+  /** The stream (re)opened: anything announced while it was down was missed. */
+  onOpen?(): void;
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
   /**
@@ -111,6 +117,7 @@ export class BackendEvents {
       this.#warned = false;
       this.#o.logger.info('event stream open');
       this.#heard(ws);
+      this.#o.onOpen?.();
       for (const resolve of this.#opened.splice(0)) resolve();
     });
     ws.on('ping', () => this.#heard(ws));
@@ -150,6 +157,11 @@ export class BackendEvents {
       json = JSON.parse(text);
     } catch {
       this.#o.logger.warn('event stream message is not JSON; skipped');
+      return;
+    }
+    const changed = userChangedSchema.safeParse(json);
+    if (changed.success) {
+      this.#o.onUserChanged?.(changed.data.userId);
       return;
     }
     const parsed = streamMessageSchema.safeParse(json);

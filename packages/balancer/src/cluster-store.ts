@@ -5,7 +5,9 @@ import type { PlacementRequest, RefusalReason } from './placement.ts';
  * The balancer's cluster state behind one interface with two implementations: in memory (one
  * balancer) and in Redis (several balancers sharing it). It holds the server registry, the
  * playground → server map with fencing epochs, and the seats reserved by unredeemed tickets.
- * Placement decisions are made by the pure `placePlayground`; a store only applies them atomically.
+ * Placement decisions are made by the pure `placePlayground` on a store `snapshot`; the store only
+ * `commit`s them, atomically and only if nothing changed since (a revision compare-and-set). The
+ * loop joining the three is `placeInStore` (store-placement.ts); `place` is that loop.
  */
 export interface ClusterStore {
   readonly mode: 'memory' | 'redis';
@@ -33,9 +35,20 @@ export interface ClusterStore {
   /**
    * Places the playground (sticky, or afresh by most headroom), records the mapping and reserves one
    * seat per ticket id, all atomically. Concurrent calls (from any balancer) never place one new
-   * playground twice.
+   * playground twice. Every store implements it as `placeInStore(this, request)`.
    */
   place(request: PlaceRequest): Promise<PlaceOutcome>;
+  /**
+   * What placement decides on, with the revision it was read at. A `holder`'s reservation in this
+   * playground is released first: the ticket being placed replaces it (docs/api.md, seat holds).
+   */
+  snapshot(playgroundId: string, holder: string | undefined): Promise<StoreSnapshot>;
+  /**
+   * Records a placement decision — the mapping (unless sticky) and one seat per ticket id — if the
+   * revisions it was decided on still hold (the chosen server's, the holder's seats', and the
+   * playground's mapping); otherwise records nothing and answers `{ok: false}` (stale).
+   */
+  commit(decision: PlacementCommit): Promise<CommitOutcome>;
   /** Drops reservations that will not be used (their ticket could not be signed). */
   releaseSeats(serverId: string, playgroundId: string, jtis: readonly string[]): Promise<void>;
   /** The live server hosting a playground, if any. */
@@ -105,14 +118,67 @@ export interface LossOutcome {
   dropped: string[];
 }
 
+/**
+ * Bounds on the seats one user holds with unredeemed tickets (docs/operations.md, limits): a new
+ * ticket for a playground replaces the user's earlier reservation there, and a user holds at most
+ * `max` reservations overall.
+ */
+export interface SeatHold {
+  userId: string;
+  max: number;
+}
+
 export interface PlaceRequest extends PlacementRequest {
   playgroundId: string;
+  /** The user the (single) ticket is for; absent for relocations, which move many users at once. */
+  hold?: SeatHold | undefined;
   /** One reservation per ticket id; their seats expire at `expiresAtMs`. */
   jtis: readonly string[];
   expiresAtMs: number;
   /** Whether this balancer holds the server's control socket (it can only sign tickets for those). */
   connected(serverId: string): boolean;
 }
+
+/** One live server in a store snapshot (whether this balancer holds it is the caller's to add). */
+export interface SnapshotServer {
+  serverId: string;
+  capacity: number;
+  players: number;
+  pending: number;
+  draining: boolean;
+  /**
+   * Changes with every write that could make a decision for this server unsafe (a placement on
+   * it, its report, its drain, its death). Writes that only add room (a redemption, a released or
+   * expired seat) leave it.
+   */
+  revision: number;
+}
+
+export interface StoreSnapshot {
+  /** The playground's mapping as read (possibly to a server that died since). */
+  home: string | undefined;
+  servers: SnapshotServer[];
+  /** Live reservations of the holder in other playgrounds. */
+  held: number;
+  /** Changes with every placement for the holder. */
+  holdRevision: number;
+}
+
+export interface PlacementCommit {
+  /** The chosen server's revision in the snapshot. */
+  serverRevision: number;
+  holdRevision: number;
+  /** The mapping the decision saw. */
+  home: string | undefined;
+  playgroundId: string;
+  serverId: string;
+  sticky: boolean;
+  jtis: readonly string[];
+  expiresAtMs: number;
+  holder: string | undefined;
+}
+
+export type CommitOutcome = { ok: true; endpoint: string; replaced: boolean } | { ok: false };
 
 export type PlaceOutcome =
   | {

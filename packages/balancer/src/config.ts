@@ -1,4 +1,4 @@
-import { cfg, DEV_SECRETS, loadConfig, refuseDevSecrets, z } from '@plexus/kit';
+import { ConfigError, cfg, DEV_SECRETS, loadConfig, refuseDevSecrets, z } from '@plexus/kit';
 
 const balancerConfigSchema = z.object({
   host: cfg.string('127.0.0.1'),
@@ -34,7 +34,42 @@ const balancerConfigSchema = z.object({
   deadAfterMisses: cfg.int(3, 1, 100),
   /** A control socket must send `register` within this long. */
   registerTimeoutMs: cfg.int(5_000, 10, 60_000),
+  /** TCP connections one source address may hold open (HTTP API and control sockets together). */
+  maxConnectionsPerAddress: cfg.int(1_024, 1, 100_000),
+  /** Unredeemed tickets (reserved seats) one user may hold at once, over all playgrounds. */
+  maxHeldSeatsPerUser: cfg.int(3, 1, 1_000),
+  /** Ticket requests (getEndpoint*) one session may make at once, then `joinRatePerSessionPerSec`. */
+  joinBurstPerSession: cfg.int(10, 1, 100_000),
+  joinRatePerSessionPerSec: cfg.number(1, 0.01, 100_000),
+  /** Ticket requests one source address may make at once, then `joinRatePerAddressPerSec`. */
+  joinBurstPerAddress: cfg.int(300, 1, 1_000_000),
+  joinRatePerAddressPerSec: cfg.number(50, 0.01, 1_000_000),
   logLevel: cfg.logLevel(),
+  /**
+   * Where this balancer gets more dedicated servers: `agones` allocates from a Fleet (docs/deploy.md);
+   * `none` leaves scaling to others (a FleetAutoscaler, `plexus dev`'s local provider).
+   */
+  serverProvider: z.enum(['none', 'agones']).default('none'),
+  /** Agones: the namespace of the Fleet, where GameServerAllocations are created. */
+  agonesNamespace: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a Kubernetes namespace name')
+    .default('default'),
+  /** Agones: the Fleet allocated from (selected by its `agones.dev/fleet` label). */
+  agonesFleet: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, 'must be a Kubernetes object name')
+    .default('plexus-ds'),
+  /** The most replicas the FleetAutoscaler webhook answers (docs/deploy.md#scaling). */
+  agonesMaxReplicas: cfg.int(50, 1, 100_000),
+  /** Allocate when fewer seats than this are free on the servers that take players. */
+  autoscaleMinFreeSeats: cfg.int(50, 0, 10_000_000),
+  /** Drain an idle allocated server when more seats than this are free. */
+  autoscaleMaxFreeSeats: cfg.int(250, 1, 10_000_000),
+  /** Most servers this balancer holds allocated. */
+  autoscaleMaxServers: cfg.int(20, 1, 10_000),
+  autoscaleIntervalMs: cfg.int(5_000, 50, 600_000),
+  autoscaleCooldownMs: cfg.int(15_000, 0, 3_600_000),
 });
 
 export type BalancerConfig = z.output<typeof balancerConfigSchema>;
@@ -56,7 +91,22 @@ export const BALANCER_ENV = {
   webRoot: 'PLEXUS_WEB_ROOT',
   heartbeatIntervalMs: 'PLEXUS_LB_HEARTBEAT_MS',
   deadAfterMisses: 'PLEXUS_LB_DEAD_AFTER_MISSES',
+  maxConnectionsPerAddress: 'PLEXUS_LB_MAX_CONNECTIONS_PER_ADDRESS',
+  maxHeldSeatsPerUser: 'PLEXUS_LB_MAX_HELD_SEATS_PER_USER',
+  joinBurstPerSession: 'PLEXUS_LB_JOIN_BURST_PER_SESSION',
+  joinRatePerSessionPerSec: 'PLEXUS_LB_JOIN_RATE_PER_SESSION_PER_SEC',
+  joinBurstPerAddress: 'PLEXUS_LB_JOIN_BURST_PER_ADDRESS',
+  joinRatePerAddressPerSec: 'PLEXUS_LB_JOIN_RATE_PER_ADDRESS_PER_SEC',
   logLevel: 'PLEXUS_LOG_LEVEL',
+  serverProvider: 'PLEXUS_SERVER_PROVIDER',
+  agonesNamespace: 'PLEXUS_AGONES_NAMESPACE',
+  agonesFleet: 'PLEXUS_AGONES_FLEET',
+  agonesMaxReplicas: 'PLEXUS_AGONES_MAX_REPLICAS',
+  autoscaleMinFreeSeats: 'PLEXUS_AUTOSCALE_MIN_FREE_SEATS',
+  autoscaleMaxFreeSeats: 'PLEXUS_AUTOSCALE_MAX_FREE_SEATS',
+  autoscaleMaxServers: 'PLEXUS_AUTOSCALE_MAX_SERVERS',
+  autoscaleIntervalMs: 'PLEXUS_AUTOSCALE_INTERVAL_MS',
+  autoscaleCooldownMs: 'PLEXUS_AUTOSCALE_COOLDOWN_MS',
 } as const;
 
 /**
@@ -74,6 +124,11 @@ export function loadBalancerConfig(
     file: environment.PLEXUS_CONFIG_FILE,
     ...(flags ? { flags } : {}),
   });
+  if (config.autoscaleMaxFreeSeats <= config.autoscaleMinFreeSeats) {
+    throw new ConfigError(
+      `PLEXUS_AUTOSCALE_MAX_FREE_SEATS (${config.autoscaleMaxFreeSeats}) must be above PLEXUS_AUTOSCALE_MIN_FREE_SEATS (${config.autoscaleMinFreeSeats})`,
+    );
+  }
   refuseDevSecrets(
     { partnerKey: config.partnerKey, clusterSecret: config.clusterSecret, operatorKey: config.operatorKey },
     {

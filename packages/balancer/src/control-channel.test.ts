@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { DEV_SECRETS } from '@plexus/kit';
 import { type BalancerHandle, startBalancer } from './start.ts';
 import {
   ControlClient,
@@ -42,8 +43,11 @@ async function register(serverId: string, overrides: Record<string, unknown> = {
   return client;
 }
 
+/** The registry as the operator sees it (with each server's playgrounds). */
 async function servers(): Promise<Record<string, unknown>[]> {
-  const res = await fetch(`${lb.url}/lb/api/v0/servers`);
+  const res = await fetch(`${lb.url}/lb/api/v0/servers`, {
+    headers: { authorization: `Bearer ${DEV_SECRETS.operatorKey}` },
+  });
   return ((await res.json()) as { data: { servers: Record<string, unknown>[] } }).data.servers;
 }
 

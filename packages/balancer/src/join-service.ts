@@ -17,6 +17,8 @@ export interface JoinServiceDeps {
   metrics: BalancerMetrics;
   analytics: Pick<AnalyticsRecorder, 'record'>;
   clusterSecret: string;
+  /** Unredeemed tickets one user may hold at once (a new one for the same playground replaces). */
+  maxHeldSeatsPerUser: number;
   /** Whether this balancer holds a server's control socket (it signs tickets only for those). */
   connected(serverId: string): boolean;
   logger: Logger;
@@ -39,6 +41,7 @@ const REFUSAL_MESSAGES: Record<RefusalReason, string> = {
   playground_full: 'The server hosting this playground is full',
   no_capacity: 'No dedicated server has room',
   home_not_connected: 'The server hosting this playground is not connected to this balancer',
+  seats_held: 'This user already holds the most unredeemed join tickets allowed',
 };
 
 /**
@@ -48,8 +51,11 @@ const REFUSAL_MESSAGES: Record<RefusalReason, string> = {
  */
 export class JoinService {
   readonly #d: JoinServiceDeps;
-  /** authChecks in flight by session id, so a burst from one session costs one backend call. */
-  readonly #inflight = new Map<string, Promise<UserSimple>>();
+  /**
+   * authChecks in flight by session id, so a burst from one session costs one backend call; with
+   * the auth cache's generation they started under (a later join does not share an older check).
+   */
+  readonly #inflight = new Map<string, { call: Promise<UserSimple>; generation: number }>();
 
   constructor(deps: JoinServiceDeps) {
     this.#d = deps;
@@ -58,10 +64,13 @@ export class JoinService {
   async authenticate(sessionId: string): Promise<UserSimple> {
     const cached = this.#d.authCache.get(sessionId);
     if (cached) return cached;
+    const generation = this.#d.authCache.generation;
     const pending = this.#inflight.get(sessionId);
-    if (pending) return pending;
-    const call = this.#authCheck(sessionId).finally(() => this.#inflight.delete(sessionId));
-    this.#inflight.set(sessionId, call);
+    if (pending?.generation === generation) return pending.call;
+    const call = this.#authCheck(sessionId, generation).finally(() => {
+      if (this.#inflight.get(sessionId)?.call === call) this.#inflight.delete(sessionId);
+    });
+    this.#inflight.set(sessionId, { call, generation });
     return call;
   }
 
@@ -118,10 +127,12 @@ export class JoinService {
       jtis: [jti],
       expiresAtMs: signer.expiryFor(nowMs),
       resume: resumeToken !== undefined,
+      hold: { userId: user.id, max: this.#d.maxHeldSeatsPerUser },
       connected: this.#d.connected,
     });
     if (!placed.ok) {
       metrics.placementRefusals.inc({ reason: placed.reason });
+      if (placed.reason === 'seats_held') throw new AppError('LB_TOO_MANY_HELD_SEATS');
       if (placed.reason === 'home_not_connected') throw new AppError('LB_SERVER_NOT_CONNECTED');
       throw new AppError('LB_NO_CAPACITY', REFUSAL_MESSAGES[placed.reason]);
     }
@@ -182,12 +193,12 @@ export class JoinService {
     }
   }
 
-  async #authCheck(sessionId: string): Promise<UserSimple> {
+  async #authCheck(sessionId: string, generation: number): Promise<UserSimple> {
     const started = performance.now();
     let outcome = 'ok';
     try {
       const user = await this.#d.backend.getUserBySessionId(sessionId);
-      this.#d.authCache.set(sessionId, user);
+      this.#d.authCache.set(sessionId, user, generation);
       return user;
     } catch (err) {
       outcome = isAppError(err) && err.errorName === 'AUTH_INVALID_SESSION' ? 'invalid' : 'error';

@@ -1,6 +1,7 @@
 import type { PlaygroundLoad } from '@plexus/protocol';
 import {
   type ClusterStore,
+  type CommitOutcome,
   copyLoads,
   DEAD_SERVERS_KEPT,
   type DeadServer,
@@ -9,15 +10,17 @@ import {
   type LossOutcome,
   MAX_ORPHANS,
   ORPHAN_MEMORY_MS,
+  type PlacementCommit,
   type PlaceOutcome,
   type PlaceRequest,
   type Release,
   reporterWins,
   type ServerIdentity,
   type ServerView,
+  type StoreSnapshot,
 } from './cluster-store.ts';
-import { placePlayground } from './placement.ts';
 import { SeatLedger } from './seat-ledger.ts';
+import { placeInStore } from './store-placement.ts';
 
 type ServerEntry = Omit<ServerView, 'pending' | 'balancers'>;
 
@@ -42,6 +45,8 @@ export class MemoryClusterStore implements ClusterStore {
   /** Playgrounds of dead servers not placed again yet → when their server died. */
   readonly #orphans = new Map<string, number>();
   readonly #dead: DeadServer[] = [];
+  /** Bumped by every write a placement decision could depend on (see StoreSnapshot.revision). */
+  #revision = 0;
 
   constructor(options: { lbId: string; now?: () => number }) {
     this.#lbId = options.lbId;
@@ -50,6 +55,7 @@ export class MemoryClusterStore implements ClusterStore {
   }
 
   async register(server: ServerIdentity, playgrounds: PlaygroundLoad[]): Promise<Release[]> {
+    this.#revision++;
     const now = this.#now();
     this.#servers.set(server.serverId, {
       ...identityOf(server),
@@ -74,6 +80,7 @@ export class MemoryClusterStore implements ClusterStore {
   async report(server: ServerIdentity, load: LoadReport): Promise<Release[]> {
     const entry = this.#servers.get(server.serverId);
     if (!entry) return [];
+    this.#revision++;
     entry.players = load.players;
     entry.playgrounds = copyLoads(load.playgrounds);
     entry.cpu = load.cpu;
@@ -113,6 +120,7 @@ export class MemoryClusterStore implements ClusterStore {
   async lose(serverId: string, reason: string): Promise<LossOutcome> {
     const entry = this.#servers.get(serverId);
     if (!entry) return { dead: false, dropped: [] };
+    this.#revision++;
     this.#servers.delete(serverId);
     this.#ledger.dropServer(serverId);
     const now = this.#now();
@@ -144,46 +152,56 @@ export class MemoryClusterStore implements ClusterStore {
   async setDraining(serverId: string): Promise<boolean> {
     const entry = this.#servers.get(serverId);
     if (!entry) return false;
+    this.#revision++;
     entry.draining = true;
     return true;
   }
 
   async place(request: PlaceRequest): Promise<PlaceOutcome> {
-    const home = this.#homes.get(request.playgroundId);
-    const result = placePlayground(
-      {
-        servers: [...this.#servers.values()].map((s) => ({
-          serverId: s.serverId,
-          capacity: s.capacity,
-          players: s.players,
-          pending: this.#ledger.pendingFor(s.serverId),
-          draining: s.draining,
-          connected: request.connected(s.serverId),
-        })),
-        home: home?.serverId,
-      },
-      request,
-    );
-    if (!result.ok) return result;
-    const server = this.#servers.get(result.serverId) as ServerEntry;
-    if (!result.sticky)
-      this.#homes.set(request.playgroundId, { serverId: server.serverId, epoch: undefined });
-    for (const jti of request.jtis) {
+    return placeInStore(this, request);
+  }
+
+  async snapshot(playgroundId: string, holder: string | undefined): Promise<StoreSnapshot> {
+    let held = 0;
+    if (holder !== undefined) {
+      for (const r of this.#ledger.heldBy(holder)) {
+        if (r.playgroundId === playgroundId) this.#ledger.release(r.serverId, r.jti);
+        else held++;
+      }
+    }
+    // One counter serves as every revision: a single balancer's writes are few and in-process.
+    return {
+      home: this.#homes.get(playgroundId)?.serverId,
+      servers: [...this.#servers.values()].map((s) => ({
+        serverId: s.serverId,
+        capacity: s.capacity,
+        players: s.players,
+        pending: this.#ledger.pendingFor(s.serverId),
+        draining: s.draining,
+        revision: this.#revision,
+      })),
+      held,
+      holdRevision: this.#revision,
+    };
+  }
+
+  async commit(decision: PlacementCommit): Promise<CommitOutcome> {
+    const server = this.#servers.get(decision.serverId);
+    if (decision.serverRevision !== this.#revision || !server) return { ok: false };
+    this.#revision++;
+    const { playgroundId } = decision;
+    if (!decision.sticky) this.#homes.set(playgroundId, { serverId: server.serverId, epoch: undefined });
+    for (const jti of decision.jtis) {
       this.#ledger.reserve({
         jti,
         serverId: server.serverId,
-        playgroundId: request.playgroundId,
-        expiresAtMs: request.expiresAtMs,
+        playgroundId,
+        expiresAtMs: decision.expiresAtMs,
+        holder: decision.holder,
       });
     }
-    const replaced = !result.sticky && this.#orphans.delete(request.playgroundId);
-    return {
-      ok: true,
-      serverId: server.serverId,
-      endpoint: server.endpoint,
-      sticky: result.sticky,
-      replaced,
-    };
+    const replaced = !decision.sticky && this.#orphans.delete(playgroundId);
+    return { ok: true, endpoint: server.endpoint, replaced };
   }
 
   async releaseSeats(serverId: string, _playgroundId: string, jtis: readonly string[]): Promise<void> {

@@ -20,6 +20,8 @@ export interface PlacementSnapshot {
   servers: readonly PlacementServer[];
   /** Server id the playground is mapped to, if any (it may have died since: then it is not in `servers`). */
   home: string | undefined;
+  /** Seats the requesting user holds with unredeemed tickets for other playgrounds. */
+  heldByUser?: number | undefined;
 }
 
 export interface PlacementRequest {
@@ -29,9 +31,16 @@ export interface PlacementRequest {
   resume?: boolean;
   /** A server that must not be chosen (the draining server asking for a new home). */
   exclude?: string;
+  /** Most seats one user may hold with unredeemed tickets (docs/api.md, seat holds). */
+  maxHeldByUser?: number | undefined;
 }
 
-export type RefusalReason = 'no_servers' | 'playground_full' | 'no_capacity' | 'home_not_connected';
+export type RefusalReason =
+  | 'no_servers'
+  | 'playground_full'
+  | 'no_capacity'
+  | 'home_not_connected'
+  | 'seats_held';
 
 export type PlacementResult =
   | { ok: true; serverId: string; sticky: boolean }
@@ -47,7 +56,8 @@ export function headroom(server: PlacementServer): number {
  * stays there (one playground lives on one server) and is refused when that server is full, unless
  * the user resumes (they hold a seat there). Any other playground goes to the non-draining connected
  * server with the most headroom, ties broken by the lower server id; a resuming user is placed even
- * where no seat is free (they held one on the server that died). Pure: the store records the result.
+ * where no seat is free (they held one on the server that died). A user already holding
+ * `maxHeldByUser` seats elsewhere gets none. Pure: the store records the result (store-placement.ts).
  */
 export function placePlayground(
   snapshot: PlacementSnapshot,
@@ -55,6 +65,9 @@ export function placePlayground(
 ): PlacementResult {
   const seats = request.seats ?? 1;
   const resume = request.resume === true;
+  if (request.maxHeldByUser !== undefined && (snapshot.heldByUser ?? 0) >= request.maxHeldByUser) {
+    return { ok: false, reason: 'seats_held' };
+  }
   const home =
     snapshot.home === undefined ? undefined : snapshot.servers.find((s) => s.serverId === snapshot.home);
   if (home && !home.draining && home.serverId !== request.exclude) {

@@ -42,23 +42,26 @@ async function server(lb: BalancerHandle, serverId: string, overrides: Record<st
   return client;
 }
 
-let sessionId: string;
-async function session(): Promise<string> {
-  if (sessionId) return sessionId;
+const sessions = new Map<string, string>();
+async function session(name = 'Redis'): Promise<string> {
+  const known = sessions.get(name);
+  if (known) return known;
   const res = await fetch(`${backend.url}${HttpPaths.rpcPrefix}auth.guest`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ firstName: 'Redis' }),
+    body: JSON.stringify({ firstName: name }),
   });
-  sessionId = ((await res.json()) as { data: { sessionId: string } }).data.sessionId;
+  const sessionId = ((await res.json()) as { data: { sessionId: string } }).data.sessionId;
+  sessions.set(name, sessionId);
   return sessionId;
 }
 
-async function joinVia(lb: BalancerHandle, playgroundId: string) {
+/** A join as the user `name` (one user's second ticket for a playground replaces their first seat). */
+async function joinVia(lb: BalancerHandle, playgroundId: string, name?: string) {
   const res = await fetch(`${lb.url}${HttpPaths.getEndpointPlaygroundId}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ sessionId: await session(), playgroundId }),
+    body: JSON.stringify({ sessionId: await session(name), playgroundId }),
   });
   return { status: res.status, body: (await res.json()) as Envelope<EndpointGrant> };
 }
@@ -100,7 +103,7 @@ test('a server connected to both balancers is counted once and placed from eithe
   assert.deepEqual(entries[0]?.balancers, ['lb-a', 'lb-b']);
   const first = await joinVia(lbB, 'shared-room');
   assert.equal(first.body.data?.serverId, 'ds-both');
-  const second = await joinVia(lbA, 'shared-room');
+  const second = await joinVia(lbA, 'shared-room', 'Redis2');
   assert.equal(second.body.data?.serverId, 'ds-both');
   assert.equal((await lbA.balancer.store.get('ds-both'))?.pending, 2);
 });

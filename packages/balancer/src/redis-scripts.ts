@@ -9,10 +9,15 @@
  *   P server:<id>        HASH of the server's identity and last report (expires unless refreshed)
  *   P holders:<id>       ZSET balancer id → expiry ms (the balancers holding its control socket)
  *   P seats:<id>         ZSET "<jti> <playgroundId>" → expiry ms (unredeemed tickets)
+ *   P held:<userId>      ZSET "<serverId> <jti> <playgroundId>" → expiry ms (a user's reservations;
+ *                        an entry whose seat is gone from seats:<id> — redeemed — no longer counts)
  *   P hosted:<id>        SET of the playgrounds mapped to it
  *   P pg:<playgroundId>  "<serverId>|<epoch or empty>" (the playground map, with fencing epochs)
  *   P orphan:<pg>        set while a dead server's playground waits to be placed again
  *   P dead               LIST of recently dead servers (JSON, newest first)
+ *   P rev:<id>           a server's placement revision: bumped by every write a decision for it
+ *                        could depend on (its report, drain, death, a placement on it)
+ *   P heldrev:<userId>   bumped by every placement for the user (their held-seat count)
  *   P lb:<lbId>          pub/sub channel of one balancer (messages for servers it holds)
  */
 
@@ -37,8 +42,33 @@ local function extend(key, ms)
   local t = redis.call('PTTL', key)
   if t == -1 or (t >= 0 and t < ms) then redis.call('PEXPIRE', key, ms) end
 end
+local REV_TTL_MS = 86400000
+local function revision(key)
+  return tonumber(redis.call('GET', P .. key) or '0')
+end
+local function bump(key)
+  redis.call('INCR', P .. key)
+  redis.call('PEXPIRE', P .. key, REV_TTL_MS)
+end
 local function isDraining(id)
   return redis.call('HGET', P .. 'server:' .. id, 'draining') == '1'
+end
+-- A user's live reservations as {server, member of seats:<server>, playground}; prunes the rest.
+local function heldSeats(user, now)
+  local key = P .. 'held:' .. user
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+  local out = {}
+  for _, m in ipairs(redis.call('ZRANGE', key, 0, -1)) do
+    local a = string.find(m, ' ', 1, true)
+    local b = string.find(m, ' ', a + 1, true)
+    local server, seat, pg = string.sub(m, 1, a - 1), string.sub(m, a + 1), string.sub(m, b + 1)
+    if redis.call('ZSCORE', P .. 'seats:' .. server, seat) then
+      table.insert(out, { server, seat, pg, m })
+    else
+      redis.call('ZREM', key, m)
+    end
+  end
+  return out
 end
 `;
 
@@ -52,6 +82,7 @@ local ident = cjson.decode(ARGV[7])
 local pgs = cjson.decode(ARGV[8])
 local load = cjson.decode(ARGV[9])
 local sk = P .. 'server:' .. id
+bump('rev:' .. id)
 local players = 0
 for _, p in ipairs(pgs) do players = players + p.players end
 if mode == 'register' then
@@ -124,9 +155,24 @@ extend(hosted, ttl)
 return releases
 `;
 
-/** What placement needs. ARGV: P, playgroundId, now. Returns JSON {home, servers:[[id, capacity, players, pending, draining]]}. */
+/**
+ * What placement needs. ARGV: P, playgroundId, now, userId ('' for none). A user's earlier
+ * reservation in this playground is released first: the new ticket replaces it. Returns JSON
+ * {home, held, holdRevision, servers:[[id, capacity, players, pending, draining, revision]]}.
+ */
 export const SNAPSHOT_SCRIPT = `${COMMON}
-local pg, now = ARGV[2], tonumber(ARGV[3])
+local pg, now, user = ARGV[2], tonumber(ARGV[3]), ARGV[4]
+local held = 0
+if user ~= '' then
+  for _, h in ipairs(heldSeats(user, now)) do
+    if h[3] == pg then
+      redis.call('ZREM', P .. 'seats:' .. h[1], h[2])
+      redis.call('ZREM', P .. 'held:' .. user, h[4])
+    else
+      held = held + 1
+    end
+  end
+end
 local servers = {}
 for _, id in ipairs(redis.call('SMEMBERS', P .. 'servers')) do
   if redis.call('EXISTS', P .. 'server:' .. id) == 0 then
@@ -134,51 +180,53 @@ for _, id in ipairs(redis.call('SMEMBERS', P .. 'servers')) do
   elseif alive(id, now) then
     local f = redis.call('HMGET', P .. 'server:' .. id, 'capacity', 'players', 'draining')
     local pending = redis.call('ZCOUNT', P .. 'seats:' .. id, '(' .. now, '+inf')
-    table.insert(servers, { id, tonumber(f[1]) or 0, tonumber(f[2]) or 0, pending, f[3] == '1' })
+    table.insert(servers, { id, tonumber(f[1]) or 0, tonumber(f[2]) or 0, pending, f[3] == '1',
+      revision('rev:' .. id) })
   end
 end
 local home = getHome(pg)
-return cjson.encode({ home = home or '', servers = servers })
+local holdRevision = user ~= '' and revision('heldrev:' .. user) or 0
+return cjson.encode({ home = home or '', held = held, holdRevision = holdRevision, servers = servers })
 `;
 
 /**
- * Commits a placement decided by the pure placement function, if its premises still hold.
- * ARGV: P, playgroundId, serverId, sticky ('1'|'0'), now, mapping ttl, seat expiry, seats needed,
- * resume ('1'|'0'), jti… Returns {'ok', endpoint, replaced} or {'retry'|'taken'|'full'}.
+ * Commits a placement decided by the pure placement function (store-placement.ts) — if, and only
+ * if, the revisions it was decided on still hold: the chosen server's, the user's held seats', and
+ * the playground's mapping as read. Nothing of the decision is re-checked here. ARGV: P, server
+ * revision, hold revision, home as read ('' for none), playgroundId, serverId, sticky ('1'|'0'),
+ * mapping ttl, seat expiry, userId ('' for none), jti… Returns {'ok', endpoint, replaced} or
+ * {'stale'}.
  */
-export const PLACE_SCRIPT = `${COMMON}
-local pg, id, sticky, now = ARGV[2], ARGV[3], ARGV[4] == '1', tonumber(ARGV[5])
-local mapTtl, expires, need, resume = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8]), ARGV[9] == '1'
-if not alive(id, now) or isDraining(id) then return { 'retry' } end
+export const COMMIT_SCRIPT = `${COMMON}
+local pg, id, sticky = ARGV[5], ARGV[6], ARGV[7] == '1'
+local mapTtl, expires, user = tonumber(ARGV[8]), tonumber(ARGV[9]), ARGV[10]
 local home = getHome(pg)
-if sticky then
-  if home ~= id then return { 'retry' } end
-elseif home and home ~= id and alive(home, now) and not isDraining(home) then
-  -- Another balancer placed this playground first: the caller uses the winner's server.
-  return { 'taken' }
-end
-local sk = P .. 'server:' .. id
-local seats = P .. 'seats:' .. id
-redis.call('ZREMRANGEBYSCORE', seats, '-inf', now)
-if not resume then
-  local f = redis.call('HMGET', sk, 'capacity', 'players')
-  local room = (tonumber(f[1]) or 0) - (tonumber(f[2]) or 0) - redis.call('ZCARD', seats)
-  if room < need then return { 'full' } end
+if revision('rev:' .. id) ~= tonumber(ARGV[2]) or (home or '') ~= ARGV[4]
+  or (user ~= '' and revision('heldrev:' .. user) ~= tonumber(ARGV[3])) then
+  return { 'stale' }
 end
 local replaced = 0
--- Home already here (another balancer placed it on the same server meanwhile): keep its epoch.
-if sticky or home == id then
+if sticky and home == id then
   extend(P .. 'pg:' .. pg, mapTtl)
 else
   if home then redis.call('SREM', P .. 'hosted:' .. home, pg) end
   redis.call('SET', P .. 'pg:' .. pg, homeValue(id, nil), 'PX', mapTtl)
   redis.call('SADD', P .. 'hosted:' .. id, pg)
   extend(P .. 'hosted:' .. id, mapTtl)
-  replaced = redis.call('DEL', P .. 'orphan:' .. pg)
+  if not sticky then replaced = redis.call('DEL', P .. 'orphan:' .. pg) end
 end
-for i = 10, #ARGV do redis.call('ZADD', seats, expires, ARGV[i] .. ' ' .. pg) end
+local seats = P .. 'seats:' .. id
+for i = 11, #ARGV do
+  redis.call('ZADD', seats, expires, ARGV[i] .. ' ' .. pg)
+  if user ~= '' then redis.call('ZADD', P .. 'held:' .. user, expires, id .. ' ' .. ARGV[i] .. ' ' .. pg) end
+end
 extend(seats, mapTtl)
-return { 'ok', redis.call('HGET', sk, 'endpoint'), replaced }
+if user ~= '' then
+  extend(P .. 'held:' .. user, mapTtl)
+  bump('heldrev:' .. user)
+end
+bump('rev:' .. id)
+return { 'ok', redis.call('HGET', P .. 'server:' .. id, 'endpoint'), replaced }
 `;
 
 /** ARGV: P, serverId, member ("<jti> <pg>"), now. Returns 1 when a live seat was redeemed. */
@@ -214,6 +262,7 @@ for _, pg in ipairs(redis.call('SMEMBERS', P .. 'hosted:' .. id)) do
 end
 redis.call('DEL', P .. 'hosted:' .. id, P .. 'seats:' .. id, holders, sk)
 redis.call('SREM', P .. 'servers', id)
+bump('rev:' .. id)
 if not endpoint then return cjson.encode({ dead = false }) end
 redis.call('LPUSH', P .. 'dead', cjson.encode({ serverId = id, endpoint = endpoint, diedAtMs = now,
   reason = reason, playgrounds = #dropped }))
@@ -248,6 +297,7 @@ export const DRAIN_SCRIPT = `${COMMON}
 local sk = P .. 'server:' .. ARGV[2]
 if redis.call('EXISTS', sk) == 0 then return 0 end
 redis.call('HSET', sk, 'draining', '1')
+bump('rev:' .. ARGV[2])
 return 1
 `;
 

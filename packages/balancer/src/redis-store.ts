@@ -4,42 +4,43 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import {
   type ClusterStore,
+  type CommitOutcome,
   DEAD_SERVERS_KEPT,
   type DeadServer,
   identityOf,
   type LoadReport,
   type LossOutcome,
   ORPHAN_MEMORY_MS,
+  type PlacementCommit,
   type PlaceOutcome,
   type PlaceRequest,
   type Release,
   type ServerIdentity,
   type ServerView,
+  type StoreSnapshot,
 } from './cluster-store.ts';
-import { placePlayground } from './placement.ts';
 import {
+  COMMIT_SCRIPT,
   DRAIN_SCRIPT,
   HOME_SCRIPT,
   LIST_SCRIPT,
   LOSE_SCRIPT,
-  PLACE_SCRIPT,
   REDEEM_SCRIPT,
   REFRESH_SCRIPT,
   REPORT_SCRIPT,
   SNAPSHOT_SCRIPT,
 } from './redis-scripts.ts';
+import { placeInStore } from './store-placement.ts';
 
 /** Key prefix of everything the balancers keep in Redis. */
 export const REDIS_PREFIX = 'plexus:';
-/** Placement retries when another balancer changed the state between snapshot and commit. */
-const PLACE_ATTEMPTS = 5;
 /** Timeout of one Redis command: past it, the request fails with LB_STATE_UNAVAILABLE. */
 export const REDIS_COMMAND_TIMEOUT_MS = 2_000;
 
 const SCRIPTS = {
   plexusReport: REPORT_SCRIPT,
   plexusSnapshot: SNAPSHOT_SCRIPT,
-  plexusPlace: PLACE_SCRIPT,
+  plexusCommit: COMMIT_SCRIPT,
   plexusRedeem: REDEEM_SCRIPT,
   plexusLose: LOSE_SCRIPT,
   plexusRefresh: REFRESH_SCRIPT,
@@ -63,8 +64,9 @@ export interface RedisStoreOptions {
 
 /**
  * Cluster state in Redis, shared by several balancers. Every mutation is one Lua script, so it is
- * atomic across balancers: two balancers placing one new playground place it once, a seat is reserved
- * only if there is room, a server is declared dead once. Entries expire when no balancer refreshes
+ * atomic across balancers: a placement commits only if no other write landed since its snapshot
+ * (a revision compare-and-set), so two balancers placing one new playground place it once and a
+ * seat is reserved only where the decision saw room; a server is declared dead once. Entries expire when no balancer refreshes
  * them. When Redis is unreachable every call fails fast with LB_STATE_UNAVAILABLE (503); the client
  * reconnects by itself and calls work again once Redis is back.
  */
@@ -152,53 +154,38 @@ export class RedisClusterStore implements ClusterStore {
   }
 
   async place(request: PlaceRequest): Promise<PlaceOutcome> {
-    for (let attempt = 0; attempt < PLACE_ATTEMPTS; attempt++) {
-      const now = this.#now();
-      const snapshot = parseSnapshot(await this.#run('plexusSnapshot', [request.playgroundId, now]));
-      const result = placePlayground(
-        {
-          servers: snapshot.servers.map(([serverId, capacity, players, pending, draining]) => ({
-            serverId,
-            capacity,
-            players,
-            pending,
-            draining,
-            connected: request.connected(serverId),
-          })),
-          home: snapshot.home || undefined,
-        },
-        request,
-      );
-      if (!result.ok) return result;
-      // The mapping outlives its tickets, so a playground whose first user is still connecting is
-      // not placed a second time.
-      const mapTtl = Math.max(this.#ttlMs, request.expiresAtMs - now + this.#ttlMs);
-      const committed = (await this.#run('plexusPlace', [
-        request.playgroundId,
-        result.serverId,
-        result.sticky ? '1' : '0',
-        now,
-        mapTtl,
-        request.expiresAtMs,
-        request.seats ?? 1,
-        request.resume === true ? '1' : '0',
-        ...request.jtis,
-      ])) as [string, string?, number?];
-      if (committed[0] === 'ok') {
-        return {
-          ok: true,
-          serverId: result.serverId,
-          endpoint: String(committed[1]),
-          sticky: result.sticky,
-          replaced: committed[2] === 1,
-        };
-      }
+    return placeInStore(this, request);
+  }
+
+  async snapshot(playgroundId: string, holder: string | undefined): Promise<StoreSnapshot> {
+    return parseSnapshot(await this.#run('plexusSnapshot', [playgroundId, this.#now(), holder ?? '']));
+  }
+
+  async commit(decision: PlacementCommit): Promise<CommitOutcome> {
+    const now = this.#now();
+    // The mapping outlives its tickets, so a playground whose first user is still connecting is
+    // not placed a second time.
+    const mapTtl = Math.max(this.#ttlMs, decision.expiresAtMs - now + this.#ttlMs);
+    const committed = (await this.#run('plexusCommit', [
+      decision.serverRevision,
+      decision.holdRevision,
+      decision.home ?? '',
+      decision.playgroundId,
+      decision.serverId,
+      decision.sticky ? '1' : '0',
+      mapTtl,
+      decision.expiresAtMs,
+      decision.holder ?? '',
+      ...decision.jtis,
+    ])) as [string, string?, number?];
+    if (committed[0] !== 'ok') {
       this.#logger.debug(
-        { playgroundId: request.playgroundId, outcome: committed[0], attempt },
-        'placement raced another balancer; retrying',
+        { playgroundId: decision.playgroundId, serverId: decision.serverId },
+        'placement snapshot went stale (another write landed first); deciding again',
       );
+      return { ok: false };
     }
-    return { ok: false, reason: 'no_capacity' };
+    return { ok: true, endpoint: String(committed[1]), replaced: committed[2] === 1 };
   }
 
   async releaseSeats(serverId: string, playgroundId: string, jtis: readonly string[]): Promise<void> {
@@ -356,15 +343,28 @@ function releasesOf(raw: unknown): Release[] {
   return releases;
 }
 
-function parseSnapshot(raw: unknown): {
-  home: string;
-  servers: [string, number, number, number, boolean][];
-} {
-  const parsed = JSON.parse(String(raw)) as { home: string; servers: unknown };
+function parseSnapshot(raw: unknown): StoreSnapshot {
+  const parsed = JSON.parse(String(raw)) as {
+    home: string;
+    held: number;
+    holdRevision: number;
+    servers: unknown;
+  };
+  // cjson encodes an empty Lua table as an object, not an array.
+  const rows = Array.isArray(parsed.servers)
+    ? (parsed.servers as [string, number, number, number, boolean, number][])
+    : [];
   return {
-    home: parsed.home,
-    servers: Array.isArray(parsed.servers)
-      ? (parsed.servers as [string, number, number, number, boolean][])
-      : [],
+    home: parsed.home || undefined,
+    held: parsed.held,
+    holdRevision: parsed.holdRevision,
+    servers: rows.map(([serverId, capacity, players, pending, draining, revision]) => ({
+      serverId,
+      capacity,
+      players,
+      pending,
+      draining,
+      revision,
+    })),
   };
 }

@@ -4,6 +4,8 @@ export interface Reservation {
   serverId: string;
   playgroundId: string;
   expiresAtMs: number;
+  /** The user the ticket was issued to (absent for relocation tickets, which move many users). */
+  holder?: string | undefined;
 }
 
 /**
@@ -14,6 +16,8 @@ export interface Reservation {
 export class SeatLedger {
   readonly #now: () => number;
   readonly #byServer = new Map<string, Map<string, Reservation>>();
+  /** The same reservations by holder, so per-user bounds cost no scan of every server. */
+  readonly #byHolder = new Map<string, Set<Reservation>>();
 
   constructor(options: { now?: () => number } = {}) {
     this.#now = options.now ?? Date.now;
@@ -25,7 +29,29 @@ export class SeatLedger {
       seats = new Map();
       this.#byServer.set(reservation.serverId, seats);
     }
-    seats.set(reservation.jti, { ...reservation });
+    const previous = seats.get(reservation.jti);
+    if (previous) this.#unhold(previous);
+    const copy = { ...reservation };
+    seats.set(reservation.jti, copy);
+    if (copy.holder !== undefined) {
+      let held = this.#byHolder.get(copy.holder);
+      if (!held) {
+        held = new Set();
+        this.#byHolder.set(copy.holder, held);
+      }
+      held.add(copy);
+    }
+  }
+
+  /** Live reservations of one user (anywhere). */
+  heldBy(holder: string): Reservation[] {
+    const now = this.#now();
+    const live: Reservation[] = [];
+    for (const r of this.#byHolder.get(holder) ?? []) {
+      if (r.expiresAtMs > now) live.push(r);
+      else this.release(r.serverId, r.jti);
+    }
+    return live;
   }
 
   /** Releases a reservation; undefined when the ticket is unknown, expired or belongs to another server. */
@@ -34,12 +60,16 @@ export class SeatLedger {
     const reservation = seats?.get(jti);
     if (!seats || !reservation) return undefined;
     seats.delete(jti);
+    this.#unhold(reservation);
     return reservation;
   }
 
   /** Drops a reservation without it having been used (e.g. the ticket could not be signed). */
   release(serverId: string, jti: string): void {
-    this.#byServer.get(serverId)?.delete(jti);
+    const seats = this.#byServer.get(serverId);
+    const reservation = seats?.get(jti);
+    if (reservation) this.#unhold(reservation);
+    seats?.delete(jti);
   }
 
   /** Live reservations on a server. */
@@ -64,6 +94,7 @@ export class SeatLedger {
 
   /** Forgets every reservation of a server (it left the registry). */
   dropServer(serverId: string): void {
+    for (const r of this.#byServer.get(serverId)?.values() ?? []) this.#unhold(r);
     this.#byServer.delete(serverId);
   }
 
@@ -81,11 +112,22 @@ export class SeatLedger {
     const seats = this.#byServer.get(serverId);
     if (!seats) return undefined;
     const now = this.#now();
-    for (const [jti, r] of seats) if (r.expiresAtMs <= now) seats.delete(jti);
+    for (const [jti, r] of seats) {
+      if (r.expiresAtMs > now) continue;
+      seats.delete(jti);
+      this.#unhold(r);
+    }
     if (seats.size === 0) {
       this.#byServer.delete(serverId);
       return undefined;
     }
     return seats;
+  }
+
+  #unhold(reservation: Reservation): void {
+    if (reservation.holder === undefined) return;
+    const held = this.#byHolder.get(reservation.holder);
+    held?.delete(reservation);
+    if (held?.size === 0) this.#byHolder.delete(reservation.holder);
   }
 }

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { Autoscaler } from '@plexus/balancer';
 import { createLogger } from '@plexus/kit';
-import { Autoscaler } from './autoscaler.ts';
 import type { DevClusterConfig } from './dev-config.ts';
 import { type Launched, type ListenInfo, LocalProcessProvider } from './local-process-provider.ts';
 import { formatLogLine } from './log-format.ts';

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
-import type { ProvidedServer, ServerProvider } from './server-provider.ts';
+import type { ProvidedServer, ServerProvider } from '@plexus/balancer';
 import type { SupervisedProcess } from './supervisor.ts';
 
 /** What a component's `listening` log line says. */

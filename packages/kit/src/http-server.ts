@@ -8,6 +8,12 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { AppError, isAppError } from './app-error.ts';
 import { fail, ok } from './envelope.ts';
+import {
+  clientErrorHandler,
+  jsonTooDeep,
+  limitConnectionsPerAddress,
+  MAX_JSON_DEPTH,
+} from './http-guards.ts';
 import type { Metrics } from './metrics.ts';
 import { type OpenApiInfo, registerOpenApi } from './openapi.ts';
 
@@ -23,10 +29,14 @@ export interface HttpServerOptions {
    * anything it returns undefined for is an internal error (500).
    */
   classifyError?: (err: unknown) => AppError | undefined;
+  /** Request headers must be complete within this long (docs/api.md: 10 s). */
   headersTimeoutMs?: number;
+  /** A whole request (headers and body) must arrive within this long (docs/api.md: 30 s). */
   requestTimeoutMs?: number;
   /** Serve the OpenAPI document of the routes at `/docs` (kit/openapi.ts). */
   openapi?: OpenApiInfo;
+  /** TCP connections one source address may hold open; more are closed at once (default 256). */
+  maxConnectionsPerAddress?: number;
 }
 
 /** Method and URL of every route of an app, in registration order (the OpenAPI tests use it). */
@@ -35,6 +45,14 @@ const routeLists = new WeakMap<FastifyInstance, { method: string; url: string; h
 export function routesOf(app: FastifyInstance): readonly { method: string; url: string; hidden: boolean }[] {
   return routeLists.get(app) ?? [];
 }
+
+/** Default per-address connection cap of every HTTP listener (docs/operations.md, limits). */
+export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 256;
+/**
+ * How often node checks the header and request deadlines. Its default (30 s) let a slow request
+ * live up to 30 s past its deadline; 1 s keeps the documented deadlines within a second.
+ */
+const DEADLINE_CHECK_INTERVAL_MS = 1_000;
 
 /**
  * A fastify instance with the conventions every Plexus process shares: the `{data, error}`
@@ -49,6 +67,8 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimitBytes ?? 64 * 1024,
     requestTimeout: options.requestTimeoutMs ?? 30_000,
+    http: { connectionsCheckingInterval: DEADLINE_CHECK_INTERVAL_MS },
+    clientErrorHandler,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   });
@@ -63,8 +83,25 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   // Route schemas document the API (kit/openapi.ts); the zod schemas in the handlers validate it.
   app.setValidatorCompiler(() => (value) => ({ value }));
   if (options.openapi) registerOpenApi(app, options.openapi);
+  limitConnectionsPerAddress(
+    app.server,
+    options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+  );
   // JSON only: anything else is a 415 rather than a string body reaching the handlers.
   app.removeContentTypeParser('text/plain');
+  // fastify's own JSON parser (prototype-poisoning checks included) behind a nesting limit.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if (jsonTooDeep(body as string)) {
+      done(
+        new AppError('COMMON_JSON_TOO_DEEP', `JSON nested deeper than ${MAX_JSON_DEPTH} levels`),
+        undefined,
+      );
+      return;
+    }
+    parseJson(req, body as string, done);
+  });
 
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';

@@ -220,6 +220,15 @@ export interface EventStreamMessage {
   event: PlexusEventEnvelope;
 }
 
+/**
+ * Also on the event stream: a user's profile changed or one of their sessions was logged out. A
+ * balancer drops what it cached about that user, so their next join sees the change (api.md).
+ */
+export interface UserChangedMessage {
+  type: 'userChanged';
+  userId: string;
+}
+
 // ------------------------------------------------------------------ balancer: relocation (drain)
 
 /**

@@ -15,6 +15,13 @@ export const ErrorCodes = {
   COMMON_INTERNAL: { code: 1005, status: 500, message: 'Internal error' },
   COMMON_UNSUPPORTED_MEDIA_TYPE: { code: 1006, status: 415, message: 'Send application/json' },
   COMMON_UNAVAILABLE: { code: 1007, status: 503, message: 'The service is not ready' },
+  COMMON_HEADERS_TOO_LARGE: { code: 1008, status: 431, message: 'The request headers are too large' },
+  COMMON_REQUEST_TIMEOUT: {
+    code: 1009,
+    status: 408,
+    message: 'The request did not arrive within its deadline',
+  },
+  COMMON_JSON_TOO_DEEP: { code: 1010, status: 400, message: 'The JSON body is nested too deeply' },
 
   AUTH_INVALID_SESSION: { code: 2001, status: 401, message: 'The session is unknown, expired or revoked' },
   AUTH_INVALID_CREDENTIALS: { code: 2002, status: 401, message: 'Wrong email or password' },
@@ -70,6 +77,11 @@ export const ErrorCodes = {
     message: 'The server hosting this playground is not connected to this balancer; try another balancer',
   },
   LB_RPC_BUSY: { code: 4104, status: 429, message: 'Too many control requests in flight from this server' },
+  LB_TOO_MANY_HELD_SEATS: {
+    code: 4200,
+    status: 429,
+    message: 'This user already holds the most unredeemed join tickets allowed',
+  },
   LB_CONSOLE_STREAMS_FULL: {
     code: 4300,
     status: 503,
@@ -80,6 +92,11 @@ export const ErrorCodes = {
     status: 404,
     message:
       'The console forwards only analytics.summary, playgrounds.list, playgrounds.close and events.publish',
+  },
+  LB_ALLOCATION_FAILED: {
+    code: 4350,
+    status: 503,
+    message: 'No GameServer could be allocated from the Agones fleet',
   },
 
   PROTOCOL_MALFORMED_FRAME: { code: 5001, status: 400, message: 'The frame could not be decoded' },

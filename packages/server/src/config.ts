@@ -88,6 +88,12 @@ const schema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,64}$/)
     .default(DEFAULT_PLAYGROUND_TYPE),
+  /** Run as an Agones GameServer (docs/deploy.md): endpoint and id from the GameServer, SDK lifecycle. */
+  agones: cfg.bool(false),
+  /** Agones: health ping and state check interval; well under the Fleet's `health.periodSeconds`. */
+  agonesHealthIntervalMs: cfg.int(2_000, 10, 60_000),
+  /** Agones: no tick for this long stops the health pings, so Agones replaces the wedged server. */
+  agonesTickStallMs: cfg.int(3_000, 100, 600_000),
 });
 
 export type ServerConfig = z.output<typeof schema>;
@@ -128,6 +134,9 @@ export const SERVER_ENV = {
   playgroundTypes: 'PLEXUS_DS_PLAYGROUND_TYPES',
   playgroundTypeMap: 'PLEXUS_DS_PLAYGROUND_TYPE_MAP',
   defaultPlaygroundType: 'PLEXUS_DS_DEFAULT_PLAYGROUND_TYPE',
+  agones: 'PLEXUS_AGONES',
+  agonesHealthIntervalMs: 'PLEXUS_DS_AGONES_HEALTH_INTERVAL_MS',
+  agonesTickStallMs: 'PLEXUS_DS_AGONES_TICK_STALL_MS',
 } as const satisfies Record<keyof ServerConfigInput, string>;
 
 /**

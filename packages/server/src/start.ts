@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createHttpServer, type Logger } from '@plexus/kit';
 import { CONTROL_PROTOCOL_VERSION, type ErrorName, type LoadMessage } from '@plexus/protocol';
+import { AgonesLifecycle } from './agones/agones-lifecycle.ts';
 import { AnalyticsBuffer } from './analytics/analytics-buffer.ts';
 import type { ServerConfig } from './config.ts';
 import { Checkpointer } from './continuity/checkpointer.ts';
@@ -91,14 +92,28 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     logger,
     metrics,
     isReady: () => Boolean(verifier?.ready && links?.isRegistered && !draining),
+    // Every client socket plus room for health checks and scrapes from the same address.
+    maxConnectionsPerAddress: config.maxSocketsPerAddress + config.maxPendingHandshakesPerAddress + 16,
   });
 
   await app.listen({ host: config.host, port: config.port });
   const port = (app.server.address() as AddressInfo).port;
   const hostPart = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${hostPart}:${port}`;
-  const endpoint = config.publicUrl || `ws://${hostPart}:${port}${CLIENT_WS_PATH}`;
-  const serverId = config.serverId || `ds-${port}`;
+  // Under Agones the GameServer says who and where this server is (docs/deploy.md).
+  const agones = config.agones
+    ? await AgonesLifecycle.connect({
+        logger,
+        intervalMs: config.agonesHealthIntervalMs,
+        tickStallMs: config.agonesTickStallMs,
+      }).catch(async (err: unknown) => {
+        await app.close();
+        throw err;
+      })
+    : null;
+  const endpoint =
+    agones?.identity.endpoint || config.publicUrl || `ws://${hostPart}:${port}${CLIENT_WS_PATH}`;
+  const serverId = config.serverId || agones?.identity.name || `ds-${port}`;
   const log = logger.child({ serverId });
 
   verifier = new TicketVerifier(serverId, wallClock);
@@ -200,10 +215,12 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     },
   });
 
+  let lastTickAtMs = now();
   const loop = new TickLoop(
     config.tickRateHz,
     () => {
       const started = performance.now();
+      lastTickAtMs = now();
       playgrounds.tick();
       const ms = performance.now() - started;
       playgrounds.recordTickMs(ms);
@@ -291,9 +308,17 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   services.analytics.start();
   services.checkpointer.start();
   links.start();
+  agones?.start({
+    registered: () => controlLinks().isRegistered && draining === null,
+    hosting: () => playgrounds.playgroundCount > 0,
+    lastTickAtMs: () => lastTickAtMs,
+    now,
+  });
 
   const drain = (): Promise<void> => {
     draining ??= (async () => {
+      // Yield once so `draining` is assigned first: the load report below must say draining.
+      await Promise.resolve();
       log.info({ playgrounds: playgrounds.playgroundCount, clients: playgrounds.playerCount }, 'draining');
       // The balancers place nothing new here from now on.
       controlLinks().sendLoad();
@@ -320,6 +345,8 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       playgrounds.disposeAll();
       await controlLinks().close();
       await app.close();
+      // Last: Agones deletes the pod on Shutdown, and a second SIGTERM would cut this close short.
+      await agones?.shutdown();
     })();
     return closing;
   };

@@ -5,6 +5,7 @@ export {
   positionError,
   readCheckpoint,
 } from './fleet.ts';
+export { freePort } from './free-port.ts';
 export {
   findPostgresBin,
   PostgresNotInstalledError,

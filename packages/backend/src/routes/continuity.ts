@@ -23,7 +23,7 @@ export interface ContinuityOptions {
  * Checkpoints, player data and events on the backend app: their RPCs, and the event stream on the
  * app's HTTP server (closed before the server on app.close()).
  */
-export function registerContinuity(app: FastifyInstance, options: ContinuityOptions): void {
+export function registerContinuity(app: FastifyInstance, options: ContinuityOptions): EventStream {
   const { config, db, clock } = options;
   const logger = options.logger.child({ module: 'continuity' });
   const metrics = createContinuityMetrics(options.metrics);
@@ -52,4 +52,5 @@ export function registerContinuity(app: FastifyInstance, options: ContinuityOpti
     logger,
   });
   registerEventRoutes(app, { partnerKey, operatorKey, events });
+  return stream;
 }

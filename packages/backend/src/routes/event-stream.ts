@@ -1,7 +1,12 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '@plexus/kit';
-import { EVENT_STREAM_PATH, type EventStreamMessage, type PlexusEventEnvelope } from '@plexus/protocol';
+import {
+  EVENT_STREAM_PATH,
+  type EventStreamMessage,
+  type PlexusEventEnvelope,
+  type UserChangedMessage,
+} from '@plexus/protocol';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { ContinuityMetrics } from '../services/continuity-metrics.ts';
 import type { EventSink } from '../services/event-service.ts';
@@ -87,6 +92,21 @@ export class EventStream implements EventSink {
         continue;
       }
       listener.ws.send(text);
+    }
+  }
+
+  /**
+   * Tells every balancer that a user's profile or sessions changed. Unlike an event this is never
+   * dropped: a balancer too far behind to take it is cut off, and a balancer clears its whole auth
+   * cache when its stream reopens.
+   */
+  userChanged(userId: string): void {
+    const message: UserChangedMessage = { type: 'userChanged', userId };
+    const text = JSON.stringify(message);
+    for (const listener of this.#listeners) {
+      if (listener.ws.readyState !== listener.ws.OPEN) continue;
+      if (listener.ws.bufferedAmount > this.#maxBuffered) listener.ws.terminate();
+      else listener.ws.send(text);
     }
   }
 

@@ -214,7 +214,7 @@ forEachEngine(
 );
 
 forEachEngine(
-  'private and closed playgrounds: by id or invite code; closed keeps only existing seats',
+  'private and closed playgrounds: by invite code only (or back to a held seat); closed keeps only existing seats',
   async (db, { t }) => {
     const { app } = await startMatchBackend(db, t);
     const room = await createPlayground(app, {
@@ -226,7 +226,17 @@ forEachEngine(
     });
     const inviteCode = room.inviteCode ?? '';
     const [a, b, c] = await users(app, 3);
-    assert.equal(await seatOf(join(app, { userId: a, playgroundId: 'board' })), 'board', 'by id');
+    // Issue 10 item 2: the id alone (it shows in listings and URLs) does not open it.
+    assert.deepEqual(
+      failure(await join(app, { userId: a, playgroundId: 'board' })),
+      code('MATCH_INVITE_INVALID'),
+    );
+    assert.equal(await seatOf(join(app, { userId: a, playgroundId: 'board', inviteCode })), 'board');
+    assert.equal(
+      await seatOf(join(app, { userId: a, playgroundId: 'board' })),
+      'board',
+      'back to a held seat',
+    );
     assert.equal(
       await seatOf(join(app, { userId: b, playgroundId: 'board', inviteCode: inviteCode.toLowerCase() })),
       'board',

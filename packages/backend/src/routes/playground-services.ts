@@ -9,7 +9,7 @@ import type { Repository } from '../storage/repository.ts';
 import type { SqlDb } from '../storage/sql-db.ts';
 import { CatalogueStore } from '../stores/catalogue-store.ts';
 import { PartyStore } from '../stores/party-store.ts';
-import type { SeatOutcome } from '../stores/seat-pools.ts';
+import type { SeatOutcome } from '../stores/seat-policy.ts';
 import { registerAnalyticsRoutes } from './analytics.ts';
 import { registerMatchmakingRoutes } from './matchmaking.ts';
 import { registerOperatorRoutes } from './operator.ts';

@@ -12,6 +12,8 @@ export interface AuthServiceOptions {
   clock: () => number;
   /** Called once per session created, with how it was created and for whom (metrics, analytics). */
   onSessionCreated?: (kind: 'register' | 'login' | 'guest', userId: string) => void;
+  /** Called once a session was logged out (the balancers must stop honouring it). */
+  onLoggedOut?: (userId: string) => void;
 }
 
 /** Identity: accounts, guests and sessions. Session ids are returned once and stored only hashed. */
@@ -20,6 +22,7 @@ export class AuthService {
   private readonly sessionTtlMs: number;
   private readonly clock: () => number;
   private readonly onSessionCreated: (kind: 'register' | 'login' | 'guest', userId: string) => void;
+  private readonly onLoggedOut: (userId: string) => void;
   /** A real hash to verify against when the email is unknown, so both failures cost the same. */
   private dummyHash: Promise<string> | undefined;
 
@@ -28,6 +31,7 @@ export class AuthService {
     this.sessionTtlMs = options.sessionTtlMs;
     this.clock = options.clock;
     this.onSessionCreated = options.onSessionCreated ?? (() => {});
+    this.onLoggedOut = options.onLoggedOut ?? (() => {});
   }
 
   async register(input: RegisterInput): Promise<AuthResult> {
@@ -73,8 +77,9 @@ export class AuthService {
 
   /** Revokes the session; an already invalid one is AUTH_INVALID_SESSION. */
   async logout(sessionId: string): Promise<void> {
-    await this.authenticate(sessionId);
+    const user = await this.authenticate(sessionId);
     await this.repo.revokeSession(hashSessionId(sessionId), this.clock());
+    this.onLoggedOut(user.id);
   }
 
   /** The user of a live session; unknown, expired or revoked sessions are AUTH_INVALID_SESSION. */

@@ -4,15 +4,12 @@ import type { Repository } from '../storage/repository.ts';
 import type { SqlDb, SqlExecutor } from '../storage/sql-db.ts';
 import { type CatalogueRecord, type CatalogueStore, catalogueLockKey } from '../stores/catalogue-store.ts';
 import type { PartyStore } from '../stores/party-store.ts';
+import { type PartyAnchor, parseInstanceId, type Seat, type SeatOutcome } from '../stores/seat-policy.ts';
 import {
   AutoPool,
   CataloguePool,
   catalogueSeatsOfUser,
   findPartyAnchor,
-  type PartyAnchor,
-  parseInstanceId,
-  type Seat,
-  type SeatOutcome,
   type SeatPool,
   seatGroup,
   seatUser,
@@ -121,6 +118,17 @@ export class MatchmakingService {
         if (!current) throw new AppError('MATCH_PLAYGROUND_NOT_FOUND');
         const pool = new CataloguePool(current);
         if (current.closedAt === null) {
+          if (current.visibility === 'private' && inviteCode === undefined) {
+            // Only its invite code opens a private playground; a user who already holds a seat in
+            // it (they came with the code) may come back without it (docs/api.md, joinPlayground).
+            await pool.prune(tx, freshAfter);
+            if (!(await pool.seatsOf(tx, [userId])).has(userId)) {
+              throw new AppError(
+                'MATCH_INVITE_INVALID',
+                'A private playground is joined with its invite code',
+              );
+            }
+          }
           return seatUser(tx, pool, {
             userId,
             now,

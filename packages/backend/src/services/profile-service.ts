@@ -6,16 +6,20 @@ import { isEmptyAvatar3D, toUserSimple } from './user-simple.ts';
 export interface ProfileServiceOptions {
   repo: Repository;
   clock: () => number;
+  /** Called once a profile changed (the balancers must stop using what they cached). */
+  onChanged?: (userId: string) => void;
 }
 
 /** The logged-in user's own profile (the User Simple fields). */
 export class ProfileService {
   private readonly repo: Repository;
   private readonly clock: () => number;
+  private readonly onChanged: (userId: string) => void;
 
   constructor(options: ProfileServiceOptions) {
     this.repo = options.repo;
     this.clock = options.clock;
+    this.onChanged = options.onChanged ?? (() => {});
   }
 
   async get(userId: string): Promise<UserSimple> {
@@ -30,6 +34,7 @@ export class ProfileService {
     if (normalised.avatar3D && isEmptyAvatar3D(normalised.avatar3D)) normalised.avatar3D = null;
     const user = await this.repo.updateProfile(userId, normalised, this.clock());
     if (!user) throw new AppError('AUTH_INVALID_SESSION');
+    this.onChanged(userId);
     return toUserSimple(user);
   }
 }

@@ -1,7 +1,21 @@
 import { placeholders, type SqlExecutor, type SqlValue } from '../storage/sql-db.ts';
 import { type CatalogueRecord, catalogueLockKey } from './catalogue-store.ts';
+import {
+  chooseInstance,
+  type HeldSeat,
+  instanceId,
+  keepsOwnSeat,
+  type PartyAnchor,
+  parseInstanceId,
+  partyAnchor,
+  type Room,
+  type RoomRequest,
+  type Seat,
+  seatOutcome,
+} from './seat-policy.ts';
 
 /**
+ * The SQL side of matchmaking seats; what to decide on the rows read here is seat-policy.ts.
  * Seats are matchmaking reservations: a user holds at most one per pool (a catalogue playground, or
  * the auto-opened public playgrounds of one type), counted while younger than the seat TTL. Every
  * method here runs inside a transaction holding the pool's `lockKey`, so a read-then-write decision
@@ -28,50 +42,6 @@ export interface SeatPool {
   ): Promise<void>;
   /** Renews a held seat's age. */
   refresh(tx: SqlExecutor, userId: string, now: number): Promise<void>;
-}
-
-export interface HeldSeat {
-  playgroundId: string;
-  partyId: string | null;
-}
-
-export interface RoomRequest {
-  count: number;
-  exclude: readonly string[];
-  prefer?: string | undefined;
-  strict?: boolean | undefined;
-}
-
-export interface Room {
-  playgroundId: string;
-  /** Seats already held there (by users outside the request). */
-  seated: number;
-}
-
-export type SeatOutcome = 'kept' | 'joined' | 'opened';
-
-export interface Seat {
-  playgroundId: string;
-  outcome: SeatOutcome;
-}
-
-/** Instance `n` of catalogue playground `id`: the id itself for the first, `id#n` after. */
-export function instanceId(id: string, n: number): string {
-  return n === 1 ? id : `${id}#${n}`;
-}
-
-/**
- * Splits `expo-hall#3` into its catalogue id and instance number; a plain id is instance 1.
- * `instance` is NaN for a suffix that is not a canonical number ≥ 2 (`#1`, `#02`, `#x`).
- */
-export function parseInstanceId(playgroundId: string): { base: string; instance: number } {
-  const hash = playgroundId.indexOf('#');
-  if (hash < 0) return { base: playgroundId, instance: 1 };
-  const suffix = playgroundId.slice(hash + 1);
-  return {
-    base: playgroundId.slice(0, hash),
-    instance: /^[1-9][0-9]{0,5}$/.test(suffix) && suffix !== '1' ? Number(suffix) : Number.NaN,
-  };
 }
 
 /** `NOT IN (?, …)` over user ids, or nothing for an empty list. */
@@ -149,30 +119,14 @@ export class CataloguePool extends TableSeatPool implements SeatPool {
   }
 
   async findRoom(tx: SqlExecutor, request: RoomRequest): Promise<Room | undefined> {
-    const { id, capacity, maxInstances } = this.#playground;
     const rows = await tx.all<{ instance: number; seated: number }>(
       `SELECT instance, COUNT(*) AS seated FROM catalogue_seats
         WHERE playground_id = ?${notIn('user_id', request.exclude)}
         GROUP BY instance`,
-      [id, ...request.exclude],
+      [this.#playground.id, ...request.exclude],
     );
     const seated = new Map(rows.map((r) => [Number(r.instance), Number(r.seated)]));
-    const roomAt = (n: number): Room | undefined => {
-      const taken = seated.get(n) ?? 0;
-      return taken + request.count <= capacity
-        ? { playgroundId: instanceId(id, n), seated: taken }
-        : undefined;
-    };
-    if (request.prefer !== undefined) {
-      const n = parseInstanceId(request.prefer).instance;
-      const preferred = n >= 1 && n <= maxInstances ? roomAt(n) : undefined;
-      if (preferred || request.strict) return preferred;
-    }
-    for (let n = 1; n <= maxInstances; n++) {
-      const room = roomAt(n);
-      if (room) return room;
-    }
-    return undefined;
+    return chooseInstance(this.#playground, seated, request);
   }
 
   async assign(
@@ -307,7 +261,7 @@ export async function seatUser(
   const { userId, now } = request;
   await pool.prune(tx, request.freshAfter);
   const own = (await pool.seatsOf(tx, [userId])).get(userId);
-  if (own && (request.prefer === undefined || own.playgroundId === request.prefer)) {
+  if (keepsOwnSeat(own, request.prefer)) {
     await pool.refresh(tx, userId, now);
     return { playgroundId: own.playgroundId, outcome: 'kept' };
   }
@@ -319,8 +273,7 @@ export async function seatUser(
   });
   if (!room) return undefined;
   await pool.assign(tx, [userId], room.playgroundId, request.partyId ?? null, now);
-  const outcome = own?.playgroundId === room.playgroundId ? 'kept' : room.seated === 0 ? 'opened' : 'joined';
-  return { playgroundId: room.playgroundId, outcome };
+  return { playgroundId: room.playgroundId, outcome: seatOutcome(own, room) };
 }
 
 /** Seats every member in one instance with room for all of them, or nobody (undefined). */
@@ -336,11 +289,7 @@ export async function seatGroup(
   return room;
 }
 
-/** Where a party sits: the instance most of its fresh party seats are in. */
-export type PartyAnchor =
-  | { kind: 'catalogue'; catalogueId: string; playgroundId: string }
-  | { kind: 'auto'; type: string; playgroundId: string };
-
+/** Where a party sits: the instance most of its fresh party seats are in (seat-policy.ts). */
 export async function findPartyAnchor(
   ex: SqlExecutor,
   partyId: string,
@@ -365,14 +314,14 @@ export async function findPartyAnchor(
       LIMIT 1`,
     [partyId, freshAfter, ...userValue],
   );
-  if (catalogue && (!auto || Number(catalogue.n) >= Number(auto.n))) {
-    return {
-      kind: 'catalogue',
+  return partyAnchor(
+    catalogue && {
       catalogueId: catalogue.playground_id,
-      playgroundId: instanceId(catalogue.playground_id, Number(catalogue.instance)),
-    };
-  }
-  return auto && { kind: 'auto', type: auto.playground_type, playgroundId: auto.playground_id };
+      instance: Number(catalogue.instance),
+      seats: Number(catalogue.n),
+    },
+    auto && { type: auto.playground_type, playgroundId: auto.playground_id, seats: Number(auto.n) },
+  );
 }
 
 /** Fresh seats per catalogue playground (its population across instances). */

@@ -6,7 +6,8 @@ import { SqlRepository } from '../storage/sql-repository.ts';
 import { AnalyticsStore } from './analytics-store.ts';
 import { CatalogueStore, type NewCatalogueRecord } from './catalogue-store.ts';
 import { PartyStore } from './party-store.ts';
-import { AutoPool, CataloguePool, instanceId, parseInstanceId, seatGroup, seatUser } from './seat-pools.ts';
+import { instanceId, parseInstanceId } from './seat-policy.ts';
+import { AutoPool, CataloguePool, seatGroup, seatUser } from './seat-pools.ts';
 
 // The catalogue, party, seat and analytics stores on both engines, without HTTP in between.
 

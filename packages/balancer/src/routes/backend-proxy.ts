@@ -12,10 +12,13 @@ const RPC_METHOD = /^[A-Za-z][A-Za-z0-9_]{0,63}\.[A-Za-z][A-Za-z0-9_]{0,63}$/;
  */
 export async function registerBackendProxy(app: FastifyInstance, backend: BackendClient): Promise<void> {
   await app.register(async (scope) => {
-    // The body travels as received: the backend validates it and answers its own errors.
+    // The body travels as received: the backend validates it and answers its own errors. An empty
+    // body declared as JSON is refused here as everywhere (docs/api.md): forwarded as "no body", the
+    // backend would read it as `{}`.
     scope.removeContentTypeParser('application/json');
     scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
-      done(null, body);
+      if (body.length === 0) done(new AppError('COMMON_MALFORMED_JSON'), undefined);
+      else done(null, body);
     });
 
     scope.post<{ Params: { method: string } }>(`${HttpPaths.rpcPrefix}:method`, async (req, reply) => {
@@ -25,7 +28,7 @@ export async function registerBackendProxy(app: FastifyInstance, backend: Backen
       }
       const res = await backend.forwardRpc({
         method,
-        body: typeof req.body === 'string' && req.body.length > 0 ? req.body : undefined,
+        body: typeof req.body === 'string' ? req.body : undefined,
         authorization: req.headers.authorization,
         forwardedFor: req.ip,
       });

@@ -1,7 +1,9 @@
 import { AppError, bodySchema, ok, parseInput, z } from '@plexus/kit';
 import { HttpPaths, PLAYGROUND_ID_PATTERN } from '@plexus/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { bearerKeyCheck } from '../bearer-key.ts';
 import { type ClusterStore, copyLoads } from '../cluster-store.ts';
+import type { JoinLimiter } from '../join-limiter.ts';
 import type { JoinService } from '../join-service.ts';
 
 /** Largest accepted `criteria`, as JSON text. */
@@ -33,16 +35,26 @@ export const SERVERS_PATH = '/lb/api/v0/servers';
 export interface EndpointRouteDeps {
   join: JoinService;
   store: ClusterStore;
+  limiter: JoinLimiter;
+  /** Callers presenting it see which playgrounds each server hosts (private ones included). */
+  operatorKey: string;
 }
 
 /** The client API: endpoint resolution, plus the operator's view of the registry. */
 export function registerEndpointRoutes(app: FastifyInstance, deps: EndpointRouteDeps): void {
-  const { join, store } = deps;
+  const { join, store, limiter } = deps;
+  const operator = bearerKeyCheck(deps.operatorKey);
+  /** The session of a ticket request, once its session and address are within their rates. */
+  const admitted = (req: FastifyRequest, fromBody: string | undefined): string => {
+    const session = sessionOf(req, fromBody);
+    limiter.admit(session, req.ip);
+    return session;
+  };
 
   app.post(HttpPaths.getEndpoint, { schema: bodySchema(getEndpointBody) }, async (req) => {
     const body = parseInput(getEndpointBody, req.body);
     return ok(
-      await join.joinMatchmade(sessionOf(req, body.sessionId), {
+      await join.joinMatchmade(admitted(req, body.sessionId), {
         criteria: body.criteria,
         partyId: body.partyId,
       }),
@@ -55,7 +67,7 @@ export function registerEndpointRoutes(app: FastifyInstance, deps: EndpointRoute
     async (req) => {
       const body = parseInput(getEndpointPlaygroundIdBody, req.body);
       return ok(
-        await join.joinPlayground(sessionOf(req, body.sessionId), body.playgroundId, {
+        await join.joinPlayground(admitted(req, body.sessionId), body.playgroundId, {
           resumeToken: body.resumeToken,
           inviteCode: body.inviteCode,
         }),
@@ -63,7 +75,10 @@ export function registerEndpointRoutes(app: FastifyInstance, deps: EndpointRoute
     },
   );
 
-  app.get(SERVERS_PATH, async () => {
+  // Playground ids name private playgrounds too, and one named is one that can be asked for: only
+  // the operator sees them; anyone else gets the counts (docs/api.md, GET /lb/api/v0/servers).
+  app.get(SERVERS_PATH, async (req) => {
+    const full = operator(req.headers.authorization);
     const [servers, dead] = await Promise.all([store.list(), store.deadServers()]);
     return ok({
       servers: servers.map((s) => ({
@@ -72,7 +87,8 @@ export function registerEndpointRoutes(app: FastifyInstance, deps: EndpointRoute
         capacity: s.capacity,
         players: s.players,
         pending: s.pending,
-        playgrounds: copyLoads(s.playgrounds),
+        playgroundCount: s.playgrounds.length,
+        ...(full ? { playgrounds: copyLoads(s.playgrounds) } : {}),
         alive: true,
         draining: s.draining,
         balancers: s.balancers,

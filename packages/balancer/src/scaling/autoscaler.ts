@@ -152,7 +152,9 @@ export class Autoscaler {
 
   async #readServers() {
     try {
+      // With the operator key the listing carries each server's playgrounds (docs/api.md).
       const res = await fetch(new URL(SERVERS_PATH, this.#o.balancerUrl), {
+        headers: { authorization: `Bearer ${this.#o.operatorKey}` },
         signal: AbortSignal.timeout(this.#o.requestTimeoutMs ?? 3_000),
       });
       const parsed = serversResponse.safeParse(await res.json());

@@ -8,11 +8,9 @@ export interface ProvidedServer {
 
 /**
  * Where dedicated servers come from, for the autoscaler. The autoscaler decides from the balancer's
- * load view; a provider only starts and stops servers. `LocalProcessProvider` runs them as child
- * processes of `plexus dev`; a cluster provider (Kubernetes/Agones, a later issue) implements the
- * same interface beside it — `start` allocates a GameServer (or scales a Deployment) and resolves
- * once it is listening, `stop` deletes it, `list` reads the ones it owns — and the autoscaler is
- * unchanged.
+ * load view; a provider only starts and stops servers. `LocalProcessProvider` (packages/cli) runs
+ * them as child processes of `plexus dev`; `AgonesProvider` allocates them from an Agones Fleet
+ * (docs/deploy.md) — the autoscaler is the same for both.
  */
 export interface ServerProvider {
   /** Starts one more server; resolves once it listens (it registers with the balancers by itself). */
