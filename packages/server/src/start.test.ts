@@ -290,6 +290,8 @@ describe('dedicated server over real sockets', () => {
   test('a second HELLO → UNEXPECTED_FRAME, 4000, and the avatar is removed for the others', async () => {
     const watcher = await joined('second-hello');
     const { c, welcome } = await joined('second-hello');
+    // Welcomed between ticks: the watcher sees the avatar at the next tick (docs/protocol.md §5.1).
+    await watcher.c.until(() => watcher.c.mirror().has(welcome.selfId), 3_000, 'the avatar');
     c.send(encodeHello(1, await stack.balancer.ticket({ aud })));
     await expectRefusal(c, 'PROTOCOL_UNEXPECTED_FRAME', 4000);
     await watcher.c.nextState((s) => s.removes.includes(welcome.selfId));
@@ -309,6 +311,7 @@ describe('dedicated server over real sockets', () => {
     const watcher = await joined('dup');
     const first = await stack.connect();
     const a = await first.join(await stack.balancer.ticket({ aud, pg: 'dup', sub: 'user-dup' }));
+    await watcher.c.until(() => watcher.c.mirror().has(a.welcome.selfId), 3_000, 'the first avatar');
     const second = await stack.connect();
     const b = await second.join(await stack.balancer.ticket({ aud, pg: 'dup', sub: 'user-dup' }));
     await expectRefusal(first, 'PROTOCOL_DUPLICATE_LOGIN', 4008);

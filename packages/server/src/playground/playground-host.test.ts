@@ -142,6 +142,25 @@ test('a keyframe between ticks leaves out an entity removed since the last tick'
   }
 });
 
+test('an avatar shown by a keyframe between ticks and gone before the tick is removed for whoever held it', async () => {
+  const { host } = setup();
+  const a = fakeConn(1);
+  const b = fakeConn(2);
+  await host.admit(a.bind(host), ticket(1));
+  const gone = host.member(1)?.avatarId;
+  await host.admit(b.bind(host), ticket(2));
+  const keyframe = decodeServerFrame(b.conn.sent[0] as Uint8Array);
+  assert.ok(keyframe.op === ServerOp.STATE);
+  assert.ok(keyframe.spawns.some((s) => s.id === gone));
+  host.leave(a.bind(host));
+  host.tick();
+  const delta = decodeServerFrame(b.conn.sent.at(-1) as Uint8Array);
+  assert.ok(delta.op === ServerOp.STATE && !delta.keyframe);
+  assert.deepEqual(delta.removes, [gone]);
+  host.tick();
+  assert.equal(host.entityCount, 1);
+});
+
 test('what changes between a keyframe between ticks and the next tick reaches its client', async () => {
   const { host } = setup();
   const a = fakeConn(1);

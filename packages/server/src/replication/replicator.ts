@@ -22,8 +22,11 @@ export interface InterestOptions {
 /** What the replicator reads from a playground: this tick's changes and an entity's whole state. */
 export interface ReplicatedWorld {
   takeChanges(): { spawns: EntityState[]; updates: EntityUpdate[]; removes: number[] } | null;
-  /** Entities created since the last `takeChanges`. */
-  pendingSpawns(): Iterable<number>;
+  /**
+   * Hands over the entities created since the last `takeChanges`: they will not come as spawns, and
+   * later changes to them come as updates.
+   */
+  takeSpawns(): EntityState[];
   get(id: number): EntityState | undefined;
 }
 
@@ -43,6 +46,7 @@ interface ClientView {
 }
 
 const NO_BITS = new Uint32Array(0);
+const NO_CHANGES = { spawns: [], updates: [], removes: [] } as const;
 
 function knows(v: ClientView, index: number): boolean {
   const w = index >>> 5;
@@ -121,6 +125,8 @@ export class Replicator {
    */
   private sharedFrame: Uint8Array | null = null;
   private sharedFrameTick = -1;
+  /** A keyframe between ticks put new entities in the grid: the next update is not quiet. */
+  private spawnedEarly = false;
   /** A keyframe is being built between ticks: the grid may still hold entities the world removed. */
   private betweenTicks = false;
 
@@ -178,31 +184,14 @@ export class Replicator {
     this.removedIds.length = 0;
     this.prevSerial = this.removalSerial;
     const changes = this.world.takeChanges();
-    if (!changes) return;
+    const spawnedEarly = this.spawnedEarly;
+    this.spawnedEarly = false;
+    if (!changes && !spawnedEarly) return;
     this.quietTick = false;
-    for (const id of changes.removes) {
-      const e = this.grid.remove(id);
-      if (!e) continue;
-      if (this.removedIds.length === 0) {
-        this.releaseIndexes();
-        this.removalSerial++;
-      }
-      this.removedIds.push(id);
-      this.pendingIndex.push(e.index);
-      this.pendingId.push(id);
-      this.pendingSerial.push(this.removalSerial);
-    }
-    for (const s of changes.spawns) {
-      const early = this.grid.get(s.id) !== undefined;
-      const e = this.grid.insert(s.id, s.position.x, s.position.z);
-      // In the grid already: a client admitted between ticks holds it from its keyframe and gets
-      // what changed since as an update of every field (the others still get it whole, as an enter).
-      if (early) {
-        const { id, owner, position, rotation, props } = s;
-        this.addUpdate(e, { id, owner, position, rotation, props });
-      }
-    }
-    for (const u of changes.updates) {
+    const { spawns, updates, removes } = changes ?? NO_CHANGES;
+    for (const id of removes) this.removeFromGrid(id);
+    for (const s of spawns) this.grid.insert(s.id, s.position.x, s.position.z);
+    for (const u of updates) {
       const e = this.grid.get(u.id);
       if (!e) continue;
       if (u.position) this.grid.move(e, u.position.x, u.position.z);
@@ -218,7 +207,21 @@ export class Replicator {
     const written = w.written();
     this.chunkBytes = Buffer.from(written.buffer, written.byteOffset, written.byteLength);
     this.quietTick =
-      this.removedIds.length === 0 && changes.spawns.length === 0 && this.dirtyCells.length === 0;
+      this.removedIds.length === 0 && spawns.length === 0 && !spawnedEarly && this.dirtyCells.length === 0;
+  }
+
+  /** Takes a removed entity out of the grid; its index is released once no view holds it. */
+  private removeFromGrid(id: number): void {
+    const e = this.grid.remove(id);
+    if (!e) return;
+    if (this.removedIds.length === 0) {
+      this.releaseIndexes();
+      this.removalSerial++;
+    }
+    this.removedIds.push(id);
+    this.pendingIndex.push(e.index);
+    this.pendingId.push(id);
+    this.pendingSerial.push(this.removalSerial);
   }
 
   private addUpdate(e: GridEntity, u: EntityUpdate): void {
@@ -351,10 +354,10 @@ export class Replicator {
     // A room that was claiming has not been updated yet: its first keyframe carries the host's tick.
     if (tick > this.tick) this.tick = tick;
     // Entities created since (its own avatar, a restored checkpoint's entities) join the grid now;
-    // update() finds them there, and other clients still get them as enters at the next tick.
-    for (const id of this.world.pendingSpawns()) {
-      const e = this.world.get(id);
-      if (e && !this.grid.get(id)) this.grid.insert(id, e.position.x, e.position.z);
+    // other clients get them as enters at the next tick, which must therefore not be quiet.
+    for (const e of this.world.takeSpawns()) {
+      this.grid.insert(e.id, e.position.x, e.position.z);
+      this.spawnedEarly = true;
     }
     this.betweenTicks = true;
     try {
