@@ -409,6 +409,23 @@ describe('dedicated server limits (own configuration)', () => {
     }
   });
 
+  test('frames keep a connection past the idle deadline; the deadline counts from the last one', async () => {
+    const stack = await startStack({ idleTimeoutMs: 300 });
+    try {
+      const c = await stack.connect();
+      await c.join(await stack.balancer.ticket({ aud: 'ds-test' }));
+      // Six PINGs 100 ms apart span twice the deadline; each is answered, so the socket stayed open.
+      for (let i = 0; i < 6; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        c.send(encodePing(i));
+        await c.next((f) => f.op === ServerOp.PONG);
+      }
+      await expectRefusal(c, 'PROTOCOL_IDLE_TIMEOUT', 4009);
+    } finally {
+      await stack.close();
+    }
+  });
+
   test('exceeding the frame rate → RATE_LIMITED, 1008; others carry on', async () => {
     const stack = await startStack({ rateLimitPerSec: 1, rateLimitBurst: 10 });
     try {

@@ -177,8 +177,14 @@ export class Member {
   }
 
   private queueMove(entityId: number, position: Vec3, rotation: Quat): void {
-    if (!this.moves.has(entityId) && this.moves.size >= MAX_QUEUED_MOVES) return;
-    this.moves.set(entityId, { position, rotation });
+    const queued = this.moves.get(entityId);
+    if (queued) {
+      // A later move of the same entity within the tick replaces the earlier one in place.
+      queued.position = position;
+      queued.rotation = rotation;
+    } else if (this.moves.size < MAX_QUEUED_MOVES) {
+      this.moves.set(entityId, { position, rotation });
+    }
   }
 
   /** The one RESULT frame of a request: code 0 and the entity id, or the error's code and message. */

@@ -99,6 +99,11 @@ export class ClientConnection implements MemberLink {
   private pending = true;
   private handshakeTimer: NodeJS.Timeout | null;
   private idleTimer: NodeJS.Timeout | null = null;
+  /**
+   * performance.now() of the last frame: the idle deadline counts from it. Checked when the timer
+   * fires rather than re-arming the timer on each of the ~20 frames a second of a moving client.
+   */
+  private lastFrameAt = 0;
   /** Admitted into a room (how its close is logged). */
   private admitted = false;
   /** How the connection ended, once decided (a socket closing by itself is a drop). */
@@ -146,7 +151,7 @@ export class ClientConnection implements MemberLink {
       this.refuse('PROTOCOL_RATE_LIMITED');
       return;
     }
-    this.idleTimer?.refresh();
+    this.lastFrameAt = performance.now();
     if (!isBinary) {
       this.refuse('PROTOCOL_MALFORMED_FRAME', 'Text frames are not part of the protocol');
       return;
@@ -191,7 +196,21 @@ export class ClientConnection implements MemberLink {
     this.state = 'open';
     this.admitted = true;
     this.endHandshake();
-    this.idleTimer = setTimeout(() => this.refuse('PROTOCOL_IDLE_TIMEOUT'), this.ctx.config.idleTimeoutMs);
+    this.lastFrameAt = performance.now();
+    this.armIdle(this.ctx.config.idleTimeoutMs);
+  }
+
+  private armIdle(delayMs: number): void {
+    this.idleTimer = setTimeout(() => this.checkIdle(), delayMs);
+  }
+
+  /** The idle deadline came: refused if no frame came since, else the deadline moves on. */
+  private checkIdle(): void {
+    if (this.state === 'closed') return;
+    const limitMs = this.ctx.config.idleTimeoutMs;
+    const quietMs = performance.now() - this.lastFrameAt;
+    if (quietMs >= limitMs) this.refuse('PROTOCOL_IDLE_TIMEOUT');
+    else this.armIdle(Math.max(1, limitMs - quietMs));
   }
 
   /** Runs the HELLO checks in order and admits the client; the refusal, or null when admitted. */
