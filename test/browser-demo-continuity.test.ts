@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
+import { PlexusClient } from '@plexus/client';
 import { readCheckpoint, type Stack, startStack, waitFor } from '@plexus/testkit';
 import type { Browser } from 'playwright-core';
 import { joinDemo, launchChromium, browserSkip as skip, WEB_ROOT } from './helpers.ts';
@@ -8,6 +9,9 @@ import { joinDemo, launchChromium, browserSkip as skip, WEB_ROOT } from './helpe
 type DemoWindow = Window & {
   plexusDemo?: { playground: { serverId: string; selfId: number; state: string } };
   demoStates?: string[];
+};
+type WorldWindow = Window & {
+  __plexusWorld: { avatars(): { id: number }[]; connection(): string };
 };
 
 describe('browser demo: continuity', { skip }, () => {
@@ -27,8 +31,24 @@ describe('browser demo: continuity', { skip }, () => {
     await stack?.stop();
   });
 
-  test('when its server dies the page shows reconnecting…, then reconnected (N ms), and keeps its avatar', async () => {
+  test('when its server dies the page shows reconnecting…, then resumed after N ms, and keeps its avatars', async () => {
     const { page, errors } = await joinDemo(browser, stack.balancerUrl, 'Phoenix', 'demo-continuity');
+    // Someone else in the playground, whose avatar the page must keep drawing across the failover.
+    const other = new PlexusClient({ balancerUrl: stack.balancerUrl });
+    await other.loginAsGuest({ firstName: 'Wren' });
+    const otherPg = await other.join({ playgroundId: 'demo-continuity' });
+    const drawnIds = (): Promise<number[]> =>
+      page.evaluate(() =>
+        (window as WorldWindow).__plexusWorld
+          .avatars()
+          .map((a) => a.id)
+          .sort((a, b) => a - b),
+      );
+    await page.waitForFunction(() => (window as WorldWindow).__plexusWorld.avatars().length === 2, null, {
+      timeout: 10_000,
+    });
+    const avatarsBefore = await drawnIds();
+    assert.match(await page.evaluate(() => (window as WorldWindow).__plexusWorld.connection()), /^connected/);
     // Every value body[data-state] takes from now on (the reconnecting phase may be short).
     await page.evaluate(() => {
       const w = window as DemoWindow;
@@ -51,14 +71,15 @@ describe('browser demo: continuity', { skip }, () => {
     await waitFor(
       async () => {
         const checkpoint = await readCheckpoint(stack.backendUrl, stack.partnerKey, 'demo-continuity');
-        return checkpoint?.state.avatars.some((a) => a.entityId === before.selfId) ?? false;
+        const ids = checkpoint?.state.avatars.map((a) => a.entityId) ?? [];
+        return ids.includes(before.selfId ?? -1) && ids.includes(otherPg.selfId);
       },
-      { timeoutMs: 10_000, what: 'a checkpoint holding the page avatar' },
+      { timeoutMs: 10_000, what: 'a checkpoint holding both avatars' },
     );
 
     await host.kill();
     await page.waitForFunction(
-      () => /reconnected \(\d+ ms/.test(document.getElementById('status')?.textContent ?? ''),
+      () => /resumed after \d+ ms/.test(document.getElementById('connection')?.textContent ?? ''),
       null,
       {
         timeout: 20_000,
@@ -80,7 +101,13 @@ describe('browser demo: continuity', { skip }, () => {
     assert.ok(!after.states?.includes('disconnected'));
     assert.notEqual(after.serverId, before.serverId);
     assert.equal(after.selfId, before.selfId, 'the same avatar');
+    // The scene still draws both people, under the same ids (the other client resumed as well).
+    await page.waitForFunction(() => (window as WorldWindow).__plexusWorld.avatars().length === 2, null, {
+      timeout: 10_000,
+    });
+    assert.deepEqual(await drawnIds(), avatarsBefore);
     assert.deepEqual(errors, []);
+    await otherPg.leave();
     await page.close();
   });
 });

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Playground } from '@plexus/client';
+import { CHROMIUM, launchChromium } from '@plexus/testkit';
 import type { Browser, Page } from 'playwright-core';
 
 type EventName = Parameters<Playground['on']>[0];
@@ -77,29 +78,12 @@ export function rawHttp(url: string, bytes: string): Promise<{ status: number; b
   });
 }
 
-/** Chromium for the browser tests (Debian's by default). */
-export const CHROMIUM = process.env.PLEXUS_CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** The built browser demo (npm run build:web). */
 export const WEB_ROOT = fileURLToPath(new URL('../packages/web/dist', import.meta.url));
 /** On a developer machine without Chromium the browser tests are skipped; CI installs it, so there they run. */
 export const browserSkip = !existsSync(CHROMIUM) && !process.env.CI ? `no Chromium at ${CHROMIUM}` : false;
 
-/** Launches headless Chromium (playwright-core is loaded only by the browser tests). */
-export async function launchChromium(): Promise<Browser> {
-  const { chromium } = await import('playwright-core');
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-}
+export { CHROMIUM, launchChromium };
 
 /**
  * Opens the demo served at `balancerUrl` in a new page and joins `playgroundId` as `name`; resolves
@@ -111,7 +95,8 @@ export async function joinDemo(
   name: string,
   playgroundId: string,
 ): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.newPage();
+  // A modest window: WebGL runs on the CPU here (SwiftShader), and pixels are what it pays for.
+  const page = await browser.newPage({ viewport: { width: 800, height: 450 } });
   const errors: string[] = [];
   page.on('pageerror', (err) => errors.push(err.message));
   await page.goto(`${balancerUrl}/`);

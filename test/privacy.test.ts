@@ -170,6 +170,37 @@ describe('privacy of incognito users', () => {
     assert.equal((await whisper(openUser.id)).payload.delivery, 'live');
   });
 
+  test('turning incognito reaches an avatar that a drain moves to another server', async () => {
+    // The drained server exits; one more keeps two for the kill -9 test below.
+    await stack.addServer();
+    const ghost = newClient();
+    const user = await ghost.loginAsGuest({ firstName: 'Hedy', lastName: 'Lamarr' });
+    await ghost.updateProfile({ companyName: 'Frequency Hopping' });
+    const secrets = ['Hedy', 'Lamarr', 'Frequency Hopping', user.id];
+    const pgG = await joined(ghost, 'incognito-drain');
+    // Incognito after the admission: only the relocation can bring the change to the new host.
+    await ghost.updateProfile({ privacyMode: 1 });
+    const drained = pgG.serverId;
+    const redirected = nextEvent(pgG, 'reconnected', () => true, 30_000);
+    const res = await post(
+      `${stack.balancerUrl}/lb/api/v0/admin/servers/${drained}/drain`,
+      {},
+      { authorization: `Bearer ${OPERATOR_KEY}` },
+    );
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    const [info] = (await redirected) as [{ reason: string }];
+    assert.equal(info.reason, 'redirect');
+    assert.notEqual(pgG.serverId, drained);
+
+    const watcher = newClient();
+    await watcher.loginAsGuest({ firstName: 'Watcher' });
+    const pgW = await joined(watcher, 'incognito-drain');
+    const seen = pgW.entities.get(pgG.selfId)?.props;
+    assert.ok(seen, 'the moved avatar is there');
+    assertHides(seen, secrets);
+    assert.match(String(seen.displayName), /^Anonymous [0-9a-f]{4}$/);
+  });
+
   // Runs last: it kills the server hosting its playground.
   test('turning incognito reaches an avatar restored from a checkpoint on another server (kill -9)', async () => {
     const ghost = newClient();

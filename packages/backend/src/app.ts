@@ -83,7 +83,7 @@ export function createBackendApp(options: BackendAppOptions): FastifyInstance {
   // In a plugin, so that the routes load after the OpenAPI plugin and appear in its document.
   app.register(async (api) => {
     registerRpcRoutes(api, { auth, profiles });
-    registerPartnerRoutes(api, { partnerKey: config.partnerKey, auth });
+    registerPartnerRoutes(api, { partnerKey: config.partnerKey, auth, repo });
     registerPlaygroundServices(api, {
       config,
       db: options.db,

@@ -32,6 +32,23 @@ test('with PLEXUS_WEB_ROOT the demo is served at /, and the API still answers', 
   }
 });
 
+test('the world page reads its avatar allow-list and size limit from the balancer', async () => {
+  const b = await createBalancerApp({
+    config: testConfig({ webAvatarOrigins: ['https://models.example.com'], webAvatarMaxBytes: 65_536 }),
+    logger: silentLogger(),
+  });
+  try {
+    const res = await b.app.inject({ method: 'GET', url: '/lb/api/v0/webConfig' });
+    assert.equal(res.statusCode, 200);
+    assert.deepEqual(res.json(), {
+      data: { avatarOrigins: ['https://models.example.com'], avatarMaxBytes: 65_536 },
+      error: { status: false, code: 0, message: '' },
+    });
+  } finally {
+    await b.app.close();
+  }
+});
+
 test('without a web root, / describes the API', async () => {
   const b = await createBalancerApp({ config: testConfig(), logger: silentLogger() });
   try {

@@ -27,6 +27,7 @@ import { registerBackendProxy } from './routes/backend-proxy.ts';
 import { registerConsoleRoutes } from './routes/console-routes.ts';
 import { registerEndpointRoutes, SERVERS_PATH } from './routes/endpoint-routes.ts';
 import { registerFleetAutoscaleRoutes } from './routes/fleet-autoscale-routes.ts';
+import { registerWebConfigRoute, WEB_CONFIG_PATH } from './routes/web-config.ts';
 import { ServerRouter } from './server-router.ts';
 import { TicketSigner } from './tickets.ts';
 
@@ -152,6 +153,7 @@ export async function createBalancerApp(parts: BalancerParts): Promise<BalancerA
   });
   const relocator = new Relocator({
     store,
+    backend,
     signer,
     clusterSecret: config.clusterSecret,
     logger: logger.child({ channel: 'control' }),
@@ -261,6 +263,10 @@ export async function createBalancerApp(parts: BalancerParts): Promise<BalancerA
     },
   });
   await registerBackendProxy(app, backend);
+  registerWebConfigRoute(app, {
+    avatarOrigins: config.webAvatarOrigins,
+    avatarMaxBytes: config.webAvatarMaxBytes,
+  });
 
   const webRoot = config.webRoot ? resolve(config.webRoot) : undefined;
   if (webRoot && isDirectory(webRoot)) {
@@ -275,6 +281,7 @@ export async function createBalancerApp(parts: BalancerParts): Promise<BalancerA
           getEndpoint: `POST ${HttpPaths.getEndpoint}`,
           getEndpointPlaygroundId: `POST ${HttpPaths.getEndpointPlaygroundId}`,
           servers: `GET ${SERVERS_PATH}`,
+          webConfig: `GET ${WEB_CONFIG_PATH}`,
           drain: `POST ${HttpPaths.adminServersPrefix}<serverId>/drain (operator key)`,
           backendRpc: `POST ${HttpPaths.rpcPrefix}<service>.<method>`,
           control: `GET ${CONTROL_PATH} (WebSocket, dedicated servers)`,

@@ -13,6 +13,8 @@ import type { Logger } from 'pino';
 export interface BackendClient {
   /** authCheck.getUserBySessionId; AUTH_INVALID_SESSION for a bad session. */
   getUserBySessionId(sessionId: string): Promise<UserSimple>;
+  /** users.getByIds: the current User Simple of each known id (unknown ids are left out). */
+  getUsersByIds(userIds: readonly string[]): Promise<UserSimple[]>;
   /** matchmaking.findPlayground: the playground (instance) a user — or their whole party — should join. */
   findPlayground(userId: string, criteria?: Record<string, unknown>, partyId?: string): Promise<string>;
   /** matchmaking.joinPlayground: the instance of a named playground to join (e.g. `expo-hall#2`). */
@@ -69,6 +71,9 @@ const envelopeSchema = z.object({
 });
 
 const authCheckDataSchema = z.object({ user: userSchema });
+const usersDataSchema = z.object({ users: z.array(userSchema) });
+/** Ids per users.getByIds call (the backend's limit). */
+const USERS_PER_CALL = 500;
 const matchmakingDataSchema = z.object({ playgroundId: z.string().regex(PLAYGROUND_ID_PATTERN) });
 
 /**
@@ -112,9 +117,21 @@ export class HttpBackendClient implements BackendClient {
 
   async getUserBySessionId(sessionId: string): Promise<UserSimple> {
     const data = await this.#partnerCall(HttpPaths.authCheck, { sessionId }, authCheckDataSchema);
-    const user: UserSimple = { ...data.user } as UserSimple;
-    if (data.user.avatar3D === undefined) delete user.avatar3D;
-    return user;
+    return userSimpleOf(data.user);
+  }
+
+  async getUsersByIds(userIds: readonly string[]): Promise<UserSimple[]> {
+    const users: UserSimple[] = [];
+    for (let i = 0; i < userIds.length; i += USERS_PER_CALL) {
+      const userIdsChunk = userIds.slice(i, i + USERS_PER_CALL);
+      const data = await this.#partnerCall(
+        HttpPaths.usersGetByIds,
+        { userIds: userIdsChunk },
+        usersDataSchema,
+      );
+      for (const u of data.users) users.push(userSimpleOf(u));
+    }
+    return users;
   }
 
   async findPlayground(
@@ -239,4 +256,11 @@ export class HttpBackendClient implements BackendClient {
     this.#logger.warn({ reason, err: cause }, 'backend unavailable');
     return new AppError('LB_BACKEND_UNAVAILABLE', undefined, { cause });
   }
+}
+
+/** A parsed user as the protocol's UserSimple: avatar3D absent rather than undefined. */
+function userSimpleOf(parsed: z.output<typeof userSchema>): UserSimple {
+  const user: UserSimple = { ...parsed } as UserSimple;
+  if (parsed.avatar3D === undefined) delete user.avatar3D;
+  return user;
 }

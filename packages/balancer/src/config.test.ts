@@ -86,3 +86,21 @@ test('production refuses the development secrets', () => {
   });
   assert.equal(config.clusterSecret, 'a-real-cluster-secret-456');
 });
+
+test('avatar origins: empty by default, a comma-separated list of origins, anything else refused', () => {
+  assert.deepEqual(loadBalancerConfig({}).webAvatarOrigins, []);
+  assert.equal(loadBalancerConfig({}).webAvatarMaxBytes, 4 * 1024 * 1024);
+  const config = loadBalancerConfig({
+    PLEXUS_WEB_AVATAR_ORIGINS: 'https://models.example.com, http://127.0.0.1:9000/',
+    PLEXUS_WEB_AVATAR_MAX_BYTES: '1048576',
+  });
+  assert.deepEqual(config.webAvatarOrigins, ['https://models.example.com', 'http://127.0.0.1:9000']);
+  assert.equal(config.webAvatarMaxBytes, 1_048_576);
+  for (const bad of ['https://models.example.com/avatars', 'ftp://x.example.com', 'not a url']) {
+    assert.throws(
+      () => loadBalancerConfig({ PLEXUS_WEB_AVATAR_ORIGINS: bad }),
+      /webAvatarOrigins[.0-9]* \(from PLEXUS_WEB_AVATAR_ORIGINS\)/,
+      bad,
+    );
+  }
+});

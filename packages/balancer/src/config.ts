@@ -28,6 +28,24 @@ const balancerConfigSchema = z.object({
   backendTimeoutMs: cfg.int(3_000, 100, 60_000),
   /** Optional directory served at `/` (the browser demo). */
   webRoot: z.string().min(1).optional(),
+  /**
+   * Origins (`https://host[:port]`) from which the world page may load a user's `avatar3D.avatarUrl`
+   * (.glb); comma-separated in the environment. Empty: every avatar uses the default model.
+   */
+  webAvatarOrigins: z
+    .union([z.string(), z.array(z.string())])
+    .default([])
+    .transform((v) =>
+      (typeof v === 'string' ? v.split(',') : v).map((s) => s.trim()).filter((s) => s.length > 0),
+    )
+    .pipe(
+      z
+        .array(z.url({ protocol: /^https?$/ }).refine(isOrigin, 'must be an origin: scheme://host[:port]'))
+        .max(64),
+    )
+    .transform((origins) => origins.map((o) => new URL(o).origin)),
+  /** Largest avatar .glb the world page downloads; a larger one falls back to the default model. */
+  webAvatarMaxBytes: cfg.int(4 * 1024 * 1024, 1024, 64 * 1024 * 1024),
   /** WebSocket ping cadence on control sockets. */
   heartbeatIntervalMs: cfg.int(1_000, 10, 60_000),
   /** Missed pongs in a row after which a server is declared dead. */
@@ -72,6 +90,15 @@ const balancerConfigSchema = z.object({
   autoscaleCooldownMs: cfg.int(15_000, 0, 3_600_000),
 });
 
+/** True for a bare origin such as `https://cdn.example.com:8443` (no path, query or credentials). */
+function isOrigin(url: string): boolean {
+  try {
+    return new URL(url).origin === url.replace(/\/$/, '');
+  } catch {
+    return false;
+  }
+}
+
 export type BalancerConfig = z.output<typeof balancerConfigSchema>;
 export type BalancerConfigInput = z.input<typeof balancerConfigSchema>;
 
@@ -89,6 +116,8 @@ export const BALANCER_ENV = {
   authCacheTtlMs: 'PLEXUS_AUTH_CACHE_TTL_MS',
   backendTimeoutMs: 'PLEXUS_LB_BACKEND_TIMEOUT_MS',
   webRoot: 'PLEXUS_WEB_ROOT',
+  webAvatarOrigins: 'PLEXUS_WEB_AVATAR_ORIGINS',
+  webAvatarMaxBytes: 'PLEXUS_WEB_AVATAR_MAX_BYTES',
   heartbeatIntervalMs: 'PLEXUS_LB_HEARTBEAT_MS',
   deadAfterMisses: 'PLEXUS_LB_DEAD_AFTER_MISSES',
   maxConnectionsPerAddress: 'PLEXUS_LB_MAX_CONNECTIONS_PER_ADDRESS',

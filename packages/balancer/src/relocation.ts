@@ -1,8 +1,9 @@
 import { AppError, parseInput, verifyResumeToken, z } from '@plexus/kit';
 import { type DisplayProfile, PLAYGROUND_ID_PATTERN, type RelocateResult } from '@plexus/protocol';
 import type { Logger } from 'pino';
+import type { BackendClient } from './backend-client.ts';
 import type { ClusterStore } from './cluster-store.ts';
-import { newTicketId, type TicketSigner } from './tickets.ts';
+import { displayProfileOf, newTicketId, type TicketSigner } from './tickets.ts';
 
 /** Most users one relocation carries (a server's capacity is at most this in practice). */
 export const RELOCATE_MAX_USERS = 10_000;
@@ -40,6 +41,8 @@ const relocateParams = z.object({
 
 export interface RelocatorOptions {
   store: ClusterStore;
+  /** Current profiles: a user who turned incognito since their last admission arrives incognito. */
+  backend: Pick<BackendClient, 'getUsersByIds'>;
   signer: TicketSigner;
   clusterSecret: string;
   logger: Logger;
@@ -53,7 +56,8 @@ export interface RelocatorOptions {
  * one with the most headroom for all its users), the map points there, and each user whose resume
  * token is genuine gets a ticket for the new server carrying that token (`rt`), so the new host
  * restores their avatar. A user whose token does not verify gets no ticket: their server closes them
- * with 4014 and they resume through the balancer like after a failure.
+ * with 4014 and they resume through the balancer like after a failure. Each ticket carries the
+ * profile the backend holds now, not the one of the user's last admission (docs/api.md, Privacy).
  */
 export class Relocator {
   readonly #o: RelocatorOptions;
@@ -80,6 +84,7 @@ export class Relocator {
         'relocation: resume tokens that do not verify get no ticket',
       );
     }
+    const profiles = await this.#currentProfiles(users);
     const jtis = users.map(() => newTicketId());
     const placed = await store.place({
       playgroundId: params.playgroundId,
@@ -99,7 +104,7 @@ export class Relocator {
             serverId: placed.serverId,
             playgroundId: params.playgroundId,
             userId: u.userId,
-            profile: displayProfile(u.profile),
+            profile: profiles.get(u.userId) ?? displayProfile(u.profile),
             jti: jtis[i] as string,
             nowMs,
             resumeToken: u.resumeToken,
@@ -124,6 +129,22 @@ export class Relocator {
       await store.releaseSeats(placed.serverId, params.playgroundId, jtis);
       throw err;
     }
+  }
+
+  /**
+   * The backend's current profile of each user. Without an answer the server's copy is used: it is
+   * the profile of the user's latest admission, and a drain must not wait on a backend outage.
+   */
+  async #currentProfiles(users: readonly { userId: string }[]): Promise<Map<string, DisplayProfile>> {
+    const profiles = new Map<string, DisplayProfile>();
+    if (users.length === 0) return profiles;
+    try {
+      const current = await this.#o.backend.getUsersByIds(users.map((u) => u.userId));
+      for (const user of current) profiles.set(user.id, displayProfileOf(user));
+    } catch (err) {
+      this.#o.logger.warn({ err }, "relocation: current profiles unavailable, using the server's");
+    }
+    return profiles;
   }
 }
 

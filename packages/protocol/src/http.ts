@@ -3,6 +3,8 @@ export const HttpPaths = {
   getEndpoint: '/lb/api/v0/getEndpoint',
   getEndpointPlaygroundId: '/lb/api/v0/getEndpointPlaygroundId',
   authCheck: '/api/v0/partnerRpc/authCheck.getUserBySessionId',
+  /** The current User Simple of several users by id (a drain's tickets carry current profiles). */
+  usersGetByIds: '/api/v0/partnerRpc/users.getByIds',
   matchmakingFind: '/api/v0/partnerRpc/matchmaking.findPlayground',
   /** The instance of a named playground a user joins (getEndpointPlaygroundId). */
   matchmakingJoin: '/api/v0/partnerRpc/matchmaking.joinPlayground',

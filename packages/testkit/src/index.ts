@@ -1,3 +1,4 @@
+export { CHROMIUM, launchChromium } from './browser.ts';
 export {
   Fleet,
   type FleetMember,

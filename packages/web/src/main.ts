@@ -1,12 +1,13 @@
 /**
- * The Plexus browser demo: join a playground as a guest, walk around with the keyboard, see the
- * others, spawn shared objects, grab one (click it, or E near it), carry it, put it down (again).
- * Served by the balancer, so the SDK talks to `location.origin`.
+ * The Plexus world page: join a playground as a guest and walk around a shared 3D space (three.js)
+ * with the others; spawn shared objects, grab one (click it, or E near it), carry it, put it down;
+ * chat. Served by the balancer, so the SDK talks to `location.origin`. docs/operations.md, "The
+ * world page", describes it.
  *
- * Test hooks: #name, #playground, #incognito, #join, #view, #status, #spawn, #notice;
- * `window.plexusDemo.playground` and `window.plexusDemo.objects` (SharedObjects: `held`, `toggle(id)`)
- * once joined; `document.body.dataset.state` ∈ idle | joining | joined | reconnecting | disconnected (reconnecting:
- * the SDK is resuming a dropped connection; #status says so, then "reconnected (N ms)");
+ * Test hooks: #name, #playground, #incognito, #join, #connection, #spawn, #notice, #chat-input;
+ * `window.__plexusWorld` (world/test-hook.ts: avatars and objects as drawn, the indicator, frame
+ * stats); `window.plexusDemo.playground` and `.objects` once joined;
+ * `document.body.dataset.state` ∈ idle | joining | joined | reconnecting | disconnected;
  * `document.body.dataset.held` = id of the object the page holds (absent when none).
  */
 import {
@@ -18,9 +19,19 @@ import {
   type Quat,
   type Vec3,
 } from '@plexus/client';
-import { Keyboard } from './controls.ts';
-import { SharedObjects } from './objects.ts';
-import { TopDownView } from './view.ts';
+import { AvatarLoader } from './world/avatar-loader.ts';
+import { defaultAvatar } from './world/avatar-model.ts';
+import { AvatarLayer, nameOf } from './world/avatars.ts';
+import { CameraRig } from './world/camera-rig.ts';
+import { Chat } from './world/chat.ts';
+import { isTyping, Keyboard, TouchStick, worldDirection } from './world/controls.ts';
+import { ConnectionIndicator, Minimap, PeopleList } from './world/hud.ts';
+import { NameTag } from './world/name-tag.ts';
+import { ObjectLayer, objectPrototype } from './world/object-layer.ts';
+import { WorldScene } from './world/scene.ts';
+import { SharedObjects } from './world/shared-objects.ts';
+import { FrameMeter, installWorldHook } from './world/test-hook.ts';
+import { loadAvatarPolicy } from './world/web-config.ts';
 
 declare global {
   interface Window {
@@ -28,17 +39,14 @@ declare global {
   }
 }
 
-type DemoState = 'idle' | 'joining' | 'joined' | 'reconnecting' | 'disconnected';
+type PageState = 'idle' | 'joining' | 'joined' | 'reconnecting' | 'disconnected';
 
 const SPEED_MPS = 5;
 /** At most 20 MOVE frames per second (the server allows 60/s sustained). */
 const MOVE_INTERVAL_MS = 50;
-const STATUS_INTERVAL_MS = 250;
+/** The people list, minimap and indicator refresh at this pace, not every frame. */
+const HUD_INTERVAL_MS = 100;
 const NOTICE_MS = 2500;
-/** How long #status mentions the last resume. */
-const RECONNECTED_NOTE_MS = 4000;
-/** A click this close to an object (metres) grabs or releases it. */
-const CLICK_REACH_M = 0.6;
 
 function byId<T extends HTMLElement>(id: string): T {
   const el = document.getElementById(id);
@@ -53,7 +61,7 @@ const ui = {
   incognito: byId<HTMLInputElement>('incognito'),
   join: byId<HTMLButtonElement>('join'),
   joinError: byId<HTMLElement>('join-error'),
-  status: byId<HTMLElement>('status'),
+  connection: byId<HTMLElement>('connection'),
   leave: byId<HTMLButtonElement>('leave'),
   spawn: byId<HTMLButtonElement>('spawn'),
   notice: byId<HTMLElement>('notice'),
@@ -63,10 +71,36 @@ const ui = {
   canvas: byId<HTMLCanvasElement>('view'),
 };
 
+performance.mark('plexus-world-start');
+// Fetched while the scene is being built.
+const policyLoading = loadAvatarPolicy(location.origin);
 const client = new PlexusClient({ balancerUrl: location.origin });
-const view = new TopDownView(ui.canvas);
+/** `?resolution=fixed` turns the dynamic resolution off (the screenshot script uses it). */
+const world = new WorldScene(ui.canvas, new URLSearchParams(location.search).get('resolution') !== 'fixed');
+performance.mark('plexus-world-scene');
+const policy = await policyLoading;
+const avatars = new AvatarLayer(
+  world.scene,
+  policy,
+  policy.origins.length > 0 ? new AvatarLoader(policy) : undefined,
+);
+const objectLayer = new ObjectLayer(world.scene);
+const rig = new CameraRig(world.camera);
 const keyboard = new Keyboard();
+const stick = new TouchStick();
+const indicator = new ConnectionIndicator(ui.connection);
+const people = new PeopleList(byId('people-title'), byId('people-list'));
+const minimap = new Minimap(byId<HTMLCanvasElement>('minimap'));
+const chat = new Chat(
+  byId('chat-log'),
+  byId<HTMLFormElement>('chat-form'),
+  byId<HTMLInputElement>('chat-input'),
+  showNotice,
+);
+const meter = new FrameMeter();
 keyboard.attach(window);
+stick.attach(byId('stick'));
+rig.attach(ui.canvas, (x, y) => onClick(x, y));
 
 /** The joined playground and the locally simulated own transform. */
 let session:
@@ -78,16 +112,14 @@ let session:
       lastSentMs: number;
       dirty: boolean;
       leaving: boolean;
-      /** "reconnecting… (attempt n)" while resuming, "reconnected (N ms)" for a while after. */
-      continuity?: { text: string; untilMs: number };
     }
   | undefined;
 let lastJoin: { name: string; playgroundId: string; incognito: boolean } | undefined;
 let lastFrameMs: number | undefined;
-let lastStatusMs = 0;
+let lastHudMs = 0;
 let noticeTimer: ReturnType<typeof setTimeout> | undefined;
 
-function setState(state: DemoState): void {
+function setState(state: PageState): void {
   document.body.dataset.state = state;
 }
 
@@ -115,16 +147,15 @@ ui.spawn.addEventListener('click', () => {
   ui.canvas.focus();
 });
 window.addEventListener('keydown', (event) => {
-  if (event.code !== 'KeyE' || event.repeat || !session || isTyping(event)) return;
+  if (!session || event.repeat || isTyping(event)) return;
   const current = session;
-  const target = current.objects.held ?? current.objects.nearest(current.position)?.id;
-  if (target !== undefined) void current.objects.toggle(target);
-});
-ui.canvas.addEventListener('click', (event) => {
-  if (!session) return;
-  const target = session.objects.nearest(view.toWorld(event.clientX, event.clientY), CLICK_REACH_M);
-  if (target) void session.objects.toggle(target.id);
-  else if (session.objects.held !== undefined) void session.objects.release();
+  if (event.code === 'KeyE') {
+    const target = current.objects.held ?? current.objects.nearest(current.position)?.id;
+    if (target !== undefined) void current.objects.toggle(target);
+  } else if (event.code === 'Enter' || event.code === 'KeyT') {
+    event.preventDefault();
+    chat.focus();
+  }
 });
 ui.rejoin.addEventListener('click', () => {
   if (lastJoin) void join(lastJoin, false);
@@ -133,6 +164,15 @@ ui.back.addEventListener('click', () => {
   ui.joinError.textContent = '';
   setState('idle');
 });
+
+/** A click that did not drag the camera: grab the object under it, or put down the held one. */
+function onClick(x: number, y: number): void {
+  if (!session) return;
+  const hit = world.pick(x, y, objectLayer.pickables());
+  const id = hit?.userData.entityId;
+  if (typeof id === 'number') void session.objects.toggle(id);
+  else if (session.objects.held !== undefined) void session.objects.release();
+}
 
 async function join(request: NonNullable<typeof lastJoin>, freshLogin: boolean): Promise<void> {
   lastJoin = request;
@@ -180,14 +220,12 @@ function adopt(pg: Playground<OpenWorldKinds>): void {
     leaving: false,
   };
   const current = session;
+  rig.yaw = 0;
+  rig.snap(current.position);
   pg.on('disconnected', (info) => onDisconnected(current, info));
   pg.on('reconnecting', (info) => {
-    current.continuity = {
-      text: `reconnecting… (attempt ${info.attempt})`,
-      untilMs: Number.POSITIVE_INFINITY,
-    };
+    indicator.reconnecting(info.attempt);
     setState('reconnecting');
-    updateStatus();
   });
   pg.on('reconnected', (info) => {
     // The server restored the avatar where its last checkpoint had it: walk on from there.
@@ -196,13 +234,8 @@ function adopt(pg: Playground<OpenWorldKinds>): void {
       current.position = { ...restored.position };
       current.rotation = { ...restored.rotation };
     }
-    const where = info.resumed ? '' : ', new avatar';
-    current.continuity = {
-      text: `reconnected (${Math.round(info.downtimeMs)} ms${where})`,
-      untilMs: performance.now() + RECONNECTED_NOTE_MS,
-    };
+    indicator.resumed(info.downtimeMs, info.resumed);
     setState('joined');
-    updateStatus();
   });
   pg.on('corrected', (entity) => {
     // The server refused a move (too fast, out of bounds): continue from where it says we are.
@@ -211,10 +244,19 @@ function adopt(pg: Playground<OpenWorldKinds>): void {
       current.rotation = { ...entity.rotation };
     }
   });
+  chat.bind(pg, (clientId) => senderName(pg, clientId));
   window.plexusDemo = { playground: pg, objects };
-  updateStatus();
+  indicator.connected(pg.serverId);
   setState('joined');
   ui.canvas.focus();
+}
+
+/** A chat sender's name: the name tag of its avatar (anonymous for incognito users). */
+function senderName(pg: Playground, clientId: number): string {
+  for (const entity of pg.entities.values()) {
+    if (entity.kind === 'avatar' && entity.owner === clientId) return nameOf(entity);
+  }
+  return `client ${clientId}`;
 }
 
 async function leave(): Promise<void> {
@@ -243,11 +285,6 @@ function showNotice(text: string): void {
   }, NOTICE_MS);
 }
 
-function isTyping(event: KeyboardEvent): boolean {
-  const target = event.target as HTMLElement | null;
-  return target?.tagName === 'INPUT' || target?.tagName === 'TEXTAREA';
-}
-
 function describe(err: unknown): string {
   if (err instanceof PlexusError) return `${err.message} (${err.name})`;
   return err instanceof Error ? err.message : String(err);
@@ -256,25 +293,40 @@ function describe(err: unknown): string {
 // ---------------------------------------------------------------- frame loop
 
 function frame(timeMs: number): void {
+  const started = performance.now();
+  if (lastFrameMs !== undefined) world.adapt(timeMs - lastFrameMs);
   const dt = lastFrameMs === undefined ? 0 : Math.min(0.1, (timeMs - lastFrameMs) / 1000);
   lastFrameMs = timeMs;
-  if (session) {
-    step(session, dt, timeMs);
-    view.draw(session.pg, session, timeMs);
-    if (timeMs - lastStatusMs >= STATUS_INTERVAL_MS) {
-      lastStatusMs = timeMs;
-      updateStatus();
+  const current = session;
+  if (current) {
+    step(current, dt, timeMs);
+    // Remote entities interpolated in the past (smooth at 20 Hz), own entities as predicted.
+    const samples = current.pg.sample(timeMs);
+    rig.update(current.position, dt);
+    avatars.update(samples, current.pg.selfId, current, world.camera.position, dt);
+    objectLayer.update(samples, current.pg, dt);
+    world.follow(current.position);
+    if (timeMs - lastHudMs >= HUD_INTERVAL_MS) {
+      lastHudMs = timeMs;
+      updateHud(current, samples);
     }
   } else {
-    view.drawIdle(timeMs);
+    // Behind the join form: a slow flight around the plaza.
+    rig.yaw += dt * 0.08;
+    rig.update({ x: 0, y: 0, z: 0 }, dt);
+    avatars.update([], 0, undefined, world.camera.position, dt);
+    objectLayer.update([], undefined, dt);
   }
+  world.render();
+  meter.record(started, performance.now());
   requestAnimationFrame(frame);
 }
 
-/** Moves the own avatar from the keyboard and sends MOVE at most every MOVE_INTERVAL_MS while moving. */
+/** Moves the own avatar (camera-relative) and sends MOVE at most every MOVE_INTERVAL_MS while moving. */
 function step(current: NonNullable<typeof session>, dt: number, timeMs: number): void {
-  const direction = keyboard.direction();
-  if (direction) {
+  const input = keyboard.input() ?? stick.input();
+  if (input) {
+    const direction = worldDirection(input, rig.yaw);
     current.position = {
       x: current.position.x + direction.x * SPEED_MPS * dt,
       y: current.position.y,
@@ -296,22 +348,37 @@ function step(current: NonNullable<typeof session>, dt: number, timeMs: number):
   else document.body.dataset.held = String(current.objects.held);
 }
 
-function updateStatus(): void {
-  const current = session;
-  if (!current) return;
-  const { pg, continuity } = current;
-  if (pg.state === 'reconnecting' && continuity) {
-    ui.status.textContent = `${pg.playgroundId} · ${continuity.text}`;
-    return;
+function updateHud(current: NonNullable<typeof session>, samples: ReturnType<Playground['sample']>): void {
+  const drawn = avatars.list();
+  people.update(drawn);
+  minimap.draw(
+    current.position,
+    rig.yaw,
+    drawn,
+    samples.filter((s) => s.kind === 'object').map((s) => s.position),
+  );
+  if (current.pg.state === 'connected') {
+    const rtt = current.pg.rttMs === undefined ? '' : ` · ${Math.round(current.pg.rttMs)} ms`;
+    indicator.connected(`${current.pg.serverId}${rtt}`);
   }
-  let people = 0;
-  for (const entity of pg.entities.values()) if (entity.kind === 'avatar') people++;
-  const rtt = pg.rttMs === undefined ? '–' : `${Math.round(pg.rttMs)} ms`;
-  const note = continuity && performance.now() < continuity.untilMs ? ` · ${continuity.text}` : '';
-  ui.status.textContent = `${pg.playgroundId} · ${pg.serverId} · ${people} ${people === 1 ? 'person' : 'people'} · RTT ${rtt}${note}`;
 }
 
-window.addEventListener('resize', () => view.resize());
-view.resize();
+installWorldHook({
+  avatars: () => avatars.list(),
+  objects: () => objectLayer.list().map((o) => ({ ...o, screen: world.toScreen(o.position) })),
+  connection: () => ui.connection.textContent ?? '',
+  stats: () => meter.stats(world.renderer.info.render, world.resolutionScale),
+  resetStats: () => meter.reset(),
+});
+window.addEventListener('resize', () => world.resize());
+world.resize();
 setState('idle');
-requestAnimationFrame(frame);
+// Shaders compile in the background first: a first frame that compiled them would freeze the page.
+world
+  .warmUp([defaultAvatar('#ffffff'), new NameTag('warm-up').sprite, objectPrototype()])
+  .catch(() => undefined)
+  .finally(() => {
+    // The page is usable (the join form works, the scene is compiled); docs/operations.md quotes it.
+    performance.mark('plexus-world-ready');
+    requestAnimationFrame(frame);
+  });

@@ -286,3 +286,41 @@ describe('matchmaking.findPlayground', () => {
     }
   });
 });
+
+describe('users.getByIds', () => {
+  let backend: TestBackend;
+  before(async () => {
+    backend = await startTestBackend(root.sub('users-by-ids'), { sessionTtlMs: 60_000 });
+  });
+  after(() => backend.close());
+
+  const byIds = (body: unknown, key: string | null = PARTNER_KEY) =>
+    post<{ users: UserSimple[] }>(backend.app, HttpPaths.usersGetByIds, body, key ?? undefined);
+
+  test('answers the current profile of each known id, leaving unknown ids out', async () => {
+    const a = await guest(backend, 'Ada');
+    const b = await guest(backend, 'Bob');
+    const update = await post(backend.app, rpcUrl('profile.update'), { privacyMode: 1 }, a.sessionId);
+    assert.equal(update.status, 200);
+    const res = await byIds({ userIds: [a.user.id, 'no-such-user', b.user.id, a.user.id] });
+    assert.equal(res.status, 200);
+    const users = res.body.data?.users ?? [];
+    assert.deepEqual(
+      users.map((u) => [u.id, u.firstName, u.privacyMode]).sort(),
+      [
+        [a.user.id, 'Ada', 1],
+        [b.user.id, 'Bob', 0],
+      ].sort(),
+    );
+  });
+
+  test('needs the partner key and a bounded, non-empty list', async () => {
+    assert.deepEqual(failure(await byIds({ userIds: ['x'] }, null)), code('AUTH_PARTNER_KEY_REQUIRED'));
+    assert.deepEqual(failure(await byIds({ userIds: [] })), code('COMMON_BAD_REQUEST'));
+    assert.deepEqual(
+      failure(await byIds({ userIds: Array.from({ length: 501 }, (_, i) => `u${i}`) })),
+      code('COMMON_BAD_REQUEST'),
+    );
+    assert.deepEqual(failure(await byIds({ userIds: ['x'], extra: 1 })), code('COMMON_BAD_REQUEST'));
+  });
+});

@@ -17,6 +17,7 @@ async function listening(forwarded: ForwardRequest[] = []) {
     getUserBySessionId: async () => {
       throw new AppError('AUTH_INVALID_SESSION');
     },
+    getUsersByIds: async () => [],
     findPlayground: async () => 'lobby',
     joinPlayground: async (_u, p) => p,
     partnerRpc: async () => ({ ok: true, data: {} }),

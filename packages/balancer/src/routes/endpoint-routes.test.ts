@@ -18,6 +18,7 @@ async function withBackend(backend: Partial<BackendClient>, options: { now?: () 
     getUserBySessionId: async () => {
       throw new AppError('AUTH_INVALID_SESSION');
     },
+    getUsersByIds: async () => [],
     findPlayground: async () => 'lobby',
     joinPlayground: async (_userId, playgroundId) => playgroundId,
     partnerRpc: async () => ({ ok: true, data: { accepted: 0 } }),
