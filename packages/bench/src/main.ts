@@ -48,16 +48,15 @@ ${header}
 From the client's \`auth.guest\` request to the moment \`client.join()\` resolves, i.e. the SDK holds
 WELCOME and the full keyframe: guest login through the balancer's RPC forwarding to the backend,
 \`getEndpointPlaygroundId\` (balancer → backend authCheck → placement → signed ticket), WebSocket
-open, HELLO, ticket verification, and the next tick (≤ 50 ms at 20 Hz) that sends WELCOME and the
-keyframe. ${join.joins} sequential joins (after 5 warm-up joins) against backend + balancer + 2
+open, HELLO, ticket verification, admission (the user's player record, fetched beside the
+playground's claim), and WELCOME with the keyframe, sent at admission. ${join.joins} sequential joins (after 5 warm-up joins) against backend + balancer + 2
 dedicated servers as separate processes on loopback (SQLite on local disk, \`synchronous=FULL\`).
 Baseline: one HTTP round trip to the balancer's \`/healthz\`, measured before every join.
 
 ${joinTimeTable(join)}
 
-WELCOME and the keyframe leave with the next tick, so the second phase includes on average half a
-tick interval (25 ms at 20 Hz) of waiting; the rest is HTTP, SQLite reads and Ed25519 signing and
-verification.
+WELCOME and the keyframe leave at admission, without waiting for a tick (docs/protocol.md §5.1);
+the second phase is HTTP, SQLite reads and writes, and Ed25519 signing and verification.
 
 ### Codec: one tick's delta of moving avatars
 

@@ -5,6 +5,7 @@ import { runBotsCommand } from './bots-command.ts';
 import { type ComponentName, runComponent } from './components.ts';
 import { runDevCluster } from './dev-cluster.ts';
 import { loadDevClusterConfig } from './dev-config.ts';
+import { ensureServerNodeFlags } from './server-node-flags.ts';
 
 const USAGE = `Usage: plexus <command> [options]
 
@@ -51,9 +52,12 @@ async function main(argv: string[]): Promise<number> {
     case 'dev':
       await runDevCluster(loadDevClusterConfig(env), env);
       return -1;
+    case 'server':
+      ensureServerNodeFlags();
+      await runComponent(command, env, flags);
+      return -1;
     case 'backend':
     case 'balancer':
-    case 'server':
       await runComponent(command as ComponentName, env, flags);
       return -1;
     default:

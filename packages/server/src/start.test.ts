@@ -290,6 +290,8 @@ describe('dedicated server over real sockets', () => {
   test('a second HELLO → UNEXPECTED_FRAME, 4000, and the avatar is removed for the others', async () => {
     const watcher = await joined('second-hello');
     const { c, welcome } = await joined('second-hello');
+    // Welcomed between ticks: the watcher sees the avatar at the next tick (docs/protocol.md §5.1).
+    await watcher.c.until(() => watcher.c.mirror().has(welcome.selfId), 3_000, 'the avatar');
     c.send(encodeHello(1, await stack.balancer.ticket({ aud })));
     await expectRefusal(c, 'PROTOCOL_UNEXPECTED_FRAME', 4000);
     await watcher.c.nextState((s) => s.removes.includes(welcome.selfId));
@@ -309,6 +311,7 @@ describe('dedicated server over real sockets', () => {
     const watcher = await joined('dup');
     const first = await stack.connect();
     const a = await first.join(await stack.balancer.ticket({ aud, pg: 'dup', sub: 'user-dup' }));
+    await watcher.c.until(() => watcher.c.mirror().has(a.welcome.selfId), 3_000, 'the first avatar');
     const second = await stack.connect();
     const b = await second.join(await stack.balancer.ticket({ aud, pg: 'dup', sub: 'user-dup' }));
     await expectRefusal(first, 'PROTOCOL_DUPLICATE_LOGIN', 4008);
@@ -400,6 +403,23 @@ describe('dedicated server limits (own configuration)', () => {
     try {
       const c = await stack.connect();
       await c.join(await stack.balancer.ticket({ aud: 'ds-test' }));
+      await expectRefusal(c, 'PROTOCOL_IDLE_TIMEOUT', 4009);
+    } finally {
+      await stack.close();
+    }
+  });
+
+  test('frames keep a connection past the idle deadline; the deadline counts from the last one', async () => {
+    const stack = await startStack({ idleTimeoutMs: 300 });
+    try {
+      const c = await stack.connect();
+      await c.join(await stack.balancer.ticket({ aud: 'ds-test' }));
+      // Six PINGs 100 ms apart span twice the deadline; each is answered, so the socket stayed open.
+      for (let i = 0; i < 6; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        c.send(encodePing(i));
+        await c.next((f) => f.op === ServerOp.PONG);
+      }
       await expectRefusal(c, 'PROTOCOL_IDLE_TIMEOUT', 4009);
     } finally {
       await stack.close();

@@ -1,6 +1,6 @@
 // `npm run bench:replication`: Plexus vs Colyseus 0.18 on the same machine, Node and run.
 // Flags: --n 100,200,400 --seconds 10 --workload W1,W2 --systems plexus,colyseus [--idle 1000]
-//        [--settle 3] [--observers 16] [--no-write]
+//        [--settle 3] [--observers 16] [--bot-procs 1] [--no-write]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { writeDocSection } from '../doc-sections.ts';
 import { cpuSecondsOf, hasTaskset, rssOf } from './proc.ts';
 import { replicationDoc } from './report.ts';
-import { holds, measureStep, type StepResult, startBots } from './run-step.ts';
+import { botLimited, holds, measureStep, type StepResult, startBots } from './run-step.ts';
 import { COLYSEUS_DIR, type SystemName, startColyseus, startPlexus, type Workload } from './systems.ts';
 
 const { values } = parseArgs({
@@ -20,6 +20,7 @@ const { values } = parseArgs({
     systems: { type: 'string', default: 'plexus,colyseus' },
     idle: { type: 'string', default: '1000' },
     observers: { type: 'string', default: '16' },
+    'bot-procs': { type: 'string', default: '1' },
     'no-write': { type: 'boolean', default: false },
   },
 });
@@ -30,6 +31,8 @@ const seconds = Number(values.seconds);
 const settleS = Number(values.settle);
 const idleN = Number(values.idle);
 const observers = Number(values.observers);
+const botProcs = Number(values['bot-procs']);
+if (!Number.isInteger(botProcs) || botProcs < 1) throw new Error('--bot-procs must be a whole number ≥ 1');
 const cores = cpus().length;
 const log = (line: string) => console.log(line);
 
@@ -52,7 +55,7 @@ for (const workload of workloads) {
     log(`\n== ${workload} ${system}: N = ${ns.join(', ')}, ${seconds} s per step`);
     const sut =
       system === 'plexus' ? await startPlexus(workload, 1, cores) : await startColyseus(workload, 1, cores);
-    const bots = startBots(sut, workload, observers, cores);
+    const bots = startBots(sut, workload, observers, { server: 1, count: cores }, botProcs);
     try {
       // Stop at saturation (CPU > 90 %), at failed joins or disconnects, or when latency p99 stays
       // above 100 ms for two steps in a row (one noisy step on a shared box is not saturation).
@@ -61,6 +64,12 @@ for (const workload of workloads) {
         const r = await measureStep(sut, bots, workload, n, { seconds, settleS, observers, cores, log });
         results.push(r);
         misses = holds(r) ? 0 : misses + 1;
+        if (botLimited(r)) {
+          log(
+            `   ${system} ${workload} at N = ${n}: the bots were the limit (try --bot-procs): stop stepping`,
+          );
+          break;
+        }
         if (r.cpuPct > 90 || r.failed > 0 || r.disconnects > 0 || misses >= 2) {
           log(`   ${system} ${workload} does not hold N = ${n}: stop stepping`);
           break;
@@ -82,7 +91,7 @@ let idle:
 if (idleN > 0 && systems.includes('plexus')) {
   log(`\n== idle plexus: ${idleN} clients standing still`);
   const sut = await startPlexus('idle', 1, cores);
-  const bots = startBots(sut, 'idle', observers, cores);
+  const bots = startBots(sut, 'idle', observers, { server: 1, count: cores }, botProcs);
   try {
     await new Promise((r) => setTimeout(r, 2000));
     const c0 = cpuSecondsOf(sut.pid);
@@ -142,6 +151,7 @@ const doc = replicationDoc({
   minutes: (Date.now() - started) / 60_000,
   load: `${loadAtStart.toFixed(2)} at the start, ${(loadavg()[0] ?? 0).toFixed(2)} at the end`,
   seconds,
+  botProcs,
 });
 log(`\n${doc}`);
 if (!values['no-write']) {

@@ -1,4 +1,4 @@
-import { holds, type StepResult } from './run-step.ts';
+import { botLimited, holds, type StepResult } from './run-step.ts';
 
 export interface ReportInput {
   results: StepResult[];
@@ -15,6 +15,8 @@ export interface ReportInput {
   /** 1-minute load average of the machine (other work shares it). */
   load: string;
   seconds: number;
+  /** Bot processes per system and workload (`--bot-procs`). */
+  botProcs: number;
 }
 
 const f = (n: number | undefined, d = 1) =>
@@ -26,13 +28,18 @@ const ratio = (a: number | undefined, b: number | undefined) =>
 
 function stepTable(rows: StepResult[]): string {
   return [
-    '| system | N | joined | server CPU % | RSS MiB | bytes/client/s | latency p50 ms | latency p99 ms | tick p99 ms | bot process CPU % | holds |',
+    '| system | N | joined | server CPU % | RSS MiB | bytes/client/s | latency p50 ms | latency p99 ms | tick p99 ms | bot CPU % (busiest process) | holds |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map(
       (r) =>
-        `| ${r.system} | ${r.n} | ${r.joined}${r.failed ? ` (${r.failed} failed)` : ''}${r.disconnects ? `, ${r.disconnects} disc.` : ''} | ${f(r.cpuPct)} | ${f(r.rssMiB)} | ${f(r.bytesPerClientPerSec, 0)} | ${f(r.latencyP50)} | ${f(r.latencyP99)} | ${f(r.tickP99, 2)} | ${f(r.botCpuPct)} | ${holds(r) ? 'yes' : 'no'} |`,
+        `| ${r.system} | ${r.n} | ${r.joined}${r.failed ? ` (${r.failed} failed)` : ''}${r.disconnects ? `, ${r.disconnects} disc.` : ''} | ${f(r.cpuPct)} | ${f(r.rssMiB)} | ${f(r.bytesPerClientPerSec, 0)} | ${f(r.latencyP50)} | ${f(r.latencyP99)} | ${f(r.tickP99, 2)} | ${botCpu(r)} | ${holds(r) ? 'yes' : botLimited(r) ? 'no: bots were the limit' : 'no'} |`,
     ),
   ].join('\n');
+}
+
+/** Total bot CPU, and the busiest process's when there are several. */
+function botCpu(r: StepResult): string {
+  return r.botProcs > 1 ? `${f(r.botCpuPct)} (${f(r.botCpuMaxPct)})` : f(r.botCpuPct);
 }
 
 /** Largest N with CPU ≤ 90 % and p99 ≤ 100 ms (and every bot joined, none disconnected). */
@@ -65,7 +72,7 @@ export function replicationDoc(i: ReportInput): string {
 
 \`npm run bench:replication\` (packages/bench/src/replication) runs the same workloads against one
 Plexus dedicated server and one Colyseus ${i.colyseus} server, in the same run on the same machine
-and Node. ${i.pinned ? 'Each server process is pinned to core 1 (`taskset`); the bot processes, backend and balancer to core 0.' : 'Processes are not pinned (no taskset or a single core).'}
+and Node. ${i.pinned ? 'Each server process is pinned to core 1 (`taskset`); the backend and balancer to core 0; bot processes to the other cores in turn (core 0 on a 2-core machine).' : 'Processes are not pinned (no taskset or a single core).'}
 Per step: bots join until N are connected, walk to their starting points, settle, then one
 ${i.seconds}-second window is measured: server CPU from \`/proc/<pid>/stat\` (one core = 100 %), RSS
 from \`/proc/<pid>/status\`, bytes received per client per second (WebSocket message payloads,
@@ -73,7 +80,9 @@ counted by every bot), update latency p50/p99 and tick p99 (Plexus: the DS tick-
 of /metrics, bucket upper bound; Colyseus: \`broadcastPatch()\` timed in the room, plus the view
 update in W2). A system *holds* N when server CPU ≤ 90 % of a core, latency p99 ≤ 100 ms, every bot
 joined and none was disconnected; stepping stops at saturation (CPU > 90 %), at a failed join or a
-disconnect, or after two steps in a row that do not hold. A tick p99 of "> 100" is beyond the
+disconnect, when the bots were the limit, or after two steps in a row that do not hold. A step
+*the bots were the limit* of does not hold while a bot process used ≥ 90 % of a core and the
+server ≤ 90 %: its figures say more about the bots than the server. A tick p99 of "> 100" is beyond the
 largest bucket (100 ms) of the Plexus histogram.
 
 - W1 dense: N clients in one playground / room, walking at 1.5–3 m/s inside a 50 m square, all
@@ -84,7 +93,7 @@ largest bucket (100 ms) of the Plexus histogram.
   \`.view()\`, one \`StateView\` per client, and a 100 m grid that adds/removes players to each
   client's view every 50 ms (radius 100 m, removal beyond 110 m).
 
-Bots: one bot process per system and workload (@plexus/bots for Plexus, the Colyseus SDK for
+Bots: ${i.botProcs === 1 ? 'one bot process' : `${i.botProcs} bot processes (\`--bot-procs\`; clients and observers dealt out evenly; the bot CPU column is their sum, the busiest process in brackets)`} per system and workload (@plexus/bots for Plexus, the Colyseus SDK for
 Colyseus), the same walk and the same measurement: 16 *observer* bots decode everything through
 the SDK and measure latency; the others join the same way and send the same moves but only count
 the bytes they receive. Update latency is the delay from a bot's MOVE send (stamped with
@@ -141,7 +150,7 @@ position (matched within 1 cm), both in the same bot process.
     (['W1', 'W2'] as const).flatMap((w) => {
       const rows = i.results.filter((r) => r.system === s && r.workload === w);
       const last = rows.at(-1);
-      return last ? [`${s} ${w} at N = ${last.n}: ${f(last.botCpuPct)} %`] : [];
+      return last ? [`${s} ${w} at N = ${last.n}: ${botCpu(last)} %`] : [];
     }),
   );
   if (botNotes.length > 0)

@@ -1,7 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { LatencyHistogram } from '@plexus/bots';
 import { BotProcess } from './bot-client.ts';
-import { cpuSecondsOf, pin, rssOf } from './proc.ts';
+import { BotGroup } from './bot-group.ts';
+import { cpuSecondsOf, rssOf } from './proc.ts';
 import { COLYSEUS_DIR, type SystemUnderTest, type Workload } from './systems.ts';
 
 const PLEXUS_BOTS = fileURLToPath(new URL('./plexus-bots.ts', import.meta.url));
@@ -22,8 +23,12 @@ export interface StepResult {
   latencyP99: number;
   latencySamples: number;
   tickP99: number;
-  /** Bot process CPU over the window, % of one core. */
+  /** Bot processes' CPU over the window, % of one core, summed over them. */
   botCpuPct: number;
+  /** The busiest bot process's CPU, % of one core. */
+  botCpuMaxPct: number;
+  /** Bot processes driving the step. */
+  botProcs: number;
   joinP50: number;
   errors: string[];
 }
@@ -36,26 +41,29 @@ export interface StepOptions {
   log: (line: string) => void;
 }
 
-/** A bot process for `sut` (pinned to core 0), started once per system and workload. */
+/** `procs` bot processes for `sut` (off the server's core), started once per system and workload. */
 export function startBots(
   sut: SystemUnderTest,
   workload: Workload,
   observers: number,
-  cores: number,
-): BotProcess {
+  cores: { server: number; count: number },
+  procs = 1,
+): BotGroup {
   const env = {
     BENCH_TARGET: sut.target,
     BENCH_PLAYGROUND: sut.room,
     BENCH_SPREAD: workload === 'W2' ? '1000' : '50',
-    BENCH_OBSERVERS: String(observers),
     BENCH_IDLE: workload === 'idle' ? '1' : '0',
   };
-  const bots =
-    sut.name === 'plexus'
-      ? new BotProcess(PLEXUS_BOTS, env)
-      : new BotProcess(`${COLYSEUS_DIR}bots.ts`, env, COLYSEUS_DIR);
-  pin(bots.pid, 0, cores);
-  return bots;
+  return new BotGroup(
+    procs,
+    (own) =>
+      sut.name === 'plexus'
+        ? new BotProcess(PLEXUS_BOTS, { ...env, ...own })
+        : new BotProcess(`${COLYSEUS_DIR}bots.ts`, { ...env, ...own }, COLYSEUS_DIR),
+    observers,
+    cores,
+  );
 }
 
 /**
@@ -64,7 +72,7 @@ export function startBots(
  */
 export async function measureStep(
   sut: SystemUnderTest,
-  bots: BotProcess,
+  bots: BotGroup,
   workload: Workload,
   n: number,
   o: StepOptions,
@@ -104,6 +112,8 @@ export async function measureStep(
     latencySamples: hist.count,
     tickP99,
     botCpuPct: (w.cpuS / w.seconds) * 100,
+    botCpuMaxPct: (w.cpuMaxS / w.seconds) * 100,
+    botProcs: bots.procs.length,
     joinP50: status.joinMs.p50,
     errors: status.errors,
   };
@@ -118,8 +128,19 @@ export function stepLine(r: StepResult): string {
     `${r.system.padEnd(8)} ${r.workload.padEnd(4)} N=${String(r.n).padStart(4)} joined ${r.joined} failed ${r.failed} ` +
     `disc ${r.disconnects} | cpu ${f(r.cpuPct)}% rss ${f(r.rssMiB)} MiB | ${f(r.bytesPerClientPerSec, 0)} B/client/s | ` +
     `latency p50 ${f(r.latencyP50)} p99 ${f(r.latencyP99)} ms (${r.latencySamples}) | tick p99 ${f(r.tickP99, 2)} ms | ` +
-    `bots cpu ${f(r.botCpuPct)}%`
+    `bots cpu ${f(r.botCpuPct)}% (${r.botProcs} proc, busiest ${f(r.botCpuMaxPct)}%)${botLimited(r) ? ' BOT-LIMITED' : ''}`
   );
+}
+
+/** A bot process at this share of a core or more is saturated: its own delays enter the figures. */
+const BOT_SATURATED_PCT = 90;
+
+/**
+ * The bots, not the server, were the limit: the step does not hold while a bot process was
+ * saturated and the server was not (more bot processes, `--bot-procs`, would measure the server).
+ */
+export function botLimited(r: StepResult): boolean {
+  return !holds(r) && r.botCpuMaxPct >= BOT_SATURATED_PCT && r.cpuPct <= 90;
 }
 
 /** Within the bounds the benchmark asks a server to hold. */

@@ -91,7 +91,7 @@ export class Member {
   /** The verified ticket (its profile travels with a drain). */
   readonly ticket: VerifiedTicket;
   readonly log: Logger;
-  /** False until WELCOME and the first keyframe went out (at the tick after admission). */
+  /** False until WELCOME and the first keyframe went out (at admission). */
   welcomed = false;
   /** A delta was skipped (backpressure): the next frame this member gets is a keyframe. */
   needsKeyframe = false;
@@ -191,11 +191,18 @@ export class Member {
   }
 
   private queueMove(entityId: number, position: Vec3, rotation: Quat, seq: number | undefined): void {
-    if (!this.moves.has(entityId) && this.moves.size >= MAX_QUEUED_MOVES) {
-      if (seq !== undefined) this.moveRefused(entityId, seq, 'PROTOCOL_RATE_LIMITED');
-      return;
+    const queued = this.moves.get(entityId);
+    if (queued) {
+      // A later move of the same entity within the tick replaces the earlier one in place; acking
+      // its seq covers the earlier one's.
+      queued.position = position;
+      queued.rotation = rotation;
+      queued.seq = seq;
+    } else if (this.moves.size < MAX_QUEUED_MOVES) {
+      this.moves.set(entityId, { position, rotation, seq });
+    } else if (seq !== undefined) {
+      this.moveRefused(entityId, seq, 'PROTOCOL_RATE_LIMITED');
     }
-    this.moves.set(entityId, { position, rotation, seq });
   }
 
   /** A refused move or transform change: its ERROR frame, and on a v3 session its MOVE_ACK entry. */
@@ -250,6 +257,10 @@ export class Member {
     this.link.send(bytes);
   }
 
+  sendState(bytes: Uint8Array): void {
+    this.link.sendState(bytes);
+  }
+
   refuse(name: ErrorName, message?: string): void {
     this.link.refuse(name, message);
   }
@@ -268,7 +279,7 @@ export class Member {
     else this.log.debug('event dropped: too many before WELCOME');
   }
 
-  /** WELCOME and the first keyframe, on the tick after admission; then what was held for it. */
+  /** WELCOME and the first keyframe, at admission; then what was held for it. */
   sendWelcome(playgroundId: string, keyframe: Uint8Array): void {
     this.link.sendWelcome(
       {

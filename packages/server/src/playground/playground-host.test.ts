@@ -24,6 +24,9 @@ function fakeConn(clientId: number) {
     send(bytes: Uint8Array) {
       this.sent.push(bytes);
     },
+    sendState(bytes: Uint8Array) {
+      this.sent.push(bytes);
+    },
     sendWelcome(_welcome: WelcomeInfo, keyframe: Uint8Array) {
       this.sent.push(keyframe);
     },
@@ -80,21 +83,95 @@ const kinds = (sent: Uint8Array[]) =>
     return f.op === ServerOp.STATE ? (f.keyframe ? 'key' : 'delta') : f.op;
   });
 
-test('admitted clients get a keyframe at the next tick; others the shared delta; idle sends nothing', async () => {
+test('admitted clients get WELCOME and a keyframe at admission, before any tick; others the shared delta; idle sends nothing', async () => {
   const { host, redeemed } = setup();
   const a = fakeConn(1);
   const b = fakeConn(2);
   assert.equal(await host.admit(a.bind(host), ticket(1)), null);
+  assert.deepEqual(kinds(a.conn.sent), ['key'], 'welcomed without a tick');
   host.tick();
-  assert.deepEqual(kinds(a.conn.sent), ['key']);
   assert.equal(await host.admit(b.bind(host), ticket(2)), null);
+  assert.deepEqual(kinds(b.conn.sent), ['key'], 'welcomed between ticks');
+  const keyframe = decodeServerFrame(b.conn.sent[0] as Uint8Array);
+  assert.ok(keyframe.op === ServerOp.STATE);
+  assert.equal(keyframe.tick, host.currentTick, 'numbered with the last tick that ran');
+  const selfId = host.member(2)?.avatarId;
+  assert.deepEqual(
+    keyframe.spawns.map((s) => s.id).sort(),
+    [host.member(1)?.avatarId, selfId].sort(),
+    'the other avatar and its own',
+  );
+  const before = a.conn.sent.length;
   host.tick();
-  assert.deepEqual(kinds(a.conn.sent), ['key', 'delta']);
-  assert.deepEqual(kinds(b.conn.sent), ['key']);
+  assert.equal(a.conn.sent.length, before + 1);
+  const delta = decodeServerFrame(a.conn.sent.at(-1) as Uint8Array);
+  assert.ok(delta.op === ServerOp.STATE && !delta.keyframe);
+  assert.equal(delta.tick, keyframe.tick + 1, 'the newcomer spawns for the others at the next tick');
+  assert.deepEqual(
+    delta.spawns.map((s) => s.id),
+    [selfId],
+  );
+  const counts = [a.conn.sent.length, b.conn.sent.length];
   host.tick();
   host.tick();
-  assert.equal(a.conn.sent.length, 2, 'idle ticks send nothing');
+  assert.deepEqual([a.conn.sent.length, b.conn.sent.length], counts, 'idle ticks send nothing');
   assert.equal(redeemed.length, 2);
+});
+
+test('a keyframe between ticks leaves out an entity removed since the last tick', async () => {
+  const { host } = setup();
+  const a = fakeConn(1);
+  await host.admit(a.bind(host), ticket(1));
+  host.tick();
+  const gone = host.member(1)?.avatarId;
+  host.leave(a.bind(host));
+  const b = fakeConn(2);
+  await host.admit(b.bind(host), ticket(2));
+  const keyframe = decodeServerFrame(b.conn.sent[0] as Uint8Array);
+  assert.ok(keyframe.op === ServerOp.STATE);
+  assert.deepEqual(
+    keyframe.spawns.map((s) => s.id),
+    [host.member(2)?.avatarId],
+  );
+  assert.notEqual(gone, host.member(2)?.avatarId);
+  host.tick();
+  for (const bytes of b.conn.sent) {
+    const f = decodeServerFrame(bytes);
+    assert.ok(f.op === ServerOp.STATE);
+    assert.deepEqual(f.removes, [], 'nothing to remove: it never held the avatar that left');
+  }
+});
+
+test('an avatar shown by a keyframe between ticks and gone before the tick is removed for whoever held it', async () => {
+  const { host } = setup();
+  const a = fakeConn(1);
+  const b = fakeConn(2);
+  await host.admit(a.bind(host), ticket(1));
+  const gone = host.member(1)?.avatarId;
+  await host.admit(b.bind(host), ticket(2));
+  const keyframe = decodeServerFrame(b.conn.sent[0] as Uint8Array);
+  assert.ok(keyframe.op === ServerOp.STATE);
+  assert.ok(keyframe.spawns.some((s) => s.id === gone));
+  host.leave(a.bind(host));
+  host.tick();
+  const delta = decodeServerFrame(b.conn.sent.at(-1) as Uint8Array);
+  assert.ok(delta.op === ServerOp.STATE && !delta.keyframe);
+  assert.deepEqual(delta.removes, [gone]);
+  host.tick();
+  assert.equal(host.entityCount, 1);
+});
+
+test('what changes between a keyframe between ticks and the next tick reaches its client', async () => {
+  const { host } = setup();
+  const a = fakeConn(1);
+  await host.admit(a.bind(host), ticket(1));
+  const member = host.member(1) as Member;
+  // Its first move lands in the tick that also takes its avatar's spawn.
+  member.moves.set(member.avatarId, { position: { x: 1, y: 0, z: 2 }, rotation: { x: 0, y: 0, z: 0, w: 1 } });
+  host.tick();
+  const delta = decodeServerFrame(a.conn.sent.at(-1) as Uint8Array);
+  assert.ok(delta.op === ServerOp.STATE && !delta.keyframe);
+  assert.deepEqual(delta.updates.find((u) => u.id === member.avatarId)?.position, { x: 1, y: 0, z: 2 });
 });
 
 test('clients that see the same things get the same delta bytes', async () => {
@@ -102,9 +179,10 @@ test('clients that see the same things get the same delta bytes', async () => {
   const conns = [1, 2, 3].map((n) => fakeConn(n));
   for (const [i, c] of conns.entries()) await host.admit(c.bind(host), ticket(i + 1));
   host.tick();
+  for (const c of conns) c.conn.sent.length = 0;
   await host.admit(fakeConn(9).bind(host), ticket(9));
   host.tick();
-  const deltas = conns.map((c) => c.conn.sent[1]);
+  const deltas = conns.map((c) => c.conn.sent[0]);
   assert.ok(deltas[0]);
   assert.deepEqual(deltas[0], deltas[1]);
   assert.deepEqual(deltas[1], deltas[2]);
@@ -139,15 +217,16 @@ test('a backed-up client skips deltas, gets a keyframe when drained, and is drop
   const b = fakeConn(2);
   await host.admit(a.bind(host), ticket(1));
   host.tick();
+  a.conn.sent.length = 0;
   a.conn.bufferedAmount = 5000;
   await host.admit(b.bind(host), ticket(2));
   host.tick();
-  assert.deepEqual(kinds(a.conn.sent), ['key'], 'delta skipped');
+  assert.deepEqual(kinds(a.conn.sent), [], 'delta skipped');
   assert.equal(host.member(1)?.needsKeyframe, true);
   a.conn.bufferedAmount = 0;
   advance(50);
   host.tick();
-  assert.deepEqual(kinds(a.conn.sent), ['key', 'key'], 'a keyframe once drained');
+  assert.deepEqual(kinds(a.conn.sent), ['key'], 'a keyframe once drained');
 
   a.conn.bufferedAmount = 5000;
   host.tick();
@@ -169,7 +248,7 @@ test('queued moves are applied at the tick, and an empty playground is removed a
   const member = host.member(conn.clientId) as Member;
   member.moves.set(member.avatarId, { position: { x: 1, y: 2, z: 3 }, rotation: { x: 0, y: 0, z: 0, w: 1 } });
   host.tick();
-  const f = decodeServerFrame(b.conn.sent[1] as Uint8Array);
+  const f = decodeServerFrame(b.conn.sent.at(-1) as Uint8Array);
   assert.ok(f.op === ServerOp.STATE);
   assert.deepEqual(f.updates, [{ id: member.avatarId, position: { x: 1, y: 2, z: 3 } }]);
   assert.equal(member.moves.size, 0);
@@ -192,11 +271,10 @@ test("a playground type's interest radius overrides the server default", async (
   };
   const seen = async (types?: PlaygroundTypes) => {
     const { host } = setup({ random: deterministic(), ...(types ? { types } : {}) });
-    const a = fakeConn(1);
-    await host.admit(a.bind(host), ticket(1, 'near-sighted'));
-    await host.admit(fakeConn(2).bind(host), ticket(2, 'near-sighted'));
-    host.tick();
-    const first = decodeServerFrame(a.conn.sent[0] as Uint8Array);
+    await host.admit(fakeConn(1).bind(host), ticket(1, 'near-sighted'));
+    const b = fakeConn(2);
+    await host.admit(b.bind(host), ticket(2, 'near-sighted'));
+    const first = decodeServerFrame(b.conn.sent[0] as Uint8Array);
     assert.ok(first.op === ServerOp.STATE);
     return first.spawns.length;
   };

@@ -242,6 +242,9 @@ export class PlaygroundHost {
     if (room.state !== 'live') return { name: 'PROTOCOL_PLAYGROUND_MOVED' };
     const seated = this.seat(link, ticket, room, resuming, joined?.record ?? null);
     if (!(seated instanceof Member)) return seated;
+    // WELCOME and the keyframe leave now, not at the next tick (docs/protocol.md §5.1).
+    const keyframe = room.replicator.keyframeBetweenTicks(seated.clientId, seated.avatarId, this.tickNumber);
+    seated.sendWelcome(room.playground.id, keyframe);
     if (joined) {
       this.deliverInbox(seated, joined);
     } else if (joining) {

@@ -169,6 +169,23 @@ export class Playground {
     return this.spawned.size > 0 || this.dirty.size > 0 || this.removed.length > 0;
   }
 
+  /**
+   * The entities created since the last `takeChanges`, handed over early (a keyframe between ticks
+   * shows them, docs/protocol.md §5.1): from now on they are tracked like any entity, so what changes
+   * before the next `takeChanges` comes out as updates, and a removal as a remove.
+   */
+  takeSpawns(): Entity[] {
+    const out: Entity[] = [];
+    for (const id of this.spawned) {
+      const e = this.entities.get(id);
+      if (!e) continue;
+      e.changed = 0;
+      out.push(e);
+    }
+    this.spawned.clear();
+    return out;
+  }
+
   /** Everything that changed since the previous call, then forgets it. Null when nothing did. */
   takeChanges(): Changes | null {
     if (!this.hasChanges()) return null;

@@ -79,7 +79,9 @@ export function checkTransform(
     position.z - motion.position.z,
   );
   if (distance > budget) return { ok: false, reason: 'speed' };
-  motion.position = { x: position.x, y: position.y, z: position.z };
+  // Kept as given, not copied: positions are never changed in place (the entity takes this object
+  // too), and a client's comes fresh from its decoded frame — one allocation less per MOVE.
+  motion.position = position;
   motion.atMs = nowMs;
   motion.budgetM = budget - distance;
   return { ok: true, position: motion.position, rotation: unit };

@@ -200,11 +200,11 @@ function fakeClient(clientId: number, avatarId: number) {
     bufferedAmount: 0,
     frames: [] as StateFrame[],
     refused: [] as string[],
-    send(bytes: Uint8Array) {
+    sendState(bytes: Uint8Array) {
       this.frames.push(decodeState(bytes));
     },
     sendWelcome(_pg: string, keyframe: Uint8Array) {
-      this.send(keyframe);
+      this.sendState(keyframe);
       this.welcomed = true;
     },
     refuse(name: ErrorName) {

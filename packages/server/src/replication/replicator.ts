@@ -22,6 +22,11 @@ export interface InterestOptions {
 /** What the replicator reads from a playground: this tick's changes and an entity's whole state. */
 export interface ReplicatedWorld {
   takeChanges(): { spawns: EntityState[]; updates: EntityUpdate[]; removes: number[] } | null;
+  /**
+   * Hands over the entities created since the last `takeChanges`: they will not come as spawns, and
+   * later changes to them come as updates.
+   */
+  takeSpawns(): EntityState[];
   get(id: number): EntityState | undefined;
 }
 
@@ -41,6 +46,7 @@ interface ClientView {
 }
 
 const NO_BITS = new Uint32Array(0);
+const NO_CHANGES = { spawns: [], updates: [], removes: [] } as const;
 
 function knows(v: ClientView, index: number): boolean {
   const w = index >>> 5;
@@ -119,6 +125,10 @@ export class Replicator {
    */
   private sharedFrame: Uint8Array | null = null;
   private sharedFrameTick = -1;
+  /** A keyframe between ticks put new entities in the grid: the next update is not quiet. */
+  private spawnedEarly = false;
+  /** A keyframe is being built between ticks: the grid may still hold entities the world removed. */
+  private betweenTicks = false;
 
   constructor(world: ReplicatedWorld, options: InterestOptions) {
     this.world = world;
@@ -174,29 +184,18 @@ export class Replicator {
     this.removedIds.length = 0;
     this.prevSerial = this.removalSerial;
     const changes = this.world.takeChanges();
-    if (!changes) return;
+    const spawnedEarly = this.spawnedEarly;
+    this.spawnedEarly = false;
+    if (!changes && !spawnedEarly) return;
     this.quietTick = false;
-    for (const id of changes.removes) {
-      const e = this.grid.remove(id);
-      if (!e) continue;
-      if (this.removedIds.length === 0) {
-        this.releaseIndexes();
-        this.removalSerial++;
-      }
-      this.removedIds.push(id);
-      this.pendingIndex.push(e.index);
-      this.pendingId.push(id);
-      this.pendingSerial.push(this.removalSerial);
-    }
-    for (const s of changes.spawns) this.grid.insert(s.id, s.position.x, s.position.z);
-    for (const u of changes.updates) {
+    const { spawns, updates, removes } = changes ?? NO_CHANGES;
+    for (const id of removes) this.removeFromGrid(id);
+    for (const s of spawns) this.grid.insert(s.id, s.position.x, s.position.z);
+    for (const u of updates) {
       const e = this.grid.get(u.id);
       if (!e) continue;
       if (u.position) this.grid.move(e, u.position.x, u.position.z);
-      e.spawnBytes = null;
-      const cell = e.cell;
-      if (cell.updates.length === 0) this.dirtyCells.push(cell);
-      cell.updates.push(u);
+      this.addUpdate(e, u);
     }
     const w = this.chunkWriter.reset();
     for (const cell of this.dirtyCells) {
@@ -208,7 +207,28 @@ export class Replicator {
     const written = w.written();
     this.chunkBytes = Buffer.from(written.buffer, written.byteOffset, written.byteLength);
     this.quietTick =
-      this.removedIds.length === 0 && changes.spawns.length === 0 && this.dirtyCells.length === 0;
+      this.removedIds.length === 0 && spawns.length === 0 && !spawnedEarly && this.dirtyCells.length === 0;
+  }
+
+  /** Takes a removed entity out of the grid; its index is released once no view holds it. */
+  private removeFromGrid(id: number): void {
+    const e = this.grid.remove(id);
+    if (!e) return;
+    if (this.removedIds.length === 0) {
+      this.releaseIndexes();
+      this.removalSerial++;
+    }
+    this.removedIds.push(id);
+    this.pendingIndex.push(e.index);
+    this.pendingId.push(id);
+    this.pendingSerial.push(this.removalSerial);
+  }
+
+  private addUpdate(e: GridEntity, u: EntityUpdate): void {
+    e.spawnBytes = null;
+    const cell = e.cell;
+    if (cell.updates.length === 0) this.dirtyCells.push(cell);
+    cell.updates.push(u);
   }
 
   /**
@@ -316,10 +336,35 @@ export class Replicator {
       }
     }
     for (const index of leaveIndexes) forget(view, index);
+    if (this.betweenTicks) this.dropGone(enters);
     for (const e of enters) learn(view, e.index);
 
     if (!keyframe && enters.length === 0 && leaves.length === 0 && chunks.length === 0) return null;
     return this.assemble(keyframe);
+  }
+
+  /**
+   * The first keyframe of a client admitted between ticks, so that WELCOME need not wait for the
+   * next tick (docs/protocol.md §5.1). It shows the grid as of the last update (`tick`, the last
+   * tick that ran) plus the client's own avatar; whatever changed since reaches it in the next
+   * tick's delta, as it reaches every other client. Entities removed since the last update are left
+   * out.
+   */
+  keyframeBetweenTicks(clientId: number, avatarId: number, tick: number): Uint8Array {
+    // A room that was claiming has not been updated yet: its first keyframe carries the host's tick.
+    if (tick > this.tick) this.tick = tick;
+    // Entities created since (its own avatar, a restored checkpoint's entities) join the grid now;
+    // other clients get them as enters at the next tick, which must therefore not be quiet.
+    for (const e of this.world.takeSpawns()) {
+      this.grid.insert(e.id, e.position.x, e.position.z);
+      this.spawnedEarly = true;
+    }
+    this.betweenTicks = true;
+    try {
+      return this.frameFor(clientId, avatarId, true) as Uint8Array;
+    } finally {
+      this.betweenTicks = false;
+    }
   }
 
   /** True when the last scan covered every occupied cell wholly inside the radius and all is known. */
@@ -328,6 +373,13 @@ export class Replicator {
     const r2 = this.radius * this.radius;
     for (const f of this.farthest2) if (f > r2) return false;
     return true;
+  }
+
+  /** Between ticks: leaves out entities the world removed since the last update. */
+  private dropGone(enters: GridEntity[]): void {
+    let n = 0;
+    for (const e of enters) if (this.world.get(e.id)) enters[n++] = e;
+    enters.length = n;
   }
 
   /** Forgets a client (it left): its view is dropped with everything it held. */
@@ -389,12 +441,17 @@ export class Replicator {
 
   /** An entity's SPAWN record, encoded at most once per tick however many clients need it. */
   private spawnBytes(e: GridEntity): Uint8Array {
-    if (e.spawnBytes && e.spawnTick === this.tick) return e.spawnBytes;
+    // Between ticks the entity may have changed since its record was cached (a resume takes over
+    // its entities): encode it afresh, and keep the cache for the tick's own frames.
+    if (!this.betweenTicks && e.spawnBytes && e.spawnTick === this.tick) return e.spawnBytes;
     const state = this.world.get(e.id);
     if (!state) throw new Error(`entity ${e.id} is in the grid but not in the playground`);
     writeSpawn(this.spawnWriter.reset(), state);
-    e.spawnBytes = this.spawnWriter.finish();
-    e.spawnTick = this.tick;
-    return e.spawnBytes;
+    const bytes = this.spawnWriter.finish();
+    if (!this.betweenTicks) {
+      e.spawnBytes = bytes;
+      e.spawnTick = this.tick;
+    }
+    return bytes;
   }
 }

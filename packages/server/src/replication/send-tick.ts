@@ -9,7 +9,8 @@ export interface ReplicaClient {
   needsKeyframe: boolean;
   stuckSince: number | null;
   readonly bufferedAmount: number;
-  send(bytes: Uint8Array): void;
+  /** A STATE frame (the same bytes may go to many clients). */
+  sendState(bytes: Uint8Array): void;
   sendWelcome(playgroundId: string, keyframe: Uint8Array): void;
   refuse(name: ErrorName): void;
 }
@@ -64,11 +65,11 @@ export function sendTick(
       conn.sendWelcome(playgroundId, frame);
     } else if (conn.needsKeyframe) {
       frame = replicator.frameFor(conn.clientId, conn.avatarId, true) as Uint8Array;
-      conn.send(frame);
+      conn.sendState(frame);
       conn.needsKeyframe = false;
     } else {
       frame = replicator.frameFor(conn.clientId, conn.avatarId, false);
-      if (frame) conn.send(frame);
+      if (frame) conn.sendState(frame);
     }
     if (frame) {
       result.bytes += frame.length;

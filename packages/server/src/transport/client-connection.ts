@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { Logger } from '@plexus/kit';
 import {
   type ClientFrame,
@@ -25,6 +26,7 @@ import { TokenBucket } from '../limits/rate-limiter.ts';
 import type { ServerMetrics } from '../metrics.ts';
 import type { AddressLimits } from './address-limits.ts';
 import type { LeaveKind, MemberLink, PlaygroundFrame, Refusal, WelcomeInfo } from './link.ts';
+import { sharedFrame } from './ws-frame.ts';
 
 /** What a connection needs from the rest of the server. */
 export interface ConnectionContext {
@@ -90,6 +92,8 @@ export class ClientConnection implements MemberLink {
   readonly clientId: number;
   readonly address: string;
   readonly ws: WebSocket;
+  /** The socket under `ws`: STATE frames framed once (ws-frame.ts) are written to it directly. */
+  private readonly socket: Duplex;
   private readonly ctx: ConnectionContext;
   private readonly bucket: TokenBucket;
   log: Logger;
@@ -97,6 +101,11 @@ export class ClientConnection implements MemberLink {
   private pending = true;
   private handshakeTimer: NodeJS.Timeout | null;
   private idleTimer: NodeJS.Timeout | null = null;
+  /**
+   * performance.now() of the last frame: the idle deadline counts from it. Checked when the timer
+   * fires rather than re-arming the timer on each of the ~20 frames a second of a moving client.
+   */
+  private lastFrameAt = 0;
   /** Admitted into a room (how its close is logged). */
   private admitted = false;
   /** How the connection ended, once decided (a socket closing by itself is a drop). */
@@ -106,8 +115,16 @@ export class ClientConnection implements MemberLink {
   /** The version of this session: the one the HELLO announced, once accepted. */
   protocolVersion = PROTOCOL_VERSION;
 
-  constructor(ws: WebSocket, clientId: number, address: string, ctx: ConnectionContext, log: Logger) {
+  constructor(
+    ws: WebSocket,
+    socket: Duplex,
+    clientId: number,
+    address: string,
+    ctx: ConnectionContext,
+    log: Logger,
+  ) {
     this.ws = ws;
+    this.socket = socket;
     this.clientId = clientId;
     this.address = address;
     this.ctx = ctx;
@@ -138,7 +155,7 @@ export class ClientConnection implements MemberLink {
       this.refuse('PROTOCOL_RATE_LIMITED');
       return;
     }
-    this.idleTimer?.refresh();
+    this.lastFrameAt = performance.now();
     if (!isBinary) {
       this.refuse('PROTOCOL_MALFORMED_FRAME', 'Text frames are not part of the protocol');
       return;
@@ -183,7 +200,21 @@ export class ClientConnection implements MemberLink {
     this.state = 'open';
     this.admitted = true;
     this.endHandshake();
-    this.idleTimer = setTimeout(() => this.refuse('PROTOCOL_IDLE_TIMEOUT'), this.ctx.config.idleTimeoutMs);
+    this.lastFrameAt = performance.now();
+    this.armIdle(this.ctx.config.idleTimeoutMs);
+  }
+
+  private armIdle(delayMs: number): void {
+    this.idleTimer = setTimeout(() => this.checkIdle(), delayMs);
+  }
+
+  /** The idle deadline came: refused if no frame came since, else the deadline moves on. */
+  private checkIdle(): void {
+    if (this.state === 'closed') return;
+    const limitMs = this.ctx.config.idleTimeoutMs;
+    const quietMs = performance.now() - this.lastFrameAt;
+    if (quietMs >= limitMs) this.refuse('PROTOCOL_IDLE_TIMEOUT');
+    else this.armIdle(Math.max(1, limitMs - quietMs));
   }
 
   /** Runs the HELLO checks in order and admits the client; the refusal, or null when admitted. */
@@ -232,7 +263,7 @@ export class ClientConnection implements MemberLink {
     this.ctx.input(this, frame);
   }
 
-  /** The WELCOME of the handshake (sent by the member's room on the tick after admission), then its keyframe. */
+  /** The WELCOME of the handshake (sent by the member's room at admission), then its keyframe. */
   sendWelcome(info: WelcomeInfo, keyframe: Uint8Array): void {
     const { config } = this.ctx;
     const welcome: Welcome = {
@@ -248,8 +279,11 @@ export class ClientConnection implements MemberLink {
     if (info.resumeToken !== undefined) welcome.resumeToken = info.resumeToken;
     // A v2 client gets the WELCOME of today; from v3 on the version also trails the body (§8).
     const trailing = this.protocolVersion >= MOVE_ACK_VERSION ? this.protocolVersion : undefined;
+    // WELCOME, the keyframe and what the member held for them leave in one socket write.
+    this.socket.cork();
+    process.nextTick(uncork, this.socket);
     this.send(encodeWelcome(welcome, trailing));
-    this.send(keyframe);
+    this.sendState(keyframe);
   }
 
   get bufferedAmount(): number {
@@ -259,6 +293,17 @@ export class ClientConnection implements MemberLink {
   send(bytes: Uint8Array): void {
     if (this.ws.readyState !== WebSocket.OPEN) return;
     this.ws.send(bytes);
+    this.ctx.metrics.bytesSent.inc(bytes.length);
+  }
+
+  /**
+   * A STATE frame, framed once for every client that gets the same bytes and written to the socket
+   * in one write, past ws's per-send framing. Safe beside ws.send: without compression ws writes
+   * each frame synchronously, so frames keep their order; bufferedAmount still counts these bytes.
+   */
+  sendState(bytes: Uint8Array): void {
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    this.socket.write(sharedFrame(bytes));
     this.ctx.metrics.bytesSent.inc(bytes.length);
   }
 
@@ -311,4 +356,8 @@ export class ClientConnection implements MemberLink {
     this.ctx.limits.closed(this.address, false);
     this.ctx.onClosed(this);
   }
+}
+
+function uncork(socket: Duplex): void {
+  socket.uncork();
 }

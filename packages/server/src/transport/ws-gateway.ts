@@ -75,7 +75,7 @@ export class WsGateway {
       }
       const clientId = this.options.allocateClientId();
       const log = this.options.logger.child({ clientId });
-      const conn = new ClientConnection(ws, clientId, address, this.context, log);
+      const conn = new ClientConnection(ws, socket, clientId, address, this.context, log);
       this.connections.add(conn);
       log.debug({ address }, 'socket open');
     });

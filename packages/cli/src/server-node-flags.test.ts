@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { hasSemiSpaceFlag } from './server-node-flags.ts';
+
+const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
+
+/**
+ * Starts `plexus server` (no balancer answers: it listens and keeps retrying), waits for its
+ * `listening` line and returns the command line of the process that printed it.
+ */
+async function serverCommandLine(env: Record<string, string>): Promise<string[]> {
+  const child = spawn(process.execPath, [MAIN, 'server'], {
+    env: {
+      ...process.env,
+      PLEXUS_DS_PORT: '0',
+      PLEXUS_DS_ID: 'flags-test',
+      PLEXUS_BALANCER_URL: 'http://127.0.0.1:9',
+      PLEXUS_CLUSTER_SECRET: 'x'.repeat(40),
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    const lines = createInterface({ input: child.stdout });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    for await (const line of lines) {
+      if (line.includes('"listening"')) break;
+    }
+    clearTimeout(timer);
+    // The same pid: the flags are applied by replacing the process, not by a child of it.
+    return readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0');
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
+test('plexus server runs with a 2 MB young generation by default, in the same process', async () => {
+  const argv = await serverCommandLine({});
+  assert.ok(argv.includes('--max-semi-space-size=2'), argv.join(' '));
+});
+
+test("an operator's own semi-space size is kept", async () => {
+  const argv = await serverCommandLine({ NODE_OPTIONS: '--max-semi-space-size=8' });
+  assert.ok(!argv.includes('--max-semi-space-size=2'), argv.join(' '));
+  assert.equal(hasSemiSpaceFlag(['--max-semi-space-size', '4'], undefined), true);
+  assert.equal(hasSemiSpaceFlag(['--max-old-space-size=512'], '--inspect'), false);
+});
