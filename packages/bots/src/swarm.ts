@@ -1,4 +1,4 @@
-import { type Entity, type EntityField, type Playground, PlexusClient } from '@plexus/client';
+import { type Entity, type EntityField, type Playground, PlexusClient, PlexusError } from '@plexus/client';
 import {
   decodeServerFrame,
   encodeHello,
@@ -309,7 +309,7 @@ export class Swarm {
       let spawnX: number;
       let spawnZ: number;
       if (observer) {
-        const pg = await client.join({ playgroundId: this.options.playgroundId });
+        const pg = await politely(() => client.join({ playgroundId: this.options.playgroundId }));
         bot.pg = pg;
         const self = pg.self;
         spawnX = self?.position.x ?? 0;
@@ -317,9 +317,8 @@ export class Swarm {
         bot.entityId = pg.selfId;
         this.watch(bot, pg);
       } else {
-        const grant = await client.balancer.getEndpointPlaygroundId(
-          client.sessionId as string,
-          this.options.playgroundId,
+        const grant = await politely(() =>
+          client.balancer.getEndpointPlaygroundId(client.sessionId as string, this.options.playgroundId),
         );
         const spawn = await this.connectLight(bot, grant.endpoint, grant.ticket);
         spawnX = spawn.x;
@@ -498,5 +497,25 @@ export async function runSwarm(options: RunSwarmOptions): Promise<SwarmSummary> 
   } finally {
     if (progress) clearInterval(progress);
     await swarm.close();
+  }
+}
+
+/** Tries a 429 (`COMMON_RATE_LIMITED`) asks for before a ticket request counts as failed. */
+const RATE_LIMITED_TRIES = 30;
+
+/**
+ * Runs a ticket request again while the balancer answers 429: a swarm from one address meets the
+ * per-address join rate (docs/operations.md, Limits) and waits its turn, as a good client does.
+ */
+async function politely<T>(request: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await request();
+    } catch (err) {
+      if (!(err instanceof PlexusError && err.is('COMMON_RATE_LIMITED')) || attempt >= RATE_LIMITED_TRIES) {
+        throw err;
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 50 * 2 ** attempt) * Math.random()));
+    }
   }
 }

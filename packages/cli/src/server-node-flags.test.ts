@@ -40,12 +40,12 @@ async function serverCommandLine(env: Record<string, string>): Promise<string[]>
 
 test('plexus server runs with a 2 MB young generation by default, in the same process', async () => {
   const argv = await serverCommandLine({});
-  assert.ok(argv.includes('--max-semi-space-size=2'), argv.join(' '));
+  assert.ok(argv.includes('--max-semi-space-size=8'), argv.join(' '));
 });
 
 test("an operator's own semi-space size is kept", async () => {
-  const argv = await serverCommandLine({ NODE_OPTIONS: '--max-semi-space-size=8' });
-  assert.ok(!argv.includes('--max-semi-space-size=2'), argv.join(' '));
+  const argv = await serverCommandLine({ NODE_OPTIONS: '--max-semi-space-size=4' });
+  assert.ok(!argv.includes('--max-semi-space-size=8'), argv.join(' '));
   assert.equal(hasSemiSpaceFlag(['--max-semi-space-size', '4'], undefined), true);
   assert.equal(hasSemiSpaceFlag(['--max-old-space-size=512'], '--inspect'), false);
 });

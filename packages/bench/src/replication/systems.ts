@@ -34,6 +34,9 @@ export async function startPlexus(workload: Workload, core: number, cores: numbe
       PLEXUS_DS_CAPACITY: '5000',
       PLEXUS_DS_MAX_SOCKETS_PER_ADDRESS: '100000',
       PLEXUS_DS_MAX_PENDING_HANDSHAKES_PER_ADDRESS: '100000',
+      // Every bot joins from 127.0.0.1.
+      PLEXUS_LB_JOIN_BURST_PER_ADDRESS: '100000',
+      PLEXUS_LB_JOIN_RATE_PER_ADDRESS_PER_SEC: '100000',
       PLEXUS_LOG_LEVEL: 'warn',
     },
   });
