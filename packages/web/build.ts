@@ -1,6 +1,6 @@
 /**
- * Builds the browser demo into dist/: bundles src/main.ts (and the SDK it imports) with esbuild and
- * copies the static files. Run with `npm run build -w @plexus/web` (Node 24 runs this file as is).
+ * Builds the world page and the operator console into dist/: bundles each with esbuild (with the
+ * SDK it imports) and copies its static files. Run with `npm run build -w @plexus/web` (Node 24 runs this file as is).
  */
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,36 +14,25 @@ const started = performance.now();
 await rm(dist, { recursive: true, force: true });
 await mkdir(dist, { recursive: true });
 
-await build({
-  entryPoints: [join(src, 'main.ts')],
-  outfile: join(dist, 'app.js'),
-  bundle: true,
-  platform: 'browser',
-  format: 'esm',
-  target: 'es2022',
-  minify: true,
-  sourcemap: true,
-  legalComments: 'none',
-  logLevel: 'warning',
-});
-
-for (const file of ['index.html', 'style.css']) await copyFile(join(src, file), join(dist, file));
-
-// The operator console (/admin on the balancer): its own bundle, sharing nothing with the world page.
-await build({
-  entryPoints: [join(src, 'admin', 'console.ts')],
-  outfile: join(dist, 'admin', 'console.js'),
-  bundle: true,
-  platform: 'browser',
-  format: 'esm',
-  target: 'es2022',
-  minify: true,
-  sourcemap: true,
-  legalComments: 'none',
-  logLevel: 'warning',
-});
-for (const file of ['index.html', 'console.css']) {
-  await copyFile(join(src, 'admin', file), join(dist, 'admin', file));
+/** One page: its bundle (with the SDK it imports) and its static files, copied beside it. */
+async function page(dir: string, entry: string, bundle: string, statics: string[]): Promise<void> {
+  await build({
+    entryPoints: [join(src, dir, entry)],
+    outfile: join(dist, dir, bundle),
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    target: 'es2022',
+    minify: true,
+    sourcemap: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  for (const file of statics) await copyFile(join(src, dir, file), join(dist, dir, file));
 }
+
+// The world page (/) and the operator console (/admin on the balancer): separate bundles.
+await page('', 'main.ts', 'app.js', ['index.html', 'style.css']);
+await page('admin', 'console.ts', 'console.js', ['index.html', 'console.css']);
 
 console.log(`@plexus/web built into ${dist} in ${Math.round(performance.now() - started)} ms`);
