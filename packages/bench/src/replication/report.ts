@@ -104,7 +104,7 @@ position (matched within 1 cm), both in the same bot process.
 - machine: ${i.machine}
 - Node ${i.node}, commit ${i.commit}, Colyseus ${i.colyseus}
 - command: \`${i.command}\` (${f(i.minutes)} min)
-- machine load (1-min load average, other helpers' test runs share this box): ${i.load}
+- machine load (1-min load average; the bench's own processes count in it): ${i.load}
 `);
   for (const w of ['W1', 'W2'] as const) {
     const rows = i.results.filter((r) => r.workload === w);
