@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { after, before, test } from 'node:test';
 import { ErrorCodes } from '@plexus/protocol';
 import { type BalancerHandle, startBalancer } from '../start.ts';
@@ -83,4 +84,33 @@ test('a malformed review is a 400 envelope naming the field, and the balancer ke
   assert.equal((bad.body.error as { code: number }).code, ErrorCodes.COMMON_BAD_REQUEST.code);
   assert.match((bad.body.error as { message: string }).message, /request\.status/);
   assert.equal((await ask(review(2))).status, 200);
+});
+
+test('reviews are rate-limited per address: 429 in the envelope past the burst', async () => {
+  // From 127.0.0.2, so the other tests' address keeps its own allowance.
+  const fromOtherAddress = (body: unknown) =>
+    new Promise<{ status: number; body: { error: { code: number } } }>((resolve, reject) => {
+      const req = request(
+        `${lb.url}${FLEET_AUTOSCALE_PATH}`,
+        { method: 'POST', localAddress: '127.0.0.2', headers: { 'content-type': 'application/json' } },
+        (res) => {
+          let text = '';
+          res.on('data', (chunk) => {
+            text += chunk;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+        },
+      );
+      req.on('error', reject);
+      req.end(JSON.stringify(body));
+    });
+  const statuses: number[] = [];
+  let last: { status: number; body: { error: { code: number } } } | undefined;
+  for (let i = 0; i < 25; i++) {
+    last = await fromOtherAddress(review(1, `burst-${i}`));
+    statuses.push(last.status);
+  }
+  assert.deepEqual(statuses.slice(0, 20), Array(20).fill(200));
+  assert.equal(last?.status, 429);
+  assert.equal(last?.body.error.code, ErrorCodes.COMMON_RATE_LIMITED.code);
 });
