@@ -30,8 +30,6 @@ export function tickRoom(
   if (room.state === 'live') room.logic.tick(tick, dtMs);
   room.replicator.update(tick);
   const sent = sendTick(playground.id, room.members.values(), room.replicator, now, options);
-  // After the STATE that shows them, so a v3 client drops predictions the state already covers.
-  for (const member of room.members.values()) member.sendMoveAck();
   if (sent.skips > 0) options.metrics.backpressureSkips.inc(sent.skips);
   options.stats?.add(sent.bytes, sent.skips);
 }

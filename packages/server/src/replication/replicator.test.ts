@@ -207,6 +207,7 @@ function fakeClient(clientId: number, avatarId: number) {
       this.sendState(keyframe);
       this.welcomed = true;
     },
+    sendMoveAck() {},
     refuse(name: ErrorName) {
       this.refused.push(name);
     },

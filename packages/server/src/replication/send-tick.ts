@@ -12,6 +12,8 @@ export interface ReplicaClient {
   /** A STATE frame (the same bytes may go to many clients). */
   sendState(bytes: Uint8Array): void;
   sendWelcome(playgroundId: string, keyframe: Uint8Array): void;
+  /** A v3 session's MOVE_ACK, if a move was applied or refused since the last (protocol.md §5.10). */
+  sendMoveAck(): void;
   refuse(name: ErrorName): void;
 }
 
@@ -41,7 +43,6 @@ export function sendTick(
   options: SendTickOptions,
 ): SendTickResult {
   const result: SendTickResult = { bytes: 0, frames: 0, skips: 0 };
-  // A quiet tick (nothing changed) owes frames only to new clients and those owed a keyframe.
   const quiet = replicator.quiet;
   let refused: ReplicaClient[] | null = null;
   for (const conn of members) {
@@ -58,24 +59,35 @@ export function sendTick(
       continue;
     }
     conn.stuckSince = null;
-    if (quiet && conn.welcomed && !conn.needsKeyframe) continue;
-    let frame: Uint8Array | null;
-    if (!conn.welcomed) {
-      frame = replicator.frameFor(conn.clientId, conn.avatarId, true) as Uint8Array;
-      conn.sendWelcome(playgroundId, frame);
-    } else if (conn.needsKeyframe) {
-      frame = replicator.frameFor(conn.clientId, conn.avatarId, true) as Uint8Array;
-      conn.sendState(frame);
-      conn.needsKeyframe = false;
-    } else {
-      frame = replicator.frameFor(conn.clientId, conn.avatarId, false);
-      if (frame) conn.sendState(frame);
+    // A quiet tick (nothing changed) owes frames only to new clients and those owed a keyframe.
+    if (!quiet || !conn.welcomed || conn.needsKeyframe) {
+      const frame = frameOf(conn, playgroundId, replicator);
+      if (frame) {
+        result.bytes += frame.length;
+        result.frames++;
+      }
     }
-    if (frame) {
-      result.bytes += frame.length;
-      result.frames++;
-    }
+    // After the STATE that shows them, so a v3 client drops predictions the state already covers.
+    conn.sendMoveAck();
   }
   if (refused) for (const conn of refused) conn.refuse('PROTOCOL_SLOW_CONSUMER');
   return result;
+}
+
+/** Sends `conn` its frame of this tick (WELCOME + keyframe, a keyframe, or its delta); null if none. */
+function frameOf(conn: ReplicaClient, playgroundId: string, replicator: Replicator): Uint8Array | null {
+  if (!conn.welcomed) {
+    const keyframe = replicator.frameFor(conn.clientId, conn.avatarId, true) as Uint8Array;
+    conn.sendWelcome(playgroundId, keyframe);
+    return keyframe;
+  }
+  if (conn.needsKeyframe) {
+    const keyframe = replicator.frameFor(conn.clientId, conn.avatarId, true) as Uint8Array;
+    conn.sendState(keyframe);
+    conn.needsKeyframe = false;
+    return keyframe;
+  }
+  const delta = replicator.frameFor(conn.clientId, conn.avatarId, false);
+  if (delta) conn.sendState(delta);
+  return delta;
 }
