@@ -53,6 +53,10 @@ const schema = z.object({
   interestHysteresisM: cfg.number(10, 0, 20_000),
   /** Side of the interest grid's cells, whole metres (≤ 16 keeps positions at 2 bytes per axis). */
   interestCellSizeM: cfg.int(16, 1, 10_000),
+  /** Cells within this distance of an avatar come every tick; farther ones less often. */
+  interestFullRateM: cfg.number(25, 1, 20_000),
+  /** The slowest update rate of far cells, ticks: 1, 2, 4, 8 or 16 (1 = everything every tick). */
+  interestFarPeriodTicks: cfg.int(4, 1, 16).refine((v) => (v & (v - 1)) === 0, 'must be 1, 2, 4, 8 or 16'),
   /** Every hosted playground is checkpointed this often when something changed (ms). */
   checkpointMs: cfg.int(1_000, 50, 600_000),
   /** A dropped user's avatar and owned entities wait this long for a resume (0: despawn at once). */
@@ -128,6 +132,8 @@ export const SERVER_ENV = {
   interestRadiusM: 'PLEXUS_DS_INTEREST_RADIUS_M',
   interestHysteresisM: 'PLEXUS_DS_INTEREST_HYSTERESIS_M',
   interestCellSizeM: 'PLEXUS_DS_INTEREST_CELL_SIZE_M',
+  interestFullRateM: 'PLEXUS_DS_INTEREST_FULL_RATE_M',
+  interestFarPeriodTicks: 'PLEXUS_DS_INTEREST_FAR_PERIOD_TICKS',
   checkpointMs: 'PLEXUS_CHECKPOINT_MS',
   resumeGraceMs: 'PLEXUS_DS_RESUME_GRACE_MS',
   drainTimeoutMs: 'PLEXUS_DS_DRAIN_TIMEOUT_MS',

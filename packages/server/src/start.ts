@@ -145,6 +145,8 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       radiusM: config.interestRadiusM,
       hysteresisM: config.interestHysteresisM,
       cellSizeM: config.interestCellSizeM,
+      fullRateM: config.interestFullRateM,
+      farPeriodTicks: config.interestFarPeriodTicks,
     },
     stats,
     resumeGraceMs: config.resumeGraceMs,

@@ -14,6 +14,9 @@ import { type Entity, EntityMirror, type LocalChange, type ServerState } from '.
 import { Interpolator, TickClock, type Transform } from './interpolation.ts';
 import { Reconciler } from './reconciler.ts';
 
+/** Longer gaps between a remote entity's samples than this many ticks are pauses, not motion. */
+const HOLD_GAP_TICKS = 4.5;
+
 /** How the world reaches the session: sending, and the barrier PING of a version-2 session. */
 export interface Outbox {
   /** Sends one frame; false when no connection is open. */
@@ -239,7 +242,9 @@ export class World {
   }
 
   private record(entity: Entity): void {
-    this.interpolator.record(entity.id, this.frameTimeMs, entity, this.clock.intervalMs * 1.5);
+    // A far entity comes only every few ticks (docs/protocol.md §4.2, up to the default window of
+    // 4): a gap up to that is motion to glide over, a longer one a pause to hold through.
+    this.interpolator.record(entity.id, this.frameTimeMs, entity, this.clock.intervalMs * HOLD_GAP_TICKS);
   }
 }
 

@@ -68,7 +68,13 @@ export interface PlaygroundHostOptions {
 }
 
 /** Interest defaults when the host is built without a config (tests). */
-export const DEFAULT_INTEREST: InterestOptions = { radiusM: 100, hysteresisM: 10, cellSizeM: 16 };
+export const DEFAULT_INTEREST: InterestOptions = {
+  radiusM: 100,
+  hysteresisM: 10,
+  cellSizeM: 16,
+  fullRateM: 25,
+  farPeriodTicks: 4,
+};
 
 /** players.join gets this long (beside the claim) before the join goes on without the record. */
 const PLAYER_JOIN_BUDGET_MS = 500;

@@ -30,7 +30,7 @@ export interface PlaygroundType<S = unknown> {
    * Area of interest of this type's playgrounds; keys left out take the server's defaults
    * (PLEXUS_DS_INTEREST_*). A meeting room can see everything; a large world keeps it tight.
    */
-  interest?: { radiusM?: number; hysteresisM?: number };
+  interest?: { radiusM?: number; hysteresisM?: number; fullRateM?: number };
   /**
    * The playground was created (its first join is under way). Spawn the furniture here. Not called
    * when the playground is restored from a checkpoint (another server hosted it): `loadState` is.

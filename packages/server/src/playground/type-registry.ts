@@ -124,7 +124,7 @@ export function checkPlaygroundType(value: unknown, source: string): PlaygroundT
   if (t.interest !== undefined) {
     const interest = t.interest as Record<string, unknown> | null;
     if (typeof interest !== 'object' || interest === null) fail('interest must be an object');
-    for (const key of ['radiusM', 'hysteresisM'] as const) {
+    for (const key of ['radiusM', 'hysteresisM', 'fullRateM'] as const) {
       const v = (interest as Record<string, unknown>)[key];
       if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 100_000)) {
         fail(`interest.${key} must be a number of metres from 0 to 100000`);

@@ -12,11 +12,12 @@ test('cellsNear over the dense window finds exactly the cells a brute-force scan
   for (let i = 1; i <= 1500; i++) grid.insert(i, (rand() - 0.5) * 1000, (rand() - 0.5) * 1000);
   const cells: Cell[] = [];
   const far: number[] = [];
+  const near: number[] = [];
   for (let k = 0; k < 300; k++) {
     const x = (rand() - 0.5) * 1100;
     const z = (rand() - 0.5) * 1100;
     const radius = k % 2 ? 100 : 110;
-    grid.cellsNear(x, z, radius, cells, far);
+    grid.cellsNear(x, z, radius, cells, far, near);
     const expected = [...grid.cells.values()].filter((c) => {
       const minX = c.cx * 16;
       const minZ = c.cz * 16;
@@ -28,7 +29,10 @@ test('cellsNear over the dense window finds exactly the cells a brute-force scan
     assert.deepEqual(cells.map(key).sort(), expected.map(key).sort(), `query ${k} at (${x}, ${z})`);
     for (let i = 0; i < cells.length; i++) {
       const c = cells[i] as Cell;
-      for (const e of c.entities) assert.ok((e.x - x) ** 2 + (e.z - z) ** 2 <= (far[i] as number) + 1e-9);
+      for (const e of c.entities) {
+        const d2 = (e.x - x) ** 2 + (e.z - z) ** 2;
+        assert.ok(d2 <= (far[i] as number) + 1e-9 && d2 >= (near[i] as number) - 1e-9);
+      }
     }
   }
 });

@@ -1,4 +1,4 @@
-import type { EntityUpdate } from '@plexus/protocol';
+import type { EntityUpdate, Props, Quat, Vec3 } from '@plexus/protocol';
 
 /** An entity as the grid indexes it: where it is and which cell holds it. */
 export interface GridEntity {
@@ -16,6 +16,21 @@ export interface GridEntity {
   /** SPAWN record bytes cached for one tick (many clients may need them in the same tick). */
   spawnBytes: Uint8Array | null;
   spawnTick: number;
+  /**
+   * The latest value of each field the playground changed, and the tick of that change: the
+   * replicator resends a field while its change is within the update window (replicator.ts).
+   */
+  position: Vec3 | undefined;
+  positionAt: number;
+  rotation: Quat | undefined;
+  rotationAt: number;
+  props: Props | undefined;
+  propsAt: number;
+  owner: number | undefined;
+  ownerAt: number;
+  /** The update this entity got at `updateAt` (reused as is when it holds every windowed field). */
+  update: EntityUpdate | null;
+  updateAt: number;
 }
 
 /** One square of the grid: the entities in it and this tick's updates of them, encoded once. */
@@ -34,6 +49,8 @@ export interface Cell {
   chunkEnd: number;
   /** Scratch mark of the replicator's interest scan. */
   scan: number;
+  /** In the replicator's list of cells with an entity changed within the update window. */
+  live: boolean;
 }
 
 /** Bound of the dense window (8 MB of slots): 1 000 × 1 000 cells, 16 km square at 16 m cells. */
@@ -44,6 +61,9 @@ const DENSE_MARGIN = 8;
 /** Cell indexes are clamped to ±MAX_INDEX (|x|, |z| ≤ 10 000 m at 1 m cells fits). */
 const MAX_INDEX = 16_000;
 const KEY_OFFSET = 1 << 14;
+
+/** Never changed: older than any update window. */
+const NEVER = -(2 ** 30);
 
 /** Keys stay below 2³⁰ so they are small integers (fast Map hashing), never heap numbers. */
 function cellKey(cx: number, cz: number): number {
@@ -108,6 +128,16 @@ export class InterestGrid {
       index,
       spawnBytes: null,
       spawnTick: -1,
+      position: undefined,
+      positionAt: NEVER,
+      rotation: undefined,
+      rotationAt: NEVER,
+      props: undefined,
+      propsAt: NEVER,
+      owner: undefined,
+      ownerAt: NEVER,
+      update: null,
+      updateAt: NEVER,
     };
     cell.entities.push(e);
     this.byId.set(id, e);
@@ -162,6 +192,7 @@ export class InterestGrid {
         chunkStart: 0,
         chunkEnd: 0,
         scan: 0,
+        live: false,
       };
       this.cells.set(key, cell);
       this.placeDense(cell);
@@ -233,11 +264,20 @@ export class InterestGrid {
   /**
    * Collects every cell within `radius` of (x, z) — its nearest point no farther — into `cells`,
    * with the squared distance of its farthest point in `farthest2` (all its entities are within
-   * that). Both arrays are cleared first; reuse them across calls.
+   * that) and of its nearest point in `nearest2`. The arrays are cleared first; reuse them across
+   * calls.
    */
-  cellsNear(x: number, z: number, radius: number, cells: Cell[], farthest2: number[]): void {
+  cellsNear(
+    x: number,
+    z: number,
+    radius: number,
+    cells: Cell[],
+    farthest2: number[],
+    nearest2: number[],
+  ): void {
     cells.length = 0;
     farthest2.length = 0;
+    nearest2.length = 0;
     const size = this.cellSizeM;
     const r2 = radius * radius;
     const span = Math.ceil(radius / size);
@@ -247,7 +287,7 @@ export class InterestGrid {
     if (this.cells.size < (2 * span + 1) * (2 * span + 1)) {
       for (const cell of this.cells.values()) {
         if (Math.abs(cell.cx - cx0) > span || Math.abs(cell.cz - cz0) > span) continue;
-        this.consider(cell, x, z, r2, cells, farthest2);
+        this.consider(cell, x, z, r2, cells, farthest2, nearest2);
       }
       return;
     }
@@ -269,7 +309,7 @@ export class InterestGrid {
         const row = dz * this.dW;
         for (let dx = a; dx <= b; dx++) {
           const cell = dense[row + dx];
-          if (cell) this.consider(cell, x, z, r2, cells, farthest2);
+          if (cell) this.consider(cell, x, z, r2, cells, farthest2, nearest2);
         }
       }
       return;
@@ -277,12 +317,20 @@ export class InterestGrid {
     for (let cz = cz0 - span; cz <= cz0 + span; cz++) {
       for (let cx = cx0 - span; cx <= cx0 + span; cx++) {
         const cell = this.cells.get(cellKey(cx, cz));
-        if (cell) this.consider(cell, x, z, r2, cells, farthest2);
+        if (cell) this.consider(cell, x, z, r2, cells, farthest2, nearest2);
       }
     }
   }
 
-  private consider(cell: Cell, x: number, z: number, r2: number, cells: Cell[], farthest2: number[]): void {
+  private consider(
+    cell: Cell,
+    x: number,
+    z: number,
+    r2: number,
+    cells: Cell[],
+    farthest2: number[],
+    nearest2: number[],
+  ): void {
     const size = this.cellSizeM;
     const minX = cell.cx * size;
     const minZ = cell.cz * size;
@@ -290,10 +338,12 @@ export class InterestGrid {
     const maxZ = minZ + size;
     const nx = x < minX ? minX - x : x > maxX ? x - maxX : 0;
     const nz = z < minZ ? minZ - z : z > maxZ ? z - maxZ : 0;
-    if (nx * nx + nz * nz > r2) return;
+    const n2 = nx * nx + nz * nz;
+    if (n2 > r2) return;
     const fx = Math.max(x - minX, maxX - x);
     const fz = Math.max(z - minZ, maxZ - z);
     cells.push(cell);
     farthest2.push(fx * fx + fz * fz);
+    nearest2.push(n2);
   }
 }

@@ -17,6 +17,14 @@ export interface InterestOptions {
   hysteresisM: number;
   /** Grid cell side, whole metres; ≤ 16 keeps chunk offsets at 2 bytes per axis. */
   cellSizeM: number;
+  /**
+   * Update rates by distance (docs/protocol.md §4.2): a cell whose nearest point lies within this
+   * distance of the client's avatar comes every tick, within twice it every 2nd tick, within four
+   * times it every 4th, and so on down to one tick in `farPeriodTicks`. Absent: every tick.
+   */
+  fullRateM?: number;
+  /** The slowest rate and the update window, ticks: a power of two (1 = every cell every tick). */
+  farPeriodTicks?: number;
 }
 
 /** What the replicator reads from a playground: this tick's changes and an entity's whole state. */
@@ -77,17 +85,49 @@ function forget(v: ClientView, index: number): boolean {
 const byId = (a: EntityUpdate, b: EntityUpdate) => a.id - b.id;
 
 /**
+ * Squared distance thresholds of the rate bands: beyond the i-th, a cell comes every 2^(i+1)
+ * ticks. Empty when every cell comes every tick.
+ */
+function rateBands(fullRateM: number | undefined, farPeriodTicks: number): number[] {
+  if (
+    !Number.isInteger(farPeriodTicks) ||
+    farPeriodTicks < 1 ||
+    (farPeriodTicks & (farPeriodTicks - 1)) !== 0
+  )
+    throw new RangeError('farPeriodTicks must be a power of two');
+  const bands: number[] = [];
+  if (fullRateM === undefined) return bands;
+  for (let p = 1, d = fullRateM; p < farPeriodTicks; p *= 2, d *= 2) bands.push(d * d);
+  return bands;
+}
+
+/**
  * Interest management and STATE encoding for one playground. Each tick, `update` takes the
  * playground's changes, moves entities in the grid and encodes every changed cell's updates
  * once into a shared buffer; `frameFor` then builds one client's frame from its own enter
  * (spawn) and leave (remove) records around copies of the shared chunks of the cells it sees.
  * Work per client grows with what it sees; no frame is queued anywhere.
+ *
+ * Rates by distance (a priority accumulator per cell rather than per entity pair, so that chunks
+ * stay shared): a client gets a far cell's chunk only every p ticks, on ticks where
+ * (tick + clientId) mod p = 0. Each p-tick schedule is within the p/2-tick one, so on one tick in
+ * every window (`farPeriodTicks`) a client gets every cell it keeps, and clients take those turns
+ * on different ticks. A chunk carries every field changed within the window, not just this
+ * tick's: so whatever rates a client had for a cell, and however an entity hopped between cells,
+ * what a client holds of it is never older than the window. Near clients resend a stopped
+ * entity's last change for window − 1 ticks; moving entities change every tick anyway.
  */
 export class Replicator {
   readonly grid: InterestGrid;
   private readonly world: ReplicatedWorld;
   private readonly radius: number;
   private readonly outer: number;
+  /** The update window, ticks (`farPeriodTicks`). */
+  private readonly window: number;
+  private readonly bands: number[];
+  /** Cells with an entity changed within the window: each tick's chunks come from these. */
+  private liveCells: Cell[] = [];
+  private spareCells: Cell[] = [];
   private readonly views = new Map<number, ClientView>();
   private tick = 0;
   /** Cells holding this tick's chunks. */
@@ -112,6 +152,7 @@ export class Replicator {
   private readonly spawnWriter = new ByteWriter(512);
   private readonly cells: Cell[] = [];
   private readonly farthest2: number[] = [];
+  private readonly nearest2: number[] = [];
   private readonly chunks: Cell[] = [];
   private readonly enters: GridEntity[] = [];
   private readonly leaves: number[] = [];
@@ -135,6 +176,8 @@ export class Replicator {
     this.grid = new InterestGrid(options.cellSizeM);
     this.radius = options.radiusM;
     this.outer = options.radiusM + options.hysteresisM;
+    this.window = options.farPeriodTicks ?? 1;
+    this.bands = rateBands(options.fullRateM, this.window);
   }
 
   get entityCount(): number {
@@ -186,8 +229,7 @@ export class Replicator {
     const changes = this.world.takeChanges();
     const spawnedEarly = this.spawnedEarly;
     this.spawnedEarly = false;
-    if (!changes && !spawnedEarly) return;
-    this.quietTick = false;
+    if (!changes && !spawnedEarly && this.liveCells.length === 0) return;
     const { spawns, updates, removes } = changes ?? NO_CHANGES;
     for (const id of removes) this.removeFromGrid(id);
     for (const s of spawns) this.grid.insert(s.id, s.position.x, s.position.z);
@@ -195,8 +237,9 @@ export class Replicator {
       const e = this.grid.get(u.id);
       if (!e) continue;
       if (u.position) this.grid.move(e, u.position.x, u.position.z);
-      this.addUpdate(e, u);
+      this.note(e, u);
     }
+    this.collectWindow();
     const w = this.chunkWriter.reset();
     for (const cell of this.dirtyCells) {
       cell.updates.sort(byId);
@@ -224,11 +267,91 @@ export class Replicator {
     this.pendingSerial.push(this.removalSerial);
   }
 
-  private addUpdate(e: GridEntity, u: EntityUpdate): void {
+  /** Records this tick's change of `e`: its fields' latest values and ticks; its cell goes live. */
+  private note(e: GridEntity, u: EntityUpdate): void {
+    const t = this.tick;
+    if (u.position) {
+      e.position = u.position;
+      e.positionAt = t;
+    }
+    if (u.rotation) {
+      e.rotation = u.rotation;
+      e.rotationAt = t;
+    }
+    if (u.props) {
+      e.props = u.props;
+      e.propsAt = t;
+    }
+    if (u.owner !== undefined) {
+      e.owner = u.owner;
+      e.ownerAt = t;
+    }
+    e.update = u;
+    e.updateAt = t;
     e.spawnBytes = null;
     const cell = e.cell;
-    if (cell.updates.length === 0) this.dirtyCells.push(cell);
-    cell.updates.push(u);
+    if (!cell.live) {
+      cell.live = true;
+      this.liveCells.push(cell);
+    }
+  }
+
+  /**
+   * Fills each live cell's `updates` with its entities' windowed fields (the cells with any become
+   * this tick's chunk cells); cells with none left drop out of the live list.
+   */
+  private collectWindow(): void {
+    const since = this.tick - this.window;
+    const next = this.spareCells;
+    next.length = 0;
+    for (const cell of this.liveCells) {
+      for (const e of cell.entities) {
+        const u = this.windowed(e, since);
+        if (u) cell.updates.push(u);
+      }
+      if (cell.updates.length > 0) {
+        next.push(cell);
+        this.dirtyCells.push(cell);
+      } else {
+        cell.live = false;
+      }
+    }
+    this.spareCells = this.liveCells;
+    this.liveCells = next;
+  }
+
+  /** The fields of `e` changed after tick `since`, as one update; null when none was. */
+  private windowed(e: GridEntity, since: number): EntityUpdate | null {
+    const position = e.positionAt > since;
+    const rotation = e.rotationAt > since;
+    const props = e.propsAt > since;
+    const owner = e.ownerAt > since;
+    if (!position && !rotation && !props && !owner) return null;
+    // The common case (a moving entity, or a window of one tick): this tick's update says it all.
+    const u = e.update;
+    if (
+      u &&
+      e.updateAt === this.tick &&
+      (!position || u.position) &&
+      (!rotation || u.rotation) &&
+      (!props || u.props) &&
+      (!owner || u.owner !== undefined)
+    )
+      return u;
+    const out: EntityUpdate = { id: e.id };
+    if (position && e.position) out.position = e.position;
+    if (rotation && e.rotation) out.rotation = e.rotation;
+    if (props && e.props) out.props = e.props;
+    if (owner) out.owner = e.owner as number;
+    return out;
+  }
+
+  /** True when client `clientId` gets a cell whose nearest point is √n2 m away this tick. */
+  private due(clientId: number, n2: number): boolean {
+    const { bands } = this;
+    let p = 1;
+    for (let i = 0; i < bands.length && n2 > (bands[i] as number); i++) p *= 2;
+    return ((this.tick + clientId) & (p - 1)) === 0;
   }
 
   /**
@@ -250,7 +373,7 @@ export class Replicator {
       view.x = avatar.x;
       view.z = avatar.z;
     }
-    const { enters, leaves, leaveIndexes, chunks, cells, farthest2 } = this;
+    const { enters, leaves, leaveIndexes, chunks, cells, farthest2, nearest2 } = this;
     enters.length = 0;
     leaves.length = 0;
     leaveIndexes.length = 0;
@@ -267,17 +390,26 @@ export class Replicator {
 
     const r2 = this.radius * this.radius;
     const outer2 = this.outer * this.outer;
-    this.grid.cellsNear(view.x, view.z, keyframe ? this.radius : this.outer, cells, farthest2);
+    this.grid.cellsNear(view.x, view.z, keyframe ? this.radius : this.outer, cells, farthest2, nearest2);
     const stamp = ++this.scanStamp;
     if (!keyframe && this.seesEverything(view.count)) {
       // A dense room: the client already holds every entity and every cell lies wholly within
-      // its radius, so nothing enters or leaves; it gets every chunk.
-      // Every such client whose leaves are all of this tick's removes gets the very same bytes:
-      // the same chunks in the same order (cells come in grid order) and the same removes.
-      const shared = upToDate && leaves.length === this.removedIds.length;
+      // its radius, so nothing enters or leaves; it gets every chunk that is due.
+      // When every cell is within the full rate, every such client whose leaves are all of this
+      // tick's removes gets the very same bytes: the same chunks in the same order (cells come in
+      // grid order) and the same removes.
+      const everyTick = this.allEveryTick();
+      const shared = everyTick && upToDate && leaves.length === this.removedIds.length;
       if (shared && this.sharedFrameTick === this.tick) return this.sharedFrame;
-      for (const cell of cells)
-        if (cell.chunkEnd > cell.chunkStart && cell.entities.length > 0) chunks.push(cell);
+      for (let i = 0; i < cells.length; i++) {
+        const cell = cells[i] as Cell;
+        if (
+          cell.chunkEnd > cell.chunkStart &&
+          cell.entities.length > 0 &&
+          (everyTick || this.due(clientId, nearest2[i] as number))
+        )
+          chunks.push(cell);
+      }
       const frame = leaves.length === 0 && chunks.length === 0 ? null : this.assemble(false);
       if (shared) {
         this.sharedFrame = frame;
@@ -285,6 +417,10 @@ export class Replicator {
       }
       return frame;
     }
+    // Entering and leaving across the radius is decided for boundary cells once per window, on
+    // the client's turn for every cell: spreading that work over the ticks. Cells wholly inside
+    // the radius enter at once; hysteresis absorbs a late leave.
+    const reevaluate = keyframe || ((this.tick + clientId) & (this.window - 1)) === 0;
     let kept = 0;
     for (let i = 0; i < cells.length; i++) {
       const cell = cells[i] as Cell;
@@ -298,6 +434,8 @@ export class Replicator {
           if (knows(view, e.index)) kept++;
           else enters.push(e);
         }
+      } else if (!reevaluate) {
+        for (let j = 0; j < list.length; j++) if (knows(view, (list[j] as GridEntity).index)) kept++;
       } else {
         for (let j = 0; j < list.length; j++) {
           const e = list[j] as GridEntity;
@@ -316,7 +454,13 @@ export class Replicator {
       }
       // The cell's shared chunk matters only if the client keeps one of its entities (entering
       // ones come whole as spawns, leaving ones go).
-      if (!keyframe && kept > keptBefore && cell.chunkEnd > cell.chunkStart) chunks.push(cell);
+      if (
+        !keyframe &&
+        kept > keptBefore &&
+        cell.chunkEnd > cell.chunkStart &&
+        this.due(clientId, nearest2[i] as number)
+      )
+        chunks.push(cell);
     }
     if (kept + leaves.length - removedLeaves < view.count) {
       // Some known entity sits in a cell beyond the outer radius (it moved far in one tick).
@@ -372,6 +516,14 @@ export class Replicator {
     if (knownCount !== this.grid.byId.size || this.cells.length !== this.grid.cells.size) return false;
     const r2 = this.radius * this.radius;
     for (const f of this.farthest2) if (f > r2) return false;
+    return true;
+  }
+
+  /** True when every cell of the last scan comes every tick. */
+  private allEveryTick(): boolean {
+    const full2 = this.bands[0];
+    if (full2 === undefined) return true;
+    for (const n2 of this.nearest2) if (n2 > full2) return false;
     return true;
   }
 
