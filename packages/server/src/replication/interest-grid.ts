@@ -322,6 +322,16 @@ export class InterestGrid {
     }
   }
 
+  /** Squared distance from (x, z) to the nearest point of `cell`. */
+  nearest2(cell: Cell, x: number, z: number): number {
+    const size = this.cellSizeM;
+    const minX = cell.cx * size;
+    const minZ = cell.cz * size;
+    const nx = x < minX ? minX - x : x > minX + size ? x - minX - size : 0;
+    const nz = z < minZ ? minZ - z : z > minZ + size ? z - minZ - size : 0;
+    return nx * nx + nz * nz;
+  }
+
   private consider(
     cell: Cell,
     x: number,

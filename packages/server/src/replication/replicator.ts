@@ -168,6 +168,13 @@ export class Replicator {
   private sharedFrameTick = -1;
   /** A keyframe between ticks put new entities in the grid: the next update is not quiet. */
   private spawnedEarly = false;
+  /** This tick's update put new entities in the grid (they enter at once, for everyone). */
+  private spawnedNow = false;
+  /**
+   * About how many cells an interest scan probes: a client that holds fewer entities than this
+   * finds its chunks faster from what it holds, between re-evaluations.
+   */
+  private readonly scanCells: number;
   /** A keyframe is being built between ticks: the grid may still hold entities the world removed. */
   private betweenTicks = false;
 
@@ -178,6 +185,7 @@ export class Replicator {
     this.outer = options.radiusM + options.hysteresisM;
     this.window = options.farPeriodTicks ?? 1;
     this.bands = rateBands(options.fullRateM, this.window);
+    this.scanCells = Math.ceil(Math.PI * (this.outer / options.cellSizeM + 1) ** 2);
   }
 
   get entityCount(): number {
@@ -229,6 +237,7 @@ export class Replicator {
     const changes = this.world.takeChanges();
     const spawnedEarly = this.spawnedEarly;
     this.spawnedEarly = false;
+    this.spawnedNow = spawnedEarly || (changes !== null && changes.spawns.length > 0);
     if (!changes && !spawnedEarly && this.liveCells.length === 0) return;
     const { spawns, updates, removes } = changes ?? NO_CHANGES;
     for (const id of removes) this.removeFromGrid(id);
@@ -387,6 +396,13 @@ export class Replicator {
       this.dropRemoved(view, leaves);
     }
     const removedLeaves = leaves.length;
+    // Entering and leaving across the radius is decided once per window, on the client's turn
+    // for every cell (and on a tick that spawned entities, so they show at once): spreading that
+    // work over the ticks, where hysteresis absorbs a leave that comes a few ticks late.
+    const reevaluate = keyframe || this.spawnedNow || ((this.tick + clientId) & (this.window - 1)) === 0;
+    if (!reevaluate && !this.betweenTicks && view.count < Math.min(this.scanCells, this.grid.cells.size)) {
+      return this.keptFrame(view, clientId);
+    }
 
     const r2 = this.radius * this.radius;
     const outer2 = this.outer * this.outer;
@@ -417,10 +433,6 @@ export class Replicator {
       }
       return frame;
     }
-    // Entering and leaving across the radius is decided for boundary cells once per window, on
-    // the client's turn for every cell: spreading that work over the ticks. Cells wholly inside
-    // the radius enter at once; hysteresis absorbs a late leave.
-    const reevaluate = keyframe || ((this.tick + clientId) & (this.window - 1)) === 0;
     let kept = 0;
     for (let i = 0; i < cells.length; i++) {
       const cell = cells[i] as Cell;
@@ -485,6 +497,32 @@ export class Replicator {
 
     if (!keyframe && enters.length === 0 && leaves.length === 0 && chunks.length === 0) return null;
     return this.assemble(keyframe);
+  }
+
+  /**
+   * A delta between re-evaluations, for a client that holds few entities: the due chunks of the
+   * cells its entities are in (nothing enters or leaves but removed entities, already in `leaves`).
+   */
+  private keptFrame(view: ClientView, clientId: number): Uint8Array | null {
+    const { chunks, grid } = this;
+    const stamp = ++this.scanStamp;
+    const { bits } = view;
+    for (let w = 0; w < bits.length; w++) {
+      let word = bits[w] as number;
+      while (word !== 0) {
+        const low = word & -word;
+        word ^= low;
+        const e = grid.byIndex[w * 32 + 31 - Math.clz32(low)];
+        if (!e) continue;
+        const cell = e.cell;
+        if (cell.scan === stamp) continue;
+        cell.scan = stamp;
+        if (cell.chunkEnd > cell.chunkStart && this.due(clientId, grid.nearest2(cell, view.x, view.z)))
+          chunks.push(cell);
+      }
+    }
+    if (this.leaves.length === 0 && chunks.length === 0) return null;
+    return this.assemble(false);
   }
 
   /**
