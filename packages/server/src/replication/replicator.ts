@@ -8,6 +8,8 @@ import {
   writeStateHeader,
 } from '@plexus/protocol';
 import { type Cell, type GridEntity, InterestGrid } from './interest-grid.ts';
+import { UpdateRates } from './update-rates.ts';
+import { UpdateWindow } from './update-window.ts';
 
 /** Area-of-interest settings of a playground (docs/protocol.md §4.3, docs/config.md). */
 export interface InterestOptions {
@@ -85,23 +87,6 @@ function forget(v: ClientView, index: number): boolean {
 const byId = (a: EntityUpdate, b: EntityUpdate) => a.id - b.id;
 
 /**
- * Squared distance thresholds of the rate bands: beyond the i-th, a cell comes every 2^(i+1)
- * ticks. Empty when every cell comes every tick.
- */
-function rateBands(fullRateM: number | undefined, farPeriodTicks: number): number[] {
-  if (
-    !Number.isInteger(farPeriodTicks) ||
-    farPeriodTicks < 1 ||
-    (farPeriodTicks & (farPeriodTicks - 1)) !== 0
-  )
-    throw new RangeError('farPeriodTicks must be a power of two');
-  const bands: number[] = [];
-  if (fullRateM === undefined) return bands;
-  for (let p = 1, d = fullRateM; p < farPeriodTicks; p *= 2, d *= 2) bands.push(d * d);
-  return bands;
-}
-
-/**
  * Interest management and STATE encoding for one playground. Each tick, `update` takes the
  * playground's changes, moves entities in the grid and encodes every changed cell's updates
  * once into a shared buffer; `frameFor` then builds one client's frame from its own enter
@@ -122,12 +107,8 @@ export class Replicator {
   private readonly world: ReplicatedWorld;
   private readonly radius: number;
   private readonly outer: number;
-  /** The update window, ticks (`farPeriodTicks`). */
-  private readonly window: number;
-  private readonly bands: number[];
-  /** Cells with an entity changed within the window: each tick's chunks come from these. */
-  private liveCells: Cell[] = [];
-  private spareCells: Cell[] = [];
+  private readonly rates: UpdateRates;
+  private readonly changes: UpdateWindow;
   private readonly views = new Map<number, ClientView>();
   private tick = 0;
   /** Cells holding this tick's chunks. */
@@ -183,8 +164,8 @@ export class Replicator {
     this.grid = new InterestGrid(options.cellSizeM);
     this.radius = options.radiusM;
     this.outer = options.radiusM + options.hysteresisM;
-    this.window = options.farPeriodTicks ?? 1;
-    this.bands = rateBands(options.fullRateM, this.window);
+    this.rates = new UpdateRates(options.fullRateM, options.farPeriodTicks);
+    this.changes = new UpdateWindow(this.rates.window);
     this.scanCells = Math.ceil(Math.PI * (this.outer / options.cellSizeM + 1) ** 2);
   }
 
@@ -238,7 +219,7 @@ export class Replicator {
     const spawnedEarly = this.spawnedEarly;
     this.spawnedEarly = false;
     this.spawnedNow = spawnedEarly || (changes !== null && changes.spawns.length > 0);
-    if (!changes && !spawnedEarly && this.liveCells.length === 0) return;
+    if (!changes && !spawnedEarly && this.changes.idle) return;
     const { spawns, updates, removes } = changes ?? NO_CHANGES;
     for (const id of removes) this.removeFromGrid(id);
     for (const s of spawns) this.grid.insert(s.id, s.position.x, s.position.z);
@@ -246,9 +227,10 @@ export class Replicator {
       const e = this.grid.get(u.id);
       if (!e) continue;
       if (u.position) this.grid.move(e, u.position.x, u.position.z);
-      this.note(e, u);
+      this.changes.note(e, u, tick);
+      e.spawnBytes = null;
     }
-    this.collectWindow();
+    this.changes.collect(tick, this.dirtyCells);
     const w = this.chunkWriter.reset();
     for (const cell of this.dirtyCells) {
       cell.updates.sort(byId);
@@ -274,93 +256,6 @@ export class Replicator {
     this.pendingIndex.push(e.index);
     this.pendingId.push(id);
     this.pendingSerial.push(this.removalSerial);
-  }
-
-  /** Records this tick's change of `e`: its fields' latest values and ticks; its cell goes live. */
-  private note(e: GridEntity, u: EntityUpdate): void {
-    const t = this.tick;
-    if (u.position) {
-      e.position = u.position;
-      e.positionAt = t;
-    }
-    if (u.rotation) {
-      e.rotation = u.rotation;
-      e.rotationAt = t;
-    }
-    if (u.props) {
-      e.props = u.props;
-      e.propsAt = t;
-    }
-    if (u.owner !== undefined) {
-      e.owner = u.owner;
-      e.ownerAt = t;
-    }
-    e.update = u;
-    e.updateAt = t;
-    e.spawnBytes = null;
-    const cell = e.cell;
-    if (!cell.live) {
-      cell.live = true;
-      this.liveCells.push(cell);
-    }
-  }
-
-  /**
-   * Fills each live cell's `updates` with its entities' windowed fields (the cells with any become
-   * this tick's chunk cells); cells with none left drop out of the live list.
-   */
-  private collectWindow(): void {
-    const since = this.tick - this.window;
-    const next = this.spareCells;
-    next.length = 0;
-    for (const cell of this.liveCells) {
-      for (const e of cell.entities) {
-        const u = this.windowed(e, since);
-        if (u) cell.updates.push(u);
-      }
-      if (cell.updates.length > 0) {
-        next.push(cell);
-        this.dirtyCells.push(cell);
-      } else {
-        cell.live = false;
-      }
-    }
-    this.spareCells = this.liveCells;
-    this.liveCells = next;
-  }
-
-  /** The fields of `e` changed after tick `since`, as one update; null when none was. */
-  private windowed(e: GridEntity, since: number): EntityUpdate | null {
-    const position = e.positionAt > since;
-    const rotation = e.rotationAt > since;
-    const props = e.propsAt > since;
-    const owner = e.ownerAt > since;
-    if (!position && !rotation && !props && !owner) return null;
-    // The common case (a moving entity, or a window of one tick): this tick's update says it all.
-    const u = e.update;
-    if (
-      u &&
-      e.updateAt === this.tick &&
-      (!position || u.position) &&
-      (!rotation || u.rotation) &&
-      (!props || u.props) &&
-      (!owner || u.owner !== undefined)
-    )
-      return u;
-    const out: EntityUpdate = { id: e.id };
-    if (position && e.position) out.position = e.position;
-    if (rotation && e.rotation) out.rotation = e.rotation;
-    if (props && e.props) out.props = e.props;
-    if (owner) out.owner = e.owner as number;
-    return out;
-  }
-
-  /** True when client `clientId` gets a cell whose nearest point is √n2 m away this tick. */
-  private due(clientId: number, n2: number): boolean {
-    const { bands } = this;
-    let p = 1;
-    for (let i = 0; i < bands.length && n2 > (bands[i] as number); i++) p *= 2;
-    return ((this.tick + clientId) & (p - 1)) === 0;
   }
 
   /**
@@ -399,7 +294,7 @@ export class Replicator {
     // Entering and leaving across the radius is decided once per window, on the client's turn
     // for every cell (and on a tick that spawned entities, so they show at once): spreading that
     // work over the ticks, where hysteresis absorbs a leave that comes a few ticks late.
-    const reevaluate = keyframe || this.spawnedNow || ((this.tick + clientId) & (this.window - 1)) === 0;
+    const reevaluate = keyframe || this.spawnedNow || this.rates.fullTurn(this.tick, clientId);
     if (!reevaluate && !this.betweenTicks && view.count < Math.min(this.scanCells, this.grid.cells.size)) {
       return this.keptFrame(view, clientId);
     }
@@ -414,7 +309,7 @@ export class Replicator {
       // When every cell is within the full rate, every such client whose leaves are all of this
       // tick's removes gets the very same bytes: the same chunks in the same order (cells come in
       // grid order) and the same removes.
-      const everyTick = this.allEveryTick();
+      const everyTick = this.rates.allEveryTick(nearest2);
       const shared = everyTick && upToDate && leaves.length === this.removedIds.length;
       if (shared && this.sharedFrameTick === this.tick) return this.sharedFrame;
       for (let i = 0; i < cells.length; i++) {
@@ -422,7 +317,7 @@ export class Replicator {
         if (
           cell.chunkEnd > cell.chunkStart &&
           cell.entities.length > 0 &&
-          (everyTick || this.due(clientId, nearest2[i] as number))
+          (everyTick || this.rates.due(this.tick, clientId, nearest2[i] as number))
         )
           chunks.push(cell);
       }
@@ -470,7 +365,7 @@ export class Replicator {
         !keyframe &&
         kept > keptBefore &&
         cell.chunkEnd > cell.chunkStart &&
-        this.due(clientId, nearest2[i] as number)
+        this.rates.due(this.tick, clientId, nearest2[i] as number)
       )
         chunks.push(cell);
     }
@@ -517,7 +412,10 @@ export class Replicator {
         const cell = e.cell;
         if (cell.scan === stamp) continue;
         cell.scan = stamp;
-        if (cell.chunkEnd > cell.chunkStart && this.due(clientId, grid.nearest2(cell, view.x, view.z)))
+        if (
+          cell.chunkEnd > cell.chunkStart &&
+          this.rates.due(this.tick, clientId, grid.nearest2(cell, view.x, view.z))
+        )
           chunks.push(cell);
       }
     }
@@ -554,14 +452,6 @@ export class Replicator {
     if (knownCount !== this.grid.byId.size || this.cells.length !== this.grid.cells.size) return false;
     const r2 = this.radius * this.radius;
     for (const f of this.farthest2) if (f > r2) return false;
-    return true;
-  }
-
-  /** True when every cell of the last scan comes every tick. */
-  private allEveryTick(): boolean {
-    const full2 = this.bands[0];
-    if (full2 === undefined) return true;
-    for (const n2 of this.nearest2) if (n2 > full2) return false;
     return true;
   }
 
