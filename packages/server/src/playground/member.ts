@@ -228,11 +228,18 @@ export class Member {
    * the last one. One over the buffered-bytes bound gets nothing now and the whole answer later.
    */
   sendMoveAck(): void {
-    if (!this.acks || !this.welcomed || this.stuckSince !== null) return;
-    if (this.appliedSeq === this.ackedSeq && this.refusedMoves.length === 0) return;
-    this.link.send(encodeMoveAck(this.appliedSeq, this.refusedMoves));
+    const ack = this.takeMoveAck();
+    if (ack) this.link.send(ack);
+  }
+
+  /** The MOVE_ACK due now, if any (it then counts as sent). */
+  private takeMoveAck(): Uint8Array | null {
+    if (!this.acks || !this.welcomed || this.stuckSince !== null) return null;
+    if (this.appliedSeq === this.ackedSeq && this.refusedMoves.length === 0) return null;
+    const ack = encodeMoveAck(this.appliedSeq, this.refusedMoves);
     this.ackedSeq = this.appliedSeq;
     this.refusedMoves = [];
+    return ack;
   }
 
   /** The one RESULT frame of a request: code 0 and the entity id, or the error's code and message. */
@@ -257,8 +264,11 @@ export class Member {
     this.link.send(bytes);
   }
 
+  /** A STATE frame, with the MOVE_ACK due after it in the same write (protocol.md §5.10). */
   sendState(bytes: Uint8Array): void {
-    this.link.sendState(bytes);
+    const ack = this.takeMoveAck();
+    if (ack) this.link.sendState(bytes, ack);
+    else this.link.sendState(bytes);
   }
 
   refuse(name: ErrorName, message?: string): void {

@@ -13,19 +13,24 @@ import { PlaygroundTypes } from './type-registry.ts';
 const logger = createLogger({ component: 'test', level: 'silent' });
 
 /** A stand-in for a socket connection (the member's link): records what the host sends it. */
-function fakeConn(clientId: number) {
+function fakeConn(clientId: number, protocolVersion = 2) {
   const conn = {
     clientId,
+    protocolVersion,
     log: logger,
     isClosed: false,
     bufferedAmount: 0,
     sent: [] as Uint8Array[],
+    /** What each STATE write carried after its frame (a MOVE_ACK), or null. */
+    trailers: [] as (Uint8Array | null)[],
     refused: [] as string[],
     send(bytes: Uint8Array) {
       this.sent.push(bytes);
     },
-    sendState(bytes: Uint8Array) {
+    sendState(bytes: Uint8Array, trailer?: Uint8Array) {
       this.sent.push(bytes);
+      this.trailers.push(trailer ?? null);
+      if (trailer) this.sent.push(trailer);
     },
     sendWelcome(_welcome: WelcomeInfo, keyframe: Uint8Array) {
       this.sent.push(keyframe);
@@ -260,6 +265,26 @@ test('queued moves are applied at the tick, and an empty playground is removed a
   advance(1000);
   host.tick();
   assert.equal(host.playgroundCount, 0);
+});
+
+test("a v3 member's MOVE_ACK leaves in the same write as its tick's STATE", async () => {
+  const { host } = setup();
+  const a = fakeConn(1, 3);
+  const conn = a.bind(host);
+  await host.admit(conn, ticket(1));
+  host.tick();
+  const member = host.member(conn.clientId) as Member;
+  member.moves.set(member.avatarId, {
+    position: { x: 1, y: 0, z: 1 },
+    rotation: { x: 0, y: 0, z: 0, w: 1 },
+    seq: 7,
+  });
+  const before = a.conn.sent.length;
+  host.tick();
+  assert.deepEqual(kinds(a.conn.sent.slice(before)), ['delta', ServerOp.MOVE_ACK]);
+  const trailer = a.conn.trailers.at(-1);
+  assert.ok(trailer, 'the MOVE_ACK rode on the STATE write');
+  assert.deepEqual(decodeServerFrame(trailer), { op: ServerOp.MOVE_ACK, lastAppliedSeq: 7, refused: [] });
 });
 
 test("a playground type's interest radius overrides the server default", async () => {

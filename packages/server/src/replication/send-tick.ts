@@ -12,7 +12,10 @@ export interface ReplicaClient {
   /** A STATE frame (the same bytes may go to many clients). */
   sendState(bytes: Uint8Array): void;
   sendWelcome(playgroundId: string, keyframe: Uint8Array): void;
-  /** A v3 session's MOVE_ACK, if a move was applied or refused since the last (protocol.md §5.10). */
+  /**
+   * A v3 session's MOVE_ACK, if a move was applied or refused since the last (protocol.md §5.10)
+   * and none went out with this tick's STATE.
+   */
   sendMoveAck(): void;
   refuse(name: ErrorName): void;
 }

@@ -300,11 +300,20 @@ export class ClientConnection implements MemberLink {
    * A STATE frame, framed once for every client that gets the same bytes and written to the socket
    * in one write, past ws's per-send framing. Safe beside ws.send: without compression ws writes
    * each frame synchronously, so frames keep their order; bufferedAmount still counts these bytes.
+   * A trailer goes in the same kernel write (corked), not a second one.
    */
-  sendState(bytes: Uint8Array): void {
+  sendState(bytes: Uint8Array, trailer?: Uint8Array): void {
     if (this.ws.readyState !== WebSocket.OPEN) return;
+    if (!trailer) {
+      this.socket.write(sharedFrame(bytes));
+      this.ctx.metrics.bytesSent.inc(bytes.length);
+      return;
+    }
+    this.socket.cork();
     this.socket.write(sharedFrame(bytes));
     this.ctx.metrics.bytesSent.inc(bytes.length);
+    this.send(trailer);
+    this.socket.uncork();
   }
 
   /**

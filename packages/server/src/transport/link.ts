@@ -52,8 +52,11 @@ export interface MemberLink {
   /** Bytes handed to the socket and not yet sent (backpressure). */
   readonly bufferedAmount: number;
   send(bytes: Uint8Array): void;
-  /** A STATE frame: the same bytes may go to many members, framed once (ws-frame.ts). */
-  sendState(bytes: Uint8Array): void;
+  /**
+   * A STATE frame: the same bytes may go to many members, framed once (ws-frame.ts). A `trailer`
+   * (the member's MOVE_ACK) follows it in the same socket write.
+   */
+  sendState(bytes: Uint8Array, trailer?: Uint8Array): void;
   /** The WELCOME of the handshake, then the first keyframe. */
   sendWelcome(welcome: WelcomeInfo, keyframe: Uint8Array): void;
   /** A fatal error: its ERROR frame, then its close code. */
