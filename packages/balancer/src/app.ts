@@ -262,7 +262,7 @@ export async function createBalancerApp(parts: BalancerParts): Promise<BalancerA
       maxReplicas: config.agonesMaxReplicas,
     },
   });
-  await registerBackendProxy(app, backend);
+  await registerBackendProxy(app, backend, authCache);
   registerWebConfigRoute(app, {
     avatarOrigins: config.webAvatarOrigins,
     avatarMaxBytes: config.webAvatarMaxBytes,

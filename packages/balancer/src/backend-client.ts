@@ -71,6 +71,10 @@ const envelopeSchema = z.object({
 });
 
 const authCheckDataSchema = z.object({ user: userSchema });
+const authResultEnvelopeSchema = z.object({
+  data: z.object({ sessionId: z.string().min(1), user: userSchema }),
+  error: z.object({ status: z.literal(false) }),
+});
 const usersDataSchema = z.object({ users: z.array(userSchema) });
 /** Ids per users.getByIds call (the backend's limit). */
 const USERS_PER_CALL = 500;
@@ -256,6 +260,22 @@ export class HttpBackendClient implements BackendClient {
     this.#logger.warn({ reason, err: cause }, 'backend unavailable');
     return new AppError('LB_BACKEND_UNAVAILABLE', undefined, { cause });
   }
+}
+
+/**
+ * The session and user of a successful auth.guest / auth.login / auth.register answer (an
+ * AuthResult envelope, as the backend wrote it); undefined for anything else.
+ */
+export function authResultOf(body: string): { sessionId: string; user: UserSimple } | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  const parsed = authResultEnvelopeSchema.safeParse(json);
+  if (!parsed.success) return undefined;
+  return { sessionId: parsed.data.data.sessionId, user: userSimpleOf(parsed.data.data.user) };
 }
 
 /** A parsed user as the protocol's UserSimple: avatar3D absent rather than undefined. */

@@ -247,3 +247,40 @@ test('a dead server’s playgrounds are placed again on the next join, its seats
   const jti = JSON.parse(Buffer.from(pending.ticket.split('.')[1] as string, 'base64url').toString()).jti;
   assert.equal(await lb.balancer.store.redeem('ds-doomed', jti, 'orphan'), false);
 });
+
+test('a login forwarded by the balancer spares the next join its authCheck; other sessions are still checked', async () => {
+  const lb = await balancer();
+  await server(lb, 'ds-login', { capacity: 50 });
+  const authChecks = async () => {
+    const text = await (await fetch(`${lb.url}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith('plexus_lb_auth_check_duration_seconds_count'));
+    return line ? Number(line.split(' ').pop()) : 0;
+  };
+  const res = await fetch(`${lb.url}${HttpPaths.rpcPrefix}auth.guest`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ firstName: 'Proxied', lastName: 'Guest' }),
+  });
+  const login = (await res.json()) as Envelope<{ sessionId: string; user: { id: string } }>;
+  assert.equal(res.status, 200);
+  const viaProxy = await joinNamed(lb, { sessionId: login.data?.sessionId, playgroundId: 'login-room' });
+  assert.equal(viaProxy.status, 200, JSON.stringify(viaProxy.body.error));
+  const { payload } = await jwtVerify(
+    viaProxy.body.data?.ticket as string,
+    await importJWK(lb.balancer.signer.publicJwk, 'EdDSA'),
+    { issuer: TICKET_ISSUER, audience: 'ds-login' },
+  );
+  assert.equal(payload.sub, login.data?.user.id);
+  assert.equal((payload.prof as { lastName: string }).lastName, 'Guest');
+  assert.equal(await authChecks(), 0);
+
+  // A session the balancer did not see being created is checked with the backend, as before.
+  const direct = await guest();
+  assert.equal(
+    (await joinNamed(lb, { sessionId: direct.sessionId, playgroundId: 'login-room' })).status,
+    200,
+  );
+  assert.equal(await authChecks(), 1);
+  // A made-up session is refused, not cached.
+  assert.equal((await joinNamed(lb, { sessionId: 'not-a-session', playgroundId: 'login-room' })).status, 401);
+});
