@@ -5,6 +5,7 @@ import {
   errorNameOf,
   HttpPaths,
   PLAYGROUND_ID_PATTERN,
+  type PlayerRecord,
   type UserSimple,
 } from '@plexus/protocol';
 import type { Logger } from 'pino';
@@ -19,6 +20,8 @@ export interface BackendClient {
   findPlayground(userId: string, criteria?: Record<string, unknown>, partyId?: string): Promise<string>;
   /** matchmaking.joinPlayground: the instance of a named playground to join (e.g. `expo-hall#2`). */
   joinPlayground(userId: string, playgroundId: string, inviteCode?: string): Promise<string>;
+  /** players.get: the user's saved record in a playground, read only (no presence, no inbox). */
+  getPlayerRecord(userId: string, playgroundId: string): Promise<PlayerRecord | null>;
   /**
    * Any partner RPC (`/api/v0/partnerRpc/<method>`), for the control channel: the backend's data or
    * its error as it answered it. Never throws; an unusable backend is LB_BACKEND_UNAVAILABLE.
@@ -78,6 +81,19 @@ const authResultEnvelopeSchema = z.object({
 const usersDataSchema = z.object({ users: z.array(userSchema) });
 /** Ids per users.getByIds call (the backend's limit). */
 const USERS_PER_CALL = 500;
+const vec3Schema = z.object({ x: z.number(), y: z.number(), z: z.number() });
+const playerRecordDataSchema = z.object({
+  record: z
+    .object({
+      userId: z.string(),
+      playgroundId: z.string(),
+      position: vec3Schema.nullable(),
+      rotation: vec3Schema.extend({ w: z.number() }).nullable(),
+      data: z.record(z.string(), z.unknown()),
+      updatedAt: z.number(),
+    })
+    .nullable(),
+});
 const matchmakingDataSchema = z.object({ playgroundId: z.string().regex(PLAYGROUND_ID_PATTERN) });
 
 /**
@@ -156,6 +172,15 @@ export class HttpBackendClient implements BackendClient {
     const body = inviteCode === undefined ? { userId, playgroundId } : { userId, playgroundId, inviteCode };
     const data = await this.#partnerCall(HttpPaths.matchmakingJoin, body, matchmakingDataSchema);
     return data.playgroundId;
+  }
+
+  async getPlayerRecord(userId: string, playgroundId: string): Promise<PlayerRecord | null> {
+    const data = await this.#partnerCall(
+      HttpPaths.playersGet,
+      { userId, playgroundId },
+      playerRecordDataSchema,
+    );
+    return data.record;
   }
 
   async partnerRpc(method: string, params: unknown): Promise<PartnerRpcOutcome> {

@@ -284,3 +284,33 @@ test('a login forwarded by the balancer spares the next join its authCheck; othe
   // A made-up session is refused, not cached.
   assert.equal((await joinNamed(lb, { sessionId: 'not-a-session', playgroundId: 'login-room' })).status, 401);
 });
+
+test('with each fresh ticket the server is sent the user’s saved record in that playground', async () => {
+  const lb = await balancer();
+  const ds = await server(lb, 'ds-record', { capacity: 50 });
+  const user = await guest();
+  const recordSentWith = async (grant: EndpointGrant | null) => {
+    const key = await importJWK(lb.balancer.signer.publicJwk, 'EdDSA');
+    const { jti } = (await jwtVerify(grant?.ticket as string, key)).payload;
+    const isRecord = (m: unknown) => (m as { type: string; jti?: string }).type === 'playerRecord';
+    const message = await ds.nextMatching((m) => isRecord(m) && (m as { jti: string }).jti === jti);
+    return message as { userId: string; playgroundId: string; record: { position: unknown } | null };
+  };
+  const first = await joinNamed(lb, { sessionId: user.sessionId, playgroundId: 'record-room' });
+  const none = await recordSentWith(first.body.data);
+  assert.deepEqual(
+    { userId: none.userId, playgroundId: none.playgroundId, record: none.record },
+    { userId: user.userId, playgroundId: 'record-room', record: null },
+  );
+  await backendCall(
+    `${HttpPaths.partnerRpcPrefix}players.save`,
+    {
+      serverId: 'ds-record',
+      playgroundId: 'record-room',
+      players: [{ userId: user.userId, position: { x: 4, y: 0, z: 1 } }],
+    },
+    DEV_SECRETS.partnerKey,
+  );
+  const second = await joinNamed(lb, { sessionId: user.sessionId, playgroundId: 'record-room' });
+  assert.deepEqual((await recordSentWith(second.body.data)).record?.position, { x: 4, y: 0, z: 1 });
+});

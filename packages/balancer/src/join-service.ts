@@ -1,5 +1,5 @@
 import { AppError, isAppError, verifyResumeToken } from '@plexus/kit';
-import type { EndpointGrant, UserSimple } from '@plexus/protocol';
+import type { BalancerToServer, EndpointGrant, UserSimple } from '@plexus/protocol';
 import type { Logger } from 'pino';
 import type { AnalyticsRecorder } from './analytics-recorder.ts';
 import type { AuthCache } from './auth-cache.ts';
@@ -21,6 +21,8 @@ export interface JoinServiceDeps {
   maxHeldSeatsPerUser: number;
   /** Whether this balancer holds a server's control socket (it signs tickets only for those). */
   connected(serverId: string): boolean;
+  /** Sends a control message to a server whose socket this balancer holds (else nothing). */
+  notify(serverId: string, message: BalancerToServer): void;
   logger: Logger;
 }
 
@@ -153,6 +155,7 @@ export class JoinService {
         resumeToken,
       });
       metrics.ticketsIssued.inc();
+      if (resumeToken === undefined) this.#sendRecord(placed.serverId, jti, user.id, playgroundId);
       this.#d.logger.debug(
         {
           serverId: placed.serverId,
@@ -191,6 +194,18 @@ export class JoinService {
       }
       throw err;
     }
+  }
+
+  /**
+   * The user's record goes to the server beside the ticket, read while the client connects: its
+   * admission then does not wait for players.join (docs/api.md, control channel). Without it (a
+   * failed read, or a HELLO faster than the read) the server waits for players.join as before.
+   */
+  #sendRecord(serverId: string, jti: string, userId: string, playgroundId: string): void {
+    this.#d.backend.getPlayerRecord(userId, playgroundId).then(
+      (record) => this.#d.notify(serverId, { type: 'playerRecord', jti, userId, playgroundId, record }),
+      () => {}, // logged by the backend client
+    );
   }
 
   async #authCheck(sessionId: string, generation: number): Promise<UserSimple> {
