@@ -69,8 +69,8 @@ From the client's \`auth.guest\` request to the moment \`client.join()\` resolve
 WELCOME and the full keyframe: guest login through the balancer's RPC forwarding to the backend,
 \`getEndpointPlaygroundId\` (balancer → backend matchmaking → placement → signed ticket; no
 authCheck, the balancer cached the session of the login it forwarded), WebSocket
-open, HELLO, ticket verification, admission (the user's player record, fetched beside the
-playground's claim), and WELCOME with the keyframe, sent at admission. ${join.joins} sequential joins (after 5 warm-up joins) against backend + balancer + 2
+open, HELLO, ticket verification, admission (with the user's player record, which the balancer
+sent the server beside the ticket), and WELCOME with the keyframe, sent at admission. ${join.joins} sequential joins (after 5 warm-up joins) against backend + balancer + 2
 dedicated servers as separate processes on loopback (SQLite on local disk, \`synchronous=FULL\`).
 Baseline: one HTTP round trip to the balancer's \`/healthz\`, measured before every join.
 
