@@ -121,7 +121,7 @@ export class JoinService {
    * atomic step of the store, so concurrent joins (on any balancer) see each other's reservations.
    * A fresh ticket's server is then sent the user's record, read meanwhile, so that its admission
    * does not wait for players.join (docs/api.md, control `playerRecord`); without it (a failed
-   * read, or a HELLO faster than the read) the server waits for players.join as before.
+   * read) the server waits for players.join as before.
    */
   async grant(user: UserSimple, playgroundId: string, resumeToken?: string): Promise<EndpointGrant> {
     const { store, signer, metrics } = this.#d;

@@ -171,6 +171,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       playerJoin: (userId, playgroundId) =>
         playerSync ? playerSync.join(userId, playgroundId) : Promise.resolve(null),
       prefetchedRecord: (jti, userId, playgroundId) => prefetchedRecords.take(jti, userId, playgroundId),
+      recordArrival: (jti, userId, playgroundId) => prefetchedRecords.arrival(jti, userId, playgroundId),
       playerLeave: (playgroundId, presence, avatar) => playerSync?.leave(playgroundId, presence, avatar),
       publish: async (params) => {
         try {

@@ -38,3 +38,27 @@ test('the records kept are bounded: the oldest go first', () => {
   assert.equal(records.take('jti-0', 'u', 'pg'), undefined);
   assert.notEqual(records.take('jti-4999', 'u', 'pg'), undefined);
 });
+
+test('a HELLO that came first gets its record when it arrives, and only its own', async () => {
+  const records = new PrefetchedRecords(() => 0);
+  const waiting = records.arrival('late', 'u', 'pg');
+  records.put(message('other-ticket'));
+  records.put(message('late'));
+  assert.deepEqual((await waiting.record)?.position, { x: 1, y: 0, z: 2 });
+  assert.equal(records.take('late', 'u', 'pg'), undefined, 'handed to the waiting HELLO, not kept');
+
+  records.put(message('early'));
+  assert.notEqual(await records.arrival('early', 'u', 'pg').record, undefined, 'already there');
+
+  const cancelled = records.arrival('gone', 'u', 'pg');
+  cancelled.cancel();
+  records.put(message('gone'));
+  assert.notEqual(records.take('gone', 'u', 'pg'), undefined, 'kept once nobody waits');
+  let settled = false;
+  void records.arrival('mismatch', 'u', 'pg').record.then(() => {
+    settled = true;
+  });
+  records.put(message('mismatch', 'intruder'));
+  await Promise.resolve();
+  assert.equal(settled, false, 'a record for another user never serves this HELLO');
+});

@@ -13,6 +13,8 @@ const KEEP_MS = 30_000;
 export class PrefetchedRecords {
   private readonly now: () => number;
   private readonly byJti = new Map<string, { message: PlayerRecordMessage; at: number }>();
+  /** HELLOs that came before their record, by jti. */
+  private readonly waiting = new Map<string, (message: PlayerRecordMessage) => void>();
 
   constructor(now: () => number) {
     this.now = now;
@@ -23,6 +25,12 @@ export class PrefetchedRecords {
   }
 
   put(message: PlayerRecordMessage): void {
+    const waiter = this.waiting.get(message.jti);
+    if (waiter) {
+      this.waiting.delete(message.jti);
+      waiter(message);
+      return;
+    }
     const at = this.now();
     this.byJti.delete(message.jti);
     this.byJti.set(message.jti, { message, at });
@@ -42,5 +50,30 @@ export class PrefetchedRecords {
     if (message.userId !== userId || message.playgroundId !== playgroundId) return undefined;
     if (this.now() - entry.at >= KEEP_MS) return undefined;
     return message.record;
+  }
+
+  /**
+   * For a HELLO that came before its record: resolves with the record, at once if it came since,
+   * else once it comes (never when it is for another user or playground). `cancel` when no longer
+   * waiting.
+   */
+  arrival(
+    jti: string,
+    userId: string,
+    playgroundId: string,
+  ): { record: Promise<PlayerRecord | null>; cancel: () => void } {
+    const stored = this.take(jti, userId, playgroundId);
+    if (stored !== undefined) return { record: Promise.resolve(stored), cancel: () => {} };
+    const cancel = () => {
+      if (this.waiting.get(jti) === resolveWith) this.waiting.delete(jti);
+    };
+    let resolveWith: (message: PlayerRecordMessage) => void = () => {};
+    const record = new Promise<PlayerRecord | null>((resolve) => {
+      resolveWith = (message) => {
+        if (message.userId === userId && message.playgroundId === playgroundId) resolve(message.record);
+      };
+    });
+    if (this.waiting.size < MAX_RECORDS) this.waiting.set(jti, resolveWith);
+    return { record, cancel };
   }
 }

@@ -237,14 +237,14 @@ export class PlaygroundHost {
     if (!(await room.ready)) {
       return { name: 'PROTOCOL_NOT_READY', message: 'The playground could not be claimed; try again' };
     }
-    const joined =
+    const { record, joined } =
       joining && sent === undefined
-        ? await withinBudget(joining, PLAYER_JOIN_BUDGET_MS - (options.now() - startedAt))
-        : null;
+        ? await this.firstRecord(ticket, joining, PLAYER_JOIN_BUDGET_MS - (options.now() - startedAt))
+        : { record: sent ?? null, joined: null };
     if (link.isClosed) return { name: 'PROTOCOL_SHUTTING_DOWN' }; // nobody to tell
     if (room.state === 'frozen' || options.refuseNew?.()) return { name: 'PROTOCOL_SHUTTING_DOWN' };
     if (room.state !== 'live') return { name: 'PROTOCOL_PLAYGROUND_MOVED' };
-    const seated = this.seat(link, ticket, room, resuming, sent ?? joined?.record ?? null);
+    const seated = this.seat(link, ticket, room, resuming, record);
     if (!(seated instanceof Member)) return seated;
     // WELCOME and the keyframe leave now, not at the next tick (docs/protocol.md §5.1).
     const keyframe = room.replicator.keyframeBetweenTicks(seated.clientId, seated.avatarId, this.tickNumber);
@@ -261,6 +261,28 @@ export class PlaygroundHost {
       });
     }
     return null;
+  }
+
+  /**
+   * A HELLO that came before its record: whichever comes first within the budget, the record sent
+   * beside the ticket or players.join's answer (null record: neither came in time).
+   */
+  private async firstRecord(
+    ticket: VerifiedTicket,
+    joining: Promise<PlayersJoinResult | null>,
+    budgetMs: number,
+  ): Promise<{ record: PlayerRecord | null; joined: PlayersJoinResult | null }> {
+    const arriving = this.options.cluster?.recordArrival(ticket.jti, ticket.sub, ticket.pg);
+    const sent = arriving?.record.then((record) => ({ record, joined: null }));
+    const first = await withinBudget(
+      Promise.race([
+        joining.then((joined) => ({ record: joined?.record ?? null, joined })),
+        ...(sent ? [sent] : []),
+      ]),
+      budgetMs,
+    );
+    arriving?.cancel();
+    return first ?? { record: null, joined: null };
   }
 
   /** Events stored for the user while they were offline: EVENT frames right after WELCOME. */

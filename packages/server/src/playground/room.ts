@@ -92,6 +92,12 @@ export interface HostCluster {
    * none), taken once; undefined when none came.
    */
   prefetchedRecord(jti: string, userId: string, playgroundId: string): PlayerRecord | null | undefined;
+  /** The record of a ticket whose HELLO came first, once it comes; `cancel` when no longer waiting. */
+  recordArrival(
+    jti: string,
+    userId: string,
+    playgroundId: string,
+  ): { record: Promise<PlayerRecord | null>; cancel: () => void };
   /** players.leave, queued while no balancer is up. */
   playerLeave(playgroundId: string, presence: Presence, avatar: Transform | null): void;
   publish(params: EventsPublishParams): Promise<EventsPublishResult | null>;
