@@ -144,6 +144,7 @@ export async function createBalancerApp(parts: BalancerParts): Promise<BalancerA
     clusterSecret: config.clusterSecret,
     maxHeldSeatsPerUser: config.maxHeldSeatsPerUser,
     connected,
+    notify: (serverId, message) => control?.send(serverId, message),
     logger,
   });
   const limiter = new JoinLimiter({
@@ -262,7 +263,7 @@ export async function createBalancerApp(parts: BalancerParts): Promise<BalancerA
       maxReplicas: config.agonesMaxReplicas,
     },
   });
-  await registerBackendProxy(app, backend);
+  await registerBackendProxy(app, backend, authCache);
   registerWebConfigRoute(app, {
     avatarOrigins: config.webAvatarOrigins,
     avatarMaxBytes: config.webAvatarMaxBytes,

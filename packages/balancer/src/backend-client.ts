@@ -5,6 +5,7 @@ import {
   errorNameOf,
   HttpPaths,
   PLAYGROUND_ID_PATTERN,
+  type PlayerRecord,
   type UserSimple,
 } from '@plexus/protocol';
 import type { Logger } from 'pino';
@@ -19,6 +20,8 @@ export interface BackendClient {
   findPlayground(userId: string, criteria?: Record<string, unknown>, partyId?: string): Promise<string>;
   /** matchmaking.joinPlayground: the instance of a named playground to join (e.g. `expo-hall#2`). */
   joinPlayground(userId: string, playgroundId: string, inviteCode?: string): Promise<string>;
+  /** players.get: the user's saved record in a playground, read only (no presence, no inbox). */
+  getPlayerRecord(userId: string, playgroundId: string): Promise<PlayerRecord | null>;
   /**
    * Any partner RPC (`/api/v0/partnerRpc/<method>`), for the control channel: the backend's data or
    * its error as it answered it. Never throws; an unusable backend is LB_BACKEND_UNAVAILABLE.
@@ -71,9 +74,26 @@ const envelopeSchema = z.object({
 });
 
 const authCheckDataSchema = z.object({ user: userSchema });
+const authResultEnvelopeSchema = z.object({
+  data: z.object({ sessionId: z.string().min(1), user: userSchema }),
+  error: z.object({ status: z.literal(false) }),
+});
 const usersDataSchema = z.object({ users: z.array(userSchema) });
 /** Ids per users.getByIds call (the backend's limit). */
 const USERS_PER_CALL = 500;
+const vec3Schema = z.object({ x: z.number(), y: z.number(), z: z.number() });
+const playerRecordDataSchema = z.object({
+  record: z
+    .object({
+      userId: z.string(),
+      playgroundId: z.string(),
+      position: vec3Schema.nullable(),
+      rotation: vec3Schema.extend({ w: z.number() }).nullable(),
+      data: z.record(z.string(), z.unknown()),
+      updatedAt: z.number(),
+    })
+    .nullable(),
+});
 const matchmakingDataSchema = z.object({ playgroundId: z.string().regex(PLAYGROUND_ID_PATTERN) });
 
 /**
@@ -152,6 +172,15 @@ export class HttpBackendClient implements BackendClient {
     const body = inviteCode === undefined ? { userId, playgroundId } : { userId, playgroundId, inviteCode };
     const data = await this.#partnerCall(HttpPaths.matchmakingJoin, body, matchmakingDataSchema);
     return data.playgroundId;
+  }
+
+  async getPlayerRecord(userId: string, playgroundId: string): Promise<PlayerRecord | null> {
+    const data = await this.#partnerCall(
+      HttpPaths.playersGet,
+      { userId, playgroundId },
+      playerRecordDataSchema,
+    );
+    return data.record;
   }
 
   async partnerRpc(method: string, params: unknown): Promise<PartnerRpcOutcome> {
@@ -256,6 +285,22 @@ export class HttpBackendClient implements BackendClient {
     this.#logger.warn({ reason, err: cause }, 'backend unavailable');
     return new AppError('LB_BACKEND_UNAVAILABLE', undefined, { cause });
   }
+}
+
+/**
+ * The session and user of a successful auth.guest / auth.login / auth.register answer (an
+ * AuthResult envelope, as the backend wrote it); undefined for anything else.
+ */
+export function authResultOf(body: string): { sessionId: string; user: UserSimple } | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  const parsed = authResultEnvelopeSchema.safeParse(json);
+  if (!parsed.success) return undefined;
+  return { sessionId: parsed.data.data.sessionId, user: userSimpleOf(parsed.data.data.user) };
 }
 
 /** A parsed user as the protocol's UserSimple: avatar3D absent rather than undefined. */

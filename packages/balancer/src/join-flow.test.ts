@@ -247,3 +247,70 @@ test('a dead server’s playgrounds are placed again on the next join, its seats
   const jti = JSON.parse(Buffer.from(pending.ticket.split('.')[1] as string, 'base64url').toString()).jti;
   assert.equal(await lb.balancer.store.redeem('ds-doomed', jti, 'orphan'), false);
 });
+
+test('a login forwarded by the balancer spares the next join its authCheck; other sessions are still checked', async () => {
+  const lb = await balancer();
+  await server(lb, 'ds-login', { capacity: 50 });
+  const authChecks = async () => {
+    const text = await (await fetch(`${lb.url}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith('plexus_lb_auth_check_duration_seconds_count'));
+    return line ? Number(line.split(' ').pop()) : 0;
+  };
+  const res = await fetch(`${lb.url}${HttpPaths.rpcPrefix}auth.guest`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ firstName: 'Proxied', lastName: 'Guest' }),
+  });
+  const login = (await res.json()) as Envelope<{ sessionId: string; user: { id: string } }>;
+  assert.equal(res.status, 200);
+  const viaProxy = await joinNamed(lb, { sessionId: login.data?.sessionId, playgroundId: 'login-room' });
+  assert.equal(viaProxy.status, 200, JSON.stringify(viaProxy.body.error));
+  const { payload } = await jwtVerify(
+    viaProxy.body.data?.ticket as string,
+    await importJWK(lb.balancer.signer.publicJwk, 'EdDSA'),
+    { issuer: TICKET_ISSUER, audience: 'ds-login' },
+  );
+  assert.equal(payload.sub, login.data?.user.id);
+  assert.equal((payload.prof as { lastName: string }).lastName, 'Guest');
+  assert.equal(await authChecks(), 0);
+
+  // A session the balancer did not see being created is checked with the backend, as before.
+  const direct = await guest();
+  assert.equal(
+    (await joinNamed(lb, { sessionId: direct.sessionId, playgroundId: 'login-room' })).status,
+    200,
+  );
+  assert.equal(await authChecks(), 1);
+  // A made-up session is refused, not cached.
+  assert.equal((await joinNamed(lb, { sessionId: 'not-a-session', playgroundId: 'login-room' })).status, 401);
+});
+
+test('with each fresh ticket the server is sent the user’s saved record in that playground', async () => {
+  const lb = await balancer();
+  const ds = await server(lb, 'ds-record', { capacity: 50 });
+  const user = await guest();
+  const recordSentWith = async (grant: EndpointGrant | null) => {
+    const key = await importJWK(lb.balancer.signer.publicJwk, 'EdDSA');
+    const { jti } = (await jwtVerify(grant?.ticket as string, key)).payload;
+    const isRecord = (m: unknown) => (m as { type: string; jti?: string }).type === 'playerRecord';
+    const message = await ds.nextMatching((m) => isRecord(m) && (m as { jti: string }).jti === jti);
+    return message as { userId: string; playgroundId: string; record: { position: unknown } | null };
+  };
+  const first = await joinNamed(lb, { sessionId: user.sessionId, playgroundId: 'record-room' });
+  const none = await recordSentWith(first.body.data);
+  assert.deepEqual(
+    { userId: none.userId, playgroundId: none.playgroundId, record: none.record },
+    { userId: user.userId, playgroundId: 'record-room', record: null },
+  );
+  await backendCall(
+    `${HttpPaths.partnerRpcPrefix}players.save`,
+    {
+      serverId: 'ds-record',
+      playgroundId: 'record-room',
+      players: [{ userId: user.userId, position: { x: 4, y: 0, z: 1 } }],
+    },
+    DEV_SECRETS.partnerKey,
+  );
+  const second = await joinNamed(lb, { sessionId: user.sessionId, playgroundId: 'record-room' });
+  assert.deepEqual((await recordSentWith(second.body.data)).record?.position, { x: 4, y: 0, z: 1 });
+});

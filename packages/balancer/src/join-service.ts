@@ -1,5 +1,5 @@
 import { AppError, isAppError, verifyResumeToken } from '@plexus/kit';
-import type { EndpointGrant, UserSimple } from '@plexus/protocol';
+import type { BalancerToServer, EndpointGrant, PlayerRecord, UserSimple } from '@plexus/protocol';
 import type { Logger } from 'pino';
 import type { AnalyticsRecorder } from './analytics-recorder.ts';
 import type { AuthCache } from './auth-cache.ts';
@@ -21,6 +21,8 @@ export interface JoinServiceDeps {
   maxHeldSeatsPerUser: number;
   /** Whether this balancer holds a server's control socket (it signs tickets only for those). */
   connected(serverId: string): boolean;
+  /** Sends a control message to a server whose socket this balancer holds (else nothing). */
+  notify(serverId: string, message: BalancerToServer): void;
   logger: Logger;
 }
 
@@ -117,11 +119,19 @@ export class JoinService {
   /**
    * Places the playground and issues a ticket. Placement, seat reservation and the mapping are one
    * atomic step of the store, so concurrent joins (on any balancer) see each other's reservations.
+   * A fresh ticket's server is then sent the user's record, read meanwhile, so that its admission
+   * does not wait for players.join (docs/api.md, control `playerRecord`); without it (a failed
+   * read) the server waits for players.join as before.
    */
   async grant(user: UserSimple, playgroundId: string, resumeToken?: string): Promise<EndpointGrant> {
     const { store, signer, metrics } = this.#d;
     const jti = newTicketId();
     const nowMs = signer.now();
+    // Read beside placement and signing; sent only with a ticket actually issued.
+    const record =
+      resumeToken === undefined
+        ? this.#d.backend.getPlayerRecord(user.id, playgroundId).catch(() => undefined) // logged there
+        : undefined;
     const placed = await store.place({
       playgroundId,
       jtis: [jti],
@@ -153,6 +163,7 @@ export class JoinService {
         resumeToken,
       });
       metrics.ticketsIssued.inc();
+      if (record) this.#sendRecord(record, placed.serverId, jti, user.id, playgroundId);
       this.#d.logger.debug(
         {
           serverId: placed.serverId,
@@ -174,6 +185,19 @@ export class JoinService {
       await store.releaseSeats(placed.serverId, playgroundId, [jti]);
       throw err;
     }
+  }
+
+  #sendRecord(
+    record: Promise<PlayerRecord | null | undefined>,
+    serverId: string,
+    jti: string,
+    userId: string,
+    playgroundId: string,
+  ): void {
+    void record.then((found) => {
+      if (found === undefined) return;
+      this.#d.notify(serverId, { type: 'playerRecord', jti, userId, playgroundId, record: found });
+    });
   }
 
   async #recordRefusal(attempt: Attempt, join: () => Promise<EndpointGrant>): Promise<EndpointGrant> {

@@ -5,7 +5,7 @@
  * ping/pong from the LB.
  */
 
-import type { PlexusEventEnvelope } from './cluster.ts';
+import type { PlayerRecord, PlexusEventEnvelope } from './cluster.ts';
 
 /** Path on the balancer's HTTP port where dedicated servers open their control socket. */
 export const CONTROL_PATH = '/lb/control/v0';
@@ -151,6 +151,20 @@ export interface ReleaseMessage {
   playgroundId: string;
 }
 
+/**
+ * The user's saved record in the playground, sent when the balancer has issued a fresh (not
+ * resuming) ticket for this server: the server admits that ticket with it rather than waiting for
+ * `players.join`, which still records presence and hands over the inbox (docs/api.md).
+ */
+export interface PlayerRecordMessage {
+  type: 'playerRecord';
+  /** The ticket's `jti`. */
+  jti: string;
+  userId: string;
+  playgroundId: string;
+  record: PlayerRecord | null;
+}
+
 /** The balancer refuses the channel (bad message, duplicate server id) and closes it. */
 export interface ControlErrorMessage {
   type: 'error';
@@ -164,4 +178,5 @@ export type BalancerToServer =
   | ReleaseMessage
   | RpcResultMessage
   | EventDeliveryMessage
+  | PlayerRecordMessage
   | ControlErrorMessage;

@@ -8,6 +8,7 @@ export const HttpPaths = {
   matchmakingFind: '/api/v0/partnerRpc/matchmaking.findPlayground',
   /** The instance of a named playground a user joins (getEndpointPlaygroundId). */
   matchmakingJoin: '/api/v0/partnerRpc/matchmaking.joinPlayground',
+  playersGet: '/api/v0/partnerRpc/players.get',
   rpcPrefix: '/api/v0/rpc/',
   /** Server-to-server RPCs (partner key). */
   partnerRpcPrefix: '/api/v0/partnerRpc/',

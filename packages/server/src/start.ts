@@ -14,6 +14,7 @@ import { TicketVerifier } from './control/ticket-verifier.ts';
 import { EventRelay } from './events/event-relay.ts';
 import { createServerMetrics } from './metrics.ts';
 import { PlayerSync } from './players/player-sync.ts';
+import { PrefetchedRecords } from './players/prefetched-records.ts';
 import { PlaygroundHost } from './playground/playground-host.ts';
 import { type Scheduler, TickLoop } from './playground/tick-loop.ts';
 import { loadPlaygroundTypeModules, PlaygroundTypes } from './playground/type-registry.ts';
@@ -119,6 +120,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   verifier = new TicketVerifier(serverId, wallClock);
   const ticketVerifier = verifier;
   const replay = new ReplayCache(config.replayCacheMax, wallClock);
+  const prefetchedRecords = new PrefetchedRecords(now);
   const stats = new ReplicationStats(now);
   const resumeTokens = new ResumeTokens(config.clusterSecret, wallClock);
   let nextClientId = 1;
@@ -170,6 +172,8 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       },
       playerJoin: (userId, playgroundId) =>
         playerSync ? playerSync.join(userId, playgroundId) : Promise.resolve(null),
+      prefetchedRecord: (jti, userId, playgroundId) => prefetchedRecords.take(jti, userId, playgroundId),
+      recordArrival: (jti, userId, playgroundId) => prefetchedRecords.arrival(jti, userId, playgroundId),
       playerLeave: (playgroundId, presence, avatar) => playerSync?.leave(playgroundId, presence, avatar),
       publish: async (params) => {
         try {
@@ -242,6 +246,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     clusterSecret: config.clusterSecret,
     logger: log,
     verifier: ticketVerifier,
+    onPlayerRecord: (msg) => prefetchedRecords.put(msg),
     loadIntervalMs: config.loadIntervalMs,
     reconnectMinMs: config.reconnectMinMs,
     reconnectMaxMs: config.reconnectMaxMs,

@@ -1,6 +1,6 @@
 import { bodySchema, ok, parseInput, z } from '@plexus/kit';
 import { HttpPaths } from '@plexus/protocol';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { PlayerService } from '../services/player-service.ts';
 import {
   jsonObjectSchema,
@@ -47,13 +47,17 @@ const partnerRpc = (method: string) => `${HttpPaths.partnerRpcPrefix}${method}`;
 
 /**
  * Partner RPCs players.join / save / leave, called by dedicated servers through the balancer, and
- * the operator's read-only players.get.
+ * the read-only players.get of the balancer and of the operator.
  */
 export function registerPlayerRoutes(
   app: FastifyInstance,
   deps: { partnerKey: string; operatorKey: string; players: PlayerService },
 ): void {
   const { players } = deps;
+  const getRecord = async (req: FastifyRequest) => {
+    const { userId, playgroundId } = parseInput(getParams, req.body);
+    return ok({ record: await players.get(userId, playgroundId) });
+  };
   registerKeyScope(app, deps.partnerKey, 'AUTH_PARTNER_KEY_REQUIRED', (scope) => {
     scope.post(partnerRpc('players.join'), { schema: bodySchema(joinParams) }, async (req) =>
       ok(await players.join(parseInput(joinParams, req.body))),
@@ -66,15 +70,10 @@ export function registerPlayerRoutes(
     scope.post(partnerRpc('players.leave'), { schema: bodySchema(leaveParams) }, async (req) =>
       ok(await players.leave(parseInput(leaveParams, req.body))),
     );
+    // The balancer reads the record when it issues a ticket, so that admission need not wait for it.
+    scope.post(HttpPaths.playersGet, { schema: bodySchema(getParams) }, getRecord);
   });
   registerKeyScope(app, deps.operatorKey, 'OPERATOR_KEY_REQUIRED', (scope) => {
-    scope.post(
-      `${HttpPaths.operatorRpcPrefix}players.get`,
-      { schema: bodySchema(getParams) },
-      async (req) => {
-        const { userId, playgroundId } = parseInput(getParams, req.body);
-        return ok({ record: await players.get(userId, playgroundId) });
-      },
-    );
+    scope.post(`${HttpPaths.operatorRpcPrefix}players.get`, { schema: bodySchema(getParams) }, getRecord);
   });
 }

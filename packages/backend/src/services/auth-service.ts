@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '@plexus/kit';
 import type { AuthResult, GuestInput, RegisterInput } from '@plexus/protocol';
-import { EmailTakenError, type Repository, type UserRecord } from '../storage/repository.ts';
+import {
+  EmailTakenError,
+  type FirstSession,
+  type Repository,
+  type UserRecord,
+} from '../storage/repository.ts';
 import { hashPassword, verifyPassword } from './password.ts';
 import { hashSessionId, newSessionId } from './tokens.ts';
 import { toUserSimple } from './user-simple.ts';
@@ -36,22 +41,26 @@ export class AuthService {
 
   async register(input: RegisterInput): Promise<AuthResult> {
     const passwordHash = await hashPassword(input.password);
+    const session = this.newSession();
     let user: UserRecord;
     try {
-      user = await this.repo.createUser({
-        id: randomUUID(),
-        email: input.email,
-        passwordHash,
-        isGuest: false,
-        firstName: input.firstName,
-        lastName: input.lastName ?? '',
-        createdAt: this.clock(),
-      });
+      user = await this.repo.createUser(
+        {
+          id: randomUUID(),
+          email: input.email,
+          passwordHash,
+          isGuest: false,
+          firstName: input.firstName,
+          lastName: input.lastName ?? '',
+          createdAt: session.record.createdAt,
+        },
+        session.record,
+      );
     } catch (err) {
       if (err instanceof EmailTakenError) throw new AppError('AUTH_EMAIL_TAKEN', undefined, { cause: err });
       throw err;
     }
-    return this.openSession(user, 'register');
+    return this.opened(user, session, 'register');
   }
 
   async login(email: string, password: string): Promise<AuthResult> {
@@ -59,20 +68,26 @@ export class AuthService {
     const hash = user?.passwordHash ?? (await this.getDummyHash());
     const valid = await verifyPassword(password, hash);
     if (!user?.passwordHash || !valid) throw new AppError('AUTH_INVALID_CREDENTIALS');
-    return this.openSession(user, 'login');
+    const session = this.newSession();
+    await this.repo.createSession({ ...session.record, userId: user.id });
+    return this.opened(user, session, 'login');
   }
 
   async guest(input: GuestInput): Promise<AuthResult> {
-    const user = await this.repo.createUser({
-      id: randomUUID(),
-      email: null,
-      passwordHash: null,
-      isGuest: true,
-      firstName: input.firstName,
-      lastName: input.lastName ?? '',
-      createdAt: this.clock(),
-    });
-    return this.openSession(user, 'guest');
+    const session = this.newSession();
+    const user = await this.repo.createUser(
+      {
+        id: randomUUID(),
+        email: null,
+        passwordHash: null,
+        isGuest: true,
+        firstName: input.firstName,
+        lastName: input.lastName ?? '',
+        createdAt: session.record.createdAt,
+      },
+      session.record,
+    );
+    return this.opened(user, session, 'guest');
   }
 
   /** Revokes the session; an already invalid one is AUTH_INVALID_SESSION. */
@@ -93,18 +108,28 @@ export class AuthService {
     return user;
   }
 
-  private async openSession(user: UserRecord, kind: 'register' | 'login' | 'guest'): Promise<AuthResult> {
+  /** A new session id and its stored form (only the hash is kept). */
+  private newSession(): { sessionId: string; record: FirstSession } {
     const sessionId = newSessionId();
     const now = this.clock();
-    const expiresAt = now + this.sessionTtlMs;
-    await this.repo.createSession({
-      tokenHash: hashSessionId(sessionId),
-      userId: user.id,
-      createdAt: now,
-      expiresAt,
-    });
+    return {
+      sessionId,
+      record: { tokenHash: hashSessionId(sessionId), createdAt: now, expiresAt: now + this.sessionTtlMs },
+    };
+  }
+
+  /** The answer to a login once its session is stored. */
+  private opened(
+    user: UserRecord,
+    session: { sessionId: string; record: FirstSession },
+    kind: 'register' | 'login' | 'guest',
+  ): AuthResult {
     this.onSessionCreated(kind, user.id);
-    return { sessionId, expiresAt: new Date(expiresAt).toISOString(), user: toUserSimple(user) };
+    return {
+      sessionId: session.sessionId,
+      expiresAt: new Date(session.record.expiresAt).toISOString(),
+      user: toUserSimple(user),
+    };
   }
 
   private getDummyHash(): Promise<string> {

@@ -13,8 +13,12 @@ export interface Repository {
   /** Reverts applied migrations above `targetVersion`, newest first; returns the versions reverted. */
   migrateDown(targetVersion: number): Promise<number[]>;
 
-  /** Inserts a user; rejects with EmailTakenError when the email is already registered. */
-  createUser(user: NewUser): Promise<UserRecord>;
+  /**
+   * Inserts a user, and with `session` their first session in the same transaction (one commit: a
+   * login that creates its user waits for one durable write, not two). Rejects with EmailTakenError
+   * when the email is already registered.
+   */
+  createUser(user: NewUser, session?: FirstSession): Promise<UserRecord>;
   findUserById(id: string): Promise<UserRecord | undefined>;
   /** Looks up by normalised (lower-case) email. */
   findUserByEmail(email: string): Promise<UserRecord | undefined>;
@@ -77,6 +81,9 @@ export interface SessionRecord {
 }
 
 export type NewSession = Omit<SessionRecord, 'revokedAt'>;
+
+/** The session created with its user (createUser). */
+export type FirstSession = Omit<NewSession, 'userId'>;
 
 /** Raised by createUser for a duplicate email, whatever the engine. */
 export class EmailTakenError extends Error {

@@ -126,6 +126,21 @@ forEachEngine(
   },
 );
 
+forEachEngine('createUser with a first session stores both together, or neither', async (db) => {
+  const repo = new SqlRepository(db);
+  const session = { tokenHash: 'h-1', createdAt: 1, expiresAt: 10 };
+  await repo.createUser(guest('with-session'), session);
+  assert.deepEqual(await repo.findSession('h-1'), { ...session, userId: 'with-session', revokedAt: null });
+  const base = { passwordHash: null, isGuest: false, firstName: 'A', lastName: '', createdAt: 1 };
+  await repo.createUser({ ...base, id: 'first', email: 'taken@example.com' });
+  await assert.rejects(
+    repo.createUser({ ...base, id: 'second', email: 'taken@example.com' }, { ...session, tokenHash: 'h-2' }),
+    EmailTakenError,
+  );
+  assert.equal(await repo.findSession('h-2'), undefined);
+  assert.equal(await repo.findUserById('second'), undefined);
+});
+
 forEachEngine('sessions: expired ones are deleted, live ones kept', async (db) => {
   const repo = new SqlRepository(db);
   await repo.createUser(guest('u'));

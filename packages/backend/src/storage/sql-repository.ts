@@ -3,6 +3,7 @@ import { loadMigrations, type Migration } from './migrations.ts';
 import { migrateDown, migrateUp } from './migrator.ts';
 import {
   EmailTakenError,
+  type FirstSession,
   type NewSession,
   type NewUser,
   type ProfilePatch,
@@ -42,6 +43,13 @@ interface SessionRow {
   created_at: number;
   expires_at: number;
   revoked_at: number | null;
+}
+
+const INSERT_SESSION =
+  'INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)';
+
+function sessionValues(session: NewSession): SqlValue[] {
+  return [session.tokenHash, session.userId, session.createdAt, session.expiresAt];
 }
 
 /** Profile fields → columns; the only columns updateProfile may write. */
@@ -88,23 +96,27 @@ export class SqlRepository implements Repository {
     return outcome.versions;
   }
 
-  async createUser(user: NewUser): Promise<UserRecord> {
+  async createUser(user: NewUser, session?: FirstSession): Promise<UserRecord> {
     let row: UserRow | undefined;
     try {
-      row = await this.db.get<UserRow>(
-        `INSERT INTO users (id, email, password_hash, is_guest, first_name, last_name, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
-        [
-          user.id,
-          user.email,
-          user.passwordHash,
-          user.isGuest ? 1 : 0,
-          user.firstName,
-          user.lastName,
-          user.createdAt,
-          user.createdAt,
-        ],
-      );
+      row = await this.db.transaction(async (tx) => {
+        const inserted = await tx.get<UserRow>(
+          `INSERT INTO users (id, email, password_hash, is_guest, first_name, last_name, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+          [
+            user.id,
+            user.email,
+            user.passwordHash,
+            user.isGuest ? 1 : 0,
+            user.firstName,
+            user.lastName,
+            user.createdAt,
+            user.createdAt,
+          ],
+        );
+        if (session) await tx.run(INSERT_SESSION, sessionValues({ ...session, userId: user.id }));
+        return inserted;
+      });
     } catch (err) {
       // Ids are random UUIDs: a duplicate is the email, unless that email is not there (a real bug).
       if (isUniqueViolation(err) && user.email !== null && (await this.findUserByEmail(user.email))) {
@@ -143,10 +155,7 @@ export class SqlRepository implements Repository {
   }
 
   async createSession(session: NewSession): Promise<void> {
-    await this.db.run(
-      'INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)',
-      [session.tokenHash, session.userId, session.createdAt, session.expiresAt],
-    );
+    await this.db.run(INSERT_SESSION, sessionValues(session));
   }
 
   async findSession(tokenHash: string): Promise<SessionRecord | undefined> {

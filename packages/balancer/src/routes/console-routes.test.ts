@@ -20,6 +20,7 @@ async function listening(forwarded: ForwardRequest[] = []) {
     getUsersByIds: async () => [],
     findPlayground: async () => 'lobby',
     joinPlayground: async (_u, p) => p,
+    getPlayerRecord: async () => null,
     partnerRpc: async () => ({ ok: true, data: {} }),
     forwardRpc: async (req) => {
       forwarded.push(req);

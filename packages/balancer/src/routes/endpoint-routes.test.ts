@@ -21,6 +21,7 @@ async function withBackend(backend: Partial<BackendClient>, options: { now?: () 
     getUsersByIds: async () => [],
     findPlayground: async () => 'lobby',
     joinPlayground: async (_userId, playgroundId) => playgroundId,
+    getPlayerRecord: async () => null,
     partnerRpc: async () => ({ ok: true, data: { accepted: 0 } }),
     forwardRpc: async () => ({ status: 200, body: '{}' }),
     ...backend,

@@ -286,6 +286,45 @@ describe('player data and analytics', () => {
     }
   });
 
+  test('a record sent beside the ticket places the avatar without waiting for players.join; the inbox still follows', async () => {
+    const stack = await startStack();
+    try {
+      // players.join would place the avatar elsewhere: the record the balancer sent is the one used.
+      stack.balancer.playerRecords.set('user-q sent', {
+        record: null,
+        inbox: [event('inbox-q', { userId: 'user-q' }, 'friend.request')],
+      });
+      const record = {
+        userId: 'user-q',
+        playgroundId: 'sent',
+        position: { x: 5, y: 0, z: -2 },
+        rotation: null,
+        data: {},
+        updatedAt: 0,
+      };
+      const jti = 'jti-sent-0000000000000001';
+      // Control messages are handled in order: once the event that follows reached a client, the
+      // record is in.
+      const watcher = await join(stack, 'elsewhere', 'user-w');
+      stack.balancer.broadcast({ type: 'playerRecord', jti, userId: 'user-q', playgroundId: 'sent', record });
+      stack.balancer.broadcast({ type: 'event', event: event('sync', { all: true }) });
+      await watcher.c.next<EventFrame>((f) => f.op === ServerOp.EVENT);
+
+      const c = await stack.connect();
+      c.hello(await stack.balancer.ticket({ aud: AUD, pg: 'sent', sub: 'user-q', jti }));
+      const welcome = await c.next((f) => f.op === ServerOp.WELCOME);
+      assert.ok(welcome.op === ServerOp.WELCOME);
+      const self = (await c.nextState()).spawns.find((e) => e.id === welcome.welcome.selfId);
+      assert.deepEqual(self?.position, { x: 5, y: 0, z: -2 });
+      const ev = await c.next<EventFrame>((f) => f.op === ServerOp.EVENT);
+      assert.equal(ev.event.id, 'inbox-q');
+      // players.join still ran: it records the presence.
+      assert.ok(rpcs(stack, 'players.join').some((m) => m.params.userId === 'user-q'));
+    } finally {
+      await stack.close();
+    }
+  });
+
   test('moves are saved with players.save; LEAVE sends players.leave with the session; analytics carry join, leave, refused', async () => {
     const stack = await startStack();
     try {

@@ -1,5 +1,11 @@
 import type { Logger } from '@plexus/kit';
-import type { LoadMessage, PlexusEventEnvelope, RegisterMessage, ServerToBalancer } from '@plexus/protocol';
+import type {
+  LoadMessage,
+  PlayerRecordMessage,
+  PlexusEventEnvelope,
+  RegisterMessage,
+  ServerToBalancer,
+} from '@plexus/protocol';
 import { ControlClient } from './control-client.ts';
 import { ControlRpc } from './control-rpc.ts';
 import type { TicketVerifier } from './ticket-verifier.ts';
@@ -19,6 +25,8 @@ export interface BalancerLinksOptions {
   onCommand: (command: 'drain' | 'shutdown') => void;
   onRelease: (playgroundId: string) => void;
   onEvent: (event: PlexusEventEnvelope) => void;
+  /** A user's record, sent by the balancer that issued their ticket. */
+  onPlayerRecord: (msg: PlayerRecordMessage) => void;
 }
 
 /**
@@ -50,6 +58,7 @@ export class BalancerLinks {
         onRelease: options.onRelease,
         onRpcResult: (msg) => this.rpc.onResult(msg),
         onEvent: options.onEvent,
+        onPlayerRecord: options.onPlayerRecord,
       });
       return client;
     });

@@ -2,6 +2,7 @@ import type { Logger } from '@plexus/kit';
 import {
   type BalancerToServer,
   CONTROL_PATH,
+  type PlayerRecordMessage,
   type PlexusEventEnvelope,
   type RegisterMessage,
   type RpcResultMessage,
@@ -29,6 +30,18 @@ export const eventEnvelopeSchema = z.object({
   at: z.number(),
 });
 
+const vec3Schema = z.object({ x: z.number(), y: z.number(), z: z.number() });
+
+/** A saved record as players.get answers it (data within the backend's size limit). */
+const playerRecordSchema = z.object({
+  userId: id128,
+  playgroundId: id128,
+  position: vec3Schema.nullable(),
+  rotation: vec3Schema.extend({ w: z.number() }).nullable(),
+  data: z.record(z.string(), z.unknown()),
+  updatedAt: z.number(),
+});
+
 const incomingSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('registered'),
@@ -46,6 +59,13 @@ const incomingSchema = z.discriminatedUnion('type', [
       .optional(),
   }),
   z.object({ type: z.literal('event'), event: eventEnvelopeSchema }),
+  z.object({
+    type: z.literal('playerRecord'),
+    jti: id128,
+    userId: id128,
+    playgroundId: id128,
+    record: playerRecordSchema.nullable(),
+  }),
   z.object({ type: z.literal('error'), code: z.number().int(), message: z.string().max(1024) }),
 ]);
 
@@ -69,6 +89,7 @@ export interface ControlClientOptions {
   onRelease?: (playgroundId: string) => void;
   onRpcResult?: (msg: RpcResultMessage) => void;
   onEvent?: (event: PlexusEventEnvelope) => void;
+  onPlayerRecord?: (msg: PlayerRecordMessage) => void;
   maxPayloadBytes?: number;
 }
 
@@ -207,6 +228,9 @@ export class ControlClient {
         break;
       case 'event':
         this.options.onEvent?.(msg.event as PlexusEventEnvelope);
+        break;
+      case 'playerRecord':
+        this.options.onPlayerRecord?.(msg);
         break;
       case 'error':
         log.warn({ code: msg.code, message: msg.message }, 'control: balancer reported an error');

@@ -202,7 +202,8 @@ export class PlaygroundHost {
 
   /**
    * Admits a verified ticket: refuses replays and a full server, creates the playground if needed
-   * (claim + restore first; the WELCOME waits), fetches the user's record beside it, then seats the
+   * (claim + restore first; the WELCOME waits), takes the user's record sent beside the ticket (or
+   * waits, within a budget, for the one players.join fetches beside the claim), then seats the
    * user — resuming their earlier presence when the ticket carries a valid resume token — and asks
    * the playground type (onJoin). Null on success; a refused join leaves no trace but the playground
    * it may have created (removed when idle), and its ticket may be used again.
@@ -234,19 +235,22 @@ export class PlaygroundHost {
   ): Promise<Refusal | null> {
     const { options } = this;
     const startedAt = options.now();
-    // The user's record is fetched beside the claim; a resume keeps the presence it had.
+    // A resume keeps the presence it had. A fresh join records presence and takes the inbox with
+    // players.join, beside the claim; its record usually came already, beside the ticket.
+    const sent = resuming ? undefined : options.cluster?.prefetchedRecord(ticket.jti, ticket.sub, ticket.pg);
     const joining = options.cluster && !resuming ? options.cluster.playerJoin(ticket.sub, ticket.pg) : null;
     const room = this.rooms.get(ticket.pg) ?? this.createRoom(ticket.pg);
     if (!(await room.ready)) {
       return { name: 'PROTOCOL_NOT_READY', message: 'The playground could not be claimed; try again' };
     }
-    const joined = joining
-      ? await withinBudget(joining, PLAYER_JOIN_BUDGET_MS - (options.now() - startedAt))
-      : null;
+    const { record, joined } =
+      joining && sent === undefined
+        ? await this.firstRecord(ticket, joining, PLAYER_JOIN_BUDGET_MS - (options.now() - startedAt))
+        : { record: sent ?? null, joined: null };
     if (link.isClosed) return { name: 'PROTOCOL_SHUTTING_DOWN' }; // nobody to tell
     if (room.state === 'frozen' || options.refuseNew?.()) return { name: 'PROTOCOL_SHUTTING_DOWN' };
     if (room.state !== 'live') return { name: 'PROTOCOL_PLAYGROUND_MOVED' };
-    const seated = this.seat(link, ticket, room, resuming, joined?.record ?? null);
+    const seated = this.seat(link, ticket, room, resuming, record);
     if (!(seated instanceof Member)) return seated;
     // WELCOME and the keyframe leave now, not at the next tick (docs/protocol.md §5.1).
     const keyframe = room.replicator.keyframeBetweenTicks(seated.clientId, seated.avatarId, this.tickNumber);
@@ -254,7 +258,8 @@ export class PlaygroundHost {
     if (joined) {
       this.deliverInbox(seated, joined);
     } else if (joining) {
-      // Over budget: the join went on without the record; its inbox (already taken) still comes.
+      // Seated with the record sent beside the ticket, or over budget without one: the inbox
+      // (already taken) still comes, and the data players.join read, unless logic set it since.
       void joining.then((late) => {
         if (!late || link.isClosed || room.members.get(seated.clientId) !== seated) return;
         if (late.record && !seated.presence.dataChanged) seated.presence.data = late.record.data;
@@ -262,6 +267,28 @@ export class PlaygroundHost {
       });
     }
     return null;
+  }
+
+  /**
+   * A HELLO that came before its record: whichever comes first within the budget, the record sent
+   * beside the ticket or players.join's answer (null record: neither came in time).
+   */
+  private async firstRecord(
+    ticket: VerifiedTicket,
+    joining: Promise<PlayersJoinResult | null>,
+    budgetMs: number,
+  ): Promise<{ record: PlayerRecord | null; joined: PlayersJoinResult | null }> {
+    const arriving = this.options.cluster?.recordArrival(ticket.jti, ticket.sub, ticket.pg);
+    const sent = arriving?.record.then((record) => ({ record, joined: null }));
+    const first = await withinBudget(
+      Promise.race([
+        joining.then((joined) => ({ record: joined?.record ?? null, joined })),
+        ...(sent ? [sent] : []),
+      ]),
+      budgetMs,
+    );
+    arriving?.cancel();
+    return first ?? { record: null, joined: null };
   }
 
   /** Events stored for the user while they were offline: EVENT frames right after WELCOME. */

@@ -3,6 +3,7 @@ import type {
   CheckpointClaimResult,
   EventsPublishParams,
   EventsPublishResult,
+  PlayerRecord,
   PlayersJoinResult,
   Quat,
   Vec3,
@@ -86,6 +87,17 @@ export interface HostCluster {
   claim(playgroundId: string): Promise<CheckpointClaimResult>;
   /** players.join; null when it failed (never rejects). */
   playerJoin(userId: string, playgroundId: string): Promise<PlayersJoinResult | null>;
+  /**
+   * The record the balancer sent beside this ticket (control `playerRecord`; null: the user has
+   * none), taken once; undefined when none came.
+   */
+  prefetchedRecord(jti: string, userId: string, playgroundId: string): PlayerRecord | null | undefined;
+  /** The record of a ticket whose HELLO came first, once it comes; `cancel` when no longer waiting. */
+  recordArrival(
+    jti: string,
+    userId: string,
+    playgroundId: string,
+  ): { record: Promise<PlayerRecord | null>; cancel: () => void };
   /** players.leave, queued while no balancer is up. */
   playerLeave(playgroundId: string, presence: Presence, avatar: Transform | null): void;
   publish(params: EventsPublishParams): Promise<EventsPublishResult | null>;
