@@ -1,14 +1,6 @@
 import { type Entity, type EntityField, type Playground, PlexusClient, PlexusError } from '@plexus/client';
-import {
-  decodeServerFrame,
-  encodeHello,
-  encodeLeave,
-  encodeMove,
-  encodePing,
-  PROTOCOL_VERSION,
-  ServerOp,
-} from '@plexus/protocol';
 import WebSocket from 'ws';
+import { LightBot } from './light-bot.ts';
 import { LatencyHistogram, percentile, SendLog } from './stats.ts';
 import { Walker } from './walk.ts';
 
@@ -102,9 +94,7 @@ interface Bot {
   walker: Walker | undefined;
   connected: boolean;
   closing: boolean;
-  /** Light bots: bytes counted here. */
-  bytes: number;
-  ws: WebSocket | undefined;
+  light: LightBot | undefined;
   pg: Playground | undefined;
 }
 
@@ -240,22 +230,7 @@ export class Swarm {
     for (const bot of this.bots) {
       bot.closing = true;
       if (bot.pg) leaving.push(bot.pg.leave());
-      else if (bot.ws && bot.ws.readyState === WebSocket.OPEN) {
-        const ws = bot.ws;
-        leaving.push(
-          new Promise<void>((resolve) => {
-            const t = setTimeout(() => {
-              ws.terminate();
-              resolve();
-            }, 2000);
-            ws.once('close', () => {
-              clearTimeout(t);
-              resolve();
-            });
-            ws.send(encodeLeave());
-          }),
-        );
-      } else bot.ws?.terminate();
+      else if (bot.light) leaving.push(bot.light.leave());
     }
     await Promise.all(leaving);
   }
@@ -268,7 +243,7 @@ export class Swarm {
 
   private totalBytes(): number {
     let n = 0;
-    for (const b of this.bots) n += b.pg ? b.pg.bytesReceived : b.bytes;
+    for (const b of this.bots) n += b.pg ? b.pg.bytesReceived : (b.light?.bytes ?? 0);
     return n;
   }
 
@@ -288,8 +263,7 @@ export class Swarm {
       walker: undefined,
       connected: false,
       closing: false,
-      bytes: 0,
-      ws: undefined,
+      light: undefined,
       pg: undefined,
     };
     this.bots[index] = bot;
@@ -320,7 +294,13 @@ export class Swarm {
         const grant = await politely(() =>
           client.balancer.getEndpointPlaygroundId(client.sessionId as string, this.options.playgroundId),
         );
-        const spawn = await this.connectLight(bot, grant.endpoint, grant.ticket);
+        const light = new LightBot(grant.endpoint, grant.ticket, this.options.joinTimeoutMs ?? 30_000, {
+          error: (message) => this.noteError(bot, message),
+          lost: () => this.lost(bot),
+        });
+        bot.light = light;
+        const spawn = await light.joined;
+        bot.entityId = light.entityId;
         spawnX = spawn.x;
         spawnZ = spawn.z;
       }
@@ -342,67 +322,12 @@ export class Swarm {
     } catch (err) {
       this.failedCount++;
       if (this.errors.length < 20) this.errors.push(`bot ${index}: ${(err as Error).message}`);
-      bot.ws?.terminate();
       if (bot.pg) void bot.pg.leave();
     }
   }
 
-  /** Light bot: HELLO, WELCOME, the keyframe with its own avatar; then only counts bytes. */
-  private connectLight(bot: Bot, endpoint: string, ticket: string): Promise<{ x: number; z: number }> {
-    return new Promise((resolve, reject) => {
-      const ws = new WebSocket(endpoint, { perMessageDeflate: false });
-      bot.ws = ws;
-      let ready = false;
-      const timer = setTimeout(
-        () => fail(new Error(`no welcome keyframe within ${this.options.joinTimeoutMs ?? 30_000} ms`)),
-        this.options.joinTimeoutMs ?? 30_000,
-      );
-      const fail = (err: Error) => {
-        if (ready) return;
-        ready = true;
-        clearTimeout(timer);
-        ws.terminate();
-        reject(err);
-      };
-      ws.on('open', () => ws.send(encodeHello(PROTOCOL_VERSION, ticket)));
-      ws.on('error', (err) => fail(err));
-      ws.on('close', (code, reason) => {
-        if (!ready) fail(new Error(`closed (${code} ${reason.toString()}) before the welcome keyframe`));
-        else this.lost(bot);
-      });
-      ws.on('message', (data: Buffer) => {
-        bot.bytes += data.length;
-        if (ready) {
-          if (data[0] === ServerOp.ERROR) this.noteError(bot, data);
-          return;
-        }
-        let frame: ReturnType<typeof decodeServerFrame>;
-        try {
-          frame = decodeServerFrame(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-        } catch (err) {
-          fail(err as Error);
-          return;
-        }
-        if (frame.op === ServerOp.WELCOME) bot.entityId = frame.welcome.selfId;
-        else if (frame.op === ServerOp.ERROR) fail(new Error(`${frame.name}: ${frame.message}`));
-        else if (frame.op === ServerOp.STATE && frame.keyframe && bot.entityId >= 0) {
-          const self = frame.spawns.find((s) => s.id === bot.entityId);
-          ready = true;
-          clearTimeout(timer);
-          resolve({ x: self?.position.x ?? 0, z: self?.position.z ?? 0 });
-        }
-      });
-    });
-  }
-
-  private noteError(bot: Bot, data: Buffer): void {
-    if (this.errors.length >= 20) return;
-    try {
-      const frame = decodeServerFrame(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-      if (frame.op === ServerOp.ERROR) this.errors.push(`bot ${bot.index}: ${frame.name}: ${frame.message}`);
-    } catch {
-      // Counted as bytes; a malformed error frame is not worth more.
-    }
+  private noteError(bot: Bot, message: string): void {
+    if (this.errors.length < 20) this.errors.push(`bot ${bot.index}: ${message}`);
   }
 
   /** Observer bot: latency of every position of another bot of this swarm that it receives. */
@@ -448,7 +373,7 @@ export class Swarm {
       if (!bot?.connected || !bot.walker) continue;
       if (idle) {
         // Observers ping through the SDK; idle light bots ping here to stay within the idle deadline.
-        if (!bot.pg && tick % PING_EVERY_TICKS === i % PING_EVERY_TICKS) bot.ws?.send(encodePing(now));
+        if (!bot.pg && tick % PING_EVERY_TICKS === i % PING_EVERY_TICKS) bot.light?.ping(now);
         continue;
       }
       const w = bot.walker;
@@ -458,7 +383,7 @@ export class Swarm {
       const sentMs = performance.now();
       try {
         if (bot.pg) bot.pg.move({ position, rotation });
-        else bot.ws?.send(encodeMove(bot.entityId, position, rotation));
+        else bot.light?.move(position, rotation);
       } catch (err) {
         // One bot's failure must not stop the loop that drives all the others.
         if (this.errors.length < 20) this.errors.push(`bot ${i}: move: ${(err as Error).message}`);
