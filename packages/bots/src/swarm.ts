@@ -1,14 +1,6 @@
 import { type Entity, type EntityField, type Playground, PlexusClient, PlexusError } from '@plexus/client';
-import {
-  decodeServerFrame,
-  encodeHello,
-  encodeLeave,
-  encodeMove,
-  encodePing,
-  PROTOCOL_VERSION,
-  ServerOp,
-} from '@plexus/protocol';
 import WebSocket from 'ws';
+import { LightBot } from './light-bot.ts';
 import { LatencyHistogram, percentile, SendLog } from './stats.ts';
 import { Walker } from './walk.ts';
 
@@ -32,7 +24,7 @@ export interface SwarmOptions {
    * combined incoming updates it could not decode.
    */
   observers?: number;
-  /** Moves per second of every bot, and rate of the shared loop (default 20). */
+  /** Moves per second of every bot (default 20); the shared loop runs in sub-steps at a multiple of it. */
   moveHz?: number;
   /** Stand still: no moves, only a PING every 5 s (the idle scenario). */
   idle?: boolean;
@@ -94,7 +86,14 @@ export interface SwarmProgress {
 }
 
 const MATCH_TOLERANCE_M = 0.01;
-const PING_EVERY_TICKS = 100;
+/** Idle bots ping once in this many move periods (5 s at 20 Hz). */
+const PING_EVERY_PERIODS = 100;
+/**
+ * Sub-steps of one move period, each moving every SLICES-th bot: thousands of sends in one burst
+ * hold the event loop for tens of milliseconds, and the updates the observers receive meanwhile
+ * wait, which the latency they measure would count.
+ */
+const SLICES = 5;
 
 interface Bot {
   index: number;
@@ -102,14 +101,12 @@ interface Bot {
   walker: Walker | undefined;
   connected: boolean;
   closing: boolean;
-  /** Light bots: bytes counted here. */
-  bytes: number;
-  ws: WebSocket | undefined;
+  light: LightBot | undefined;
   pg: Playground | undefined;
 }
 
 /**
- * A swarm of bots in one process, driven by one shared loop at `moveHz`: no per-bot timers, and
+ * A swarm of bots in one process, driven by one shared loop at `moveHz` (in sub-steps): no per-bot timers, and
  * per-move work is a walk step, one MOVE frame and three numbers written into a ring.
  */
 export class Swarm {
@@ -129,7 +126,8 @@ export class Swarm {
   private observerCount = 0;
   private tickCount = 0;
   private loop: ReturnType<typeof setInterval> | undefined;
-  private lastStepMs = 0;
+  /** When each slice last stepped (a slice's walkers advance by the time since). */
+  private readonly lastStepMs = new Float64Array(SLICES);
   private readonly startedMs = performance.now();
   private windowStart = { ms: performance.now(), bytes: 0, moves: 0 };
   private intervalStart = { ms: performance.now(), bytes: 0 };
@@ -240,22 +238,7 @@ export class Swarm {
     for (const bot of this.bots) {
       bot.closing = true;
       if (bot.pg) leaving.push(bot.pg.leave());
-      else if (bot.ws && bot.ws.readyState === WebSocket.OPEN) {
-        const ws = bot.ws;
-        leaving.push(
-          new Promise<void>((resolve) => {
-            const t = setTimeout(() => {
-              ws.terminate();
-              resolve();
-            }, 2000);
-            ws.once('close', () => {
-              clearTimeout(t);
-              resolve();
-            });
-            ws.send(encodeLeave());
-          }),
-        );
-      } else bot.ws?.terminate();
+      else if (bot.light) leaving.push(bot.light.leave());
     }
     await Promise.all(leaving);
   }
@@ -268,7 +251,7 @@ export class Swarm {
 
   private totalBytes(): number {
     let n = 0;
-    for (const b of this.bots) n += b.pg ? b.pg.bytesReceived : b.bytes;
+    for (const b of this.bots) n += b.pg ? b.pg.bytesReceived : (b.light?.bytes ?? 0);
     return n;
   }
 
@@ -288,8 +271,7 @@ export class Swarm {
       walker: undefined,
       connected: false,
       closing: false,
-      bytes: 0,
-      ws: undefined,
+      light: undefined,
       pg: undefined,
     };
     this.bots[index] = bot;
@@ -320,7 +302,13 @@ export class Swarm {
         const grant = await politely(() =>
           client.balancer.getEndpointPlaygroundId(client.sessionId as string, this.options.playgroundId),
         );
-        const spawn = await this.connectLight(bot, grant.endpoint, grant.ticket);
+        const light = new LightBot(grant.endpoint, grant.ticket, this.options.joinTimeoutMs ?? 30_000, {
+          error: (message) => this.noteError(bot, message),
+          lost: () => this.lost(bot),
+        });
+        bot.light = light;
+        const spawn = await light.joined;
+        bot.entityId = light.entityId;
         spawnX = spawn.x;
         spawnZ = spawn.z;
       }
@@ -342,67 +330,12 @@ export class Swarm {
     } catch (err) {
       this.failedCount++;
       if (this.errors.length < 20) this.errors.push(`bot ${index}: ${(err as Error).message}`);
-      bot.ws?.terminate();
       if (bot.pg) void bot.pg.leave();
     }
   }
 
-  /** Light bot: HELLO, WELCOME, the keyframe with its own avatar; then only counts bytes. */
-  private connectLight(bot: Bot, endpoint: string, ticket: string): Promise<{ x: number; z: number }> {
-    return new Promise((resolve, reject) => {
-      const ws = new WebSocket(endpoint, { perMessageDeflate: false });
-      bot.ws = ws;
-      let ready = false;
-      const timer = setTimeout(
-        () => fail(new Error(`no welcome keyframe within ${this.options.joinTimeoutMs ?? 30_000} ms`)),
-        this.options.joinTimeoutMs ?? 30_000,
-      );
-      const fail = (err: Error) => {
-        if (ready) return;
-        ready = true;
-        clearTimeout(timer);
-        ws.terminate();
-        reject(err);
-      };
-      ws.on('open', () => ws.send(encodeHello(PROTOCOL_VERSION, ticket)));
-      ws.on('error', (err) => fail(err));
-      ws.on('close', (code, reason) => {
-        if (!ready) fail(new Error(`closed (${code} ${reason.toString()}) before the welcome keyframe`));
-        else this.lost(bot);
-      });
-      ws.on('message', (data: Buffer) => {
-        bot.bytes += data.length;
-        if (ready) {
-          if (data[0] === ServerOp.ERROR) this.noteError(bot, data);
-          return;
-        }
-        let frame: ReturnType<typeof decodeServerFrame>;
-        try {
-          frame = decodeServerFrame(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-        } catch (err) {
-          fail(err as Error);
-          return;
-        }
-        if (frame.op === ServerOp.WELCOME) bot.entityId = frame.welcome.selfId;
-        else if (frame.op === ServerOp.ERROR) fail(new Error(`${frame.name}: ${frame.message}`));
-        else if (frame.op === ServerOp.STATE && frame.keyframe && bot.entityId >= 0) {
-          const self = frame.spawns.find((s) => s.id === bot.entityId);
-          ready = true;
-          clearTimeout(timer);
-          resolve({ x: self?.position.x ?? 0, z: self?.position.z ?? 0 });
-        }
-      });
-    });
-  }
-
-  private noteError(bot: Bot, data: Buffer): void {
-    if (this.errors.length >= 20) return;
-    try {
-      const frame = decodeServerFrame(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-      if (frame.op === ServerOp.ERROR) this.errors.push(`bot ${bot.index}: ${frame.name}: ${frame.message}`);
-    } catch {
-      // Counted as bytes; a malformed error frame is not worth more.
-    }
+  private noteError(bot: Bot, message: string): void {
+    if (this.errors.length < 20) this.errors.push(`bot ${bot.index}: ${message}`);
   }
 
   /** Observer bot: latency of every position of another bot of this swarm that it receives. */
@@ -430,25 +363,34 @@ export class Swarm {
 
   private startLoop(): void {
     if (this.loop) return;
-    const hz = this.options.moveHz ?? 20;
-    this.lastStepMs = performance.now();
-    this.loop = setInterval(() => this.step(), 1000 / hz);
+    const subStepMs = 1000 / (this.options.moveHz ?? 20) / SLICES;
+    const startMs = performance.now();
+    this.lastStepMs.fill(startMs);
+    this.loop = setInterval(() => {
+      // A busy event loop fires timers late, and an interval's lateness adds up (W1 N = 800: 10 of
+      // the 16 k moves per second): run the sub-steps due by the clock, at most one period's worth.
+      const due = Math.floor((performance.now() - startMs) / subStepMs);
+      if (due - this.tickCount > SLICES) this.tickCount = due - SLICES;
+      while (this.tickCount < due) this.step();
+    }, subStepMs);
   }
 
-  /** One step of the shared loop: every connected bot walks and sends one MOVE (or a PING). */
+  /** One sub-step of the shared loop: every connected bot of one slice walks and sends one MOVE (or a PING). */
   private step(): void {
     const now = performance.now();
-    // A stalled loop walks less rather than jumping: a jump could exceed the server's speed limit.
-    const dtS = Math.min(0.25, (now - this.lastStepMs) / 1000);
-    this.lastStepMs = now;
     const tick = this.tickCount++;
+    const slice = tick % SLICES;
+    const period = Math.floor(tick / SLICES);
+    // A stalled loop walks less rather than jumping: a jump could exceed the server's speed limit.
+    const dtS = Math.min(0.25, (now - (this.lastStepMs[slice] as number)) / 1000);
+    this.lastStepMs[slice] = now;
     const idle = this.options.idle === true;
-    for (let i = 0; i < this.bots.length; i++) {
+    for (let i = slice; i < this.bots.length; i += SLICES) {
       const bot = this.bots[i];
       if (!bot?.connected || !bot.walker) continue;
       if (idle) {
         // Observers ping through the SDK; idle light bots ping here to stay within the idle deadline.
-        if (!bot.pg && tick % PING_EVERY_TICKS === i % PING_EVERY_TICKS) bot.ws?.send(encodePing(now));
+        if (!bot.pg && period % PING_EVERY_PERIODS === i % PING_EVERY_PERIODS) bot.light?.ping(now);
         continue;
       }
       const w = bot.walker;
@@ -458,7 +400,7 @@ export class Swarm {
       const sentMs = performance.now();
       try {
         if (bot.pg) bot.pg.move({ position, rotation });
-        else bot.ws?.send(encodeMove(bot.entityId, position, rotation));
+        else bot.light?.move(position, rotation);
       } catch (err) {
         // One bot's failure must not stop the loop that drives all the others.
         if (this.errors.length < 20) this.errors.push(`bot ${i}: move: ${(err as Error).message}`);

@@ -26,6 +26,7 @@ const step = (over: Partial<StepResult>): StepResult => ({
   botCpuPct: 50,
   botCpuMaxPct: 50,
   botProcs: 1,
+  movesPerClientPerSec: 20,
   joinP50: 10,
   errors: [],
   ...over,
@@ -42,4 +43,18 @@ test('a step is marked bot-limited when it fails to hold with a saturated bot pr
   const held = step({ botCpuMaxPct: 95 });
   assert.equal(holds(held), true);
   assert.equal(botLimited(held), false, 'a step that holds had no limit');
+});
+
+test('a step is marked bot-limited when the bots fell behind their moves, whatever their CPU share', () => {
+  assert.equal(botLimited(step({ latencyP99: 200, botCpuMaxPct: 45, movesPerClientPerSec: 10 })), true);
+  assert.equal(
+    botLimited(step({ latencyP99: 200, botCpuMaxPct: 45, movesPerClientPerSec: 19.5 })),
+    false,
+    'on pace',
+  );
+  assert.equal(
+    botLimited(step({ workload: 'idle', latencyP99: 200, botCpuMaxPct: 45, movesPerClientPerSec: 0 })),
+    false,
+    'idle bots do not move',
+  );
 });
