@@ -305,22 +305,15 @@ export class Replicator {
     const stamp = ++this.scanStamp;
     if (!keyframe && this.seesEverything(view.count)) {
       // A dense room: the client already holds every entity and every cell lies wholly within
-      // its radius, so nothing enters or leaves; it gets every chunk that is due.
-      // When every cell is within the full rate, every such client whose leaves are all of this
-      // tick's removes gets the very same bytes: the same chunks in the same order (cells come in
-      // grid order) and the same removes.
-      const everyTick = this.rates.allEveryTick(nearest2);
-      const shared = everyTick && upToDate && leaves.length === this.removedIds.length;
+      // its radius, so nothing enters or leaves; it gets every chunk, every tick. Every such
+      // client whose leaves are all of this tick's removes gets the very same bytes: the same
+      // chunks in the same order (cells come in grid order) and the same removes. Rates by
+      // distance are not applied here: in a room that small they save a few percent of the bytes
+      // (4 % in the W1 bench, docs/benchmarks.md) and would cost the one shared frame.
+      const shared = upToDate && leaves.length === this.removedIds.length;
       if (shared && this.sharedFrameTick === this.tick) return this.sharedFrame;
-      for (let i = 0; i < cells.length; i++) {
-        const cell = cells[i] as Cell;
-        if (
-          cell.chunkEnd > cell.chunkStart &&
-          cell.entities.length > 0 &&
-          (everyTick || this.rates.due(this.tick, clientId, nearest2[i] as number))
-        )
-          chunks.push(cell);
-      }
+      for (const cell of cells)
+        if (cell.chunkEnd > cell.chunkStart && cell.entities.length > 0) chunks.push(cell);
       const frame = leaves.length === 0 && chunks.length === 0 ? null : this.assemble(false);
       if (shared) {
         this.sharedFrame = frame;

@@ -58,6 +58,7 @@ test('a near entity updates every tick; a far one every 4th tick, and its last c
   const me = spawnAt(pg, 1, 0, 0);
   const near = spawnAt(pg, 2, 5, 0);
   const far = spawnAt(pg, 3, 80, 0);
+  spawnAt(pg, 4, -300, 0); // beyond the radius: not a dense room
   const mirror = new Mirror();
   rep.update(1);
   mirror.apply(rep.frameFor(1, me, true));
@@ -98,6 +99,26 @@ test('a near entity updates every tick; a far one every 4th tick, and its last c
   assert.deepEqual(mirror.entities.get(far)?.props, { n: 3, mood: 'waving' });
   assert.equal(mirror.entities.get(far)?.position.x, 90);
   assert.equal(rep.quiet, true, 'past the window a stopped world is quiet again');
+});
+
+test('a dense room ignores rates by distance: every client gets every cell every tick, in one shared frame', () => {
+  const pg = new Playground('p');
+  const rep = new Replicator(pg, RATES);
+  const ids: number[] = [];
+  for (let i = 0; i < 20; i++) ids.push(spawnAt(pg, i + 1, (i % 5) * 12, Math.floor(i / 5) * 12));
+  rep.update(1);
+  for (let c = 0; c < ids.length; c++) rep.frameFor(c + 1, ids[c] as number, true);
+  for (let tick = 2; tick <= 9; tick++) {
+    for (const id of ids) {
+      const e = pg.get(id) as EntityState;
+      pg.setTransform(id, { x: e.position.x + 0.01, y: 0, z: e.position.z }, ID);
+    }
+    rep.update(tick);
+    const first = rep.frameFor(1, ids[0] as number, false);
+    assert.ok(first);
+    assert.equal(decodeState(first).updates.length, ids.length, `tick ${tick}: every entity`);
+    for (let c = 1; c < ids.length; c++) assert.equal(rep.frameFor(c + 1, ids[c] as number, false), first);
+  }
 });
 
 test('random walks, jumps, props, spawns and removes: every client holds each entity no older than the window', () => {
@@ -177,6 +198,9 @@ test('a client far from a crowd gets fewer bytes than one in it, and nothing is 
   const rep = new Replicator(pg, RATES);
   const inside = spawnAt(pg, 1, 0, 0);
   const outside = spawnAt(pg, 2, 70, 0);
+  // Someone beyond everyone's radius: no client holds every entity, so this is not a dense room
+  // (where every client gets everything every tick, in one shared frame).
+  spawnAt(pg, 3, -200, 0);
   const crowd: number[] = [];
   for (let i = 0; i < 30; i++) crowd.push(spawnAt(pg, 10 + i, (i % 6) * 2, Math.floor(i / 6) * 2));
   const bytes = { inside: 0, outside: 0 };

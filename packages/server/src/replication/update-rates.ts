@@ -35,12 +35,4 @@ export class UpdateRates {
   fullTurn(tick: number, clientId: number): boolean {
     return ((tick + clientId) & (this.window - 1)) === 0;
   }
-
-  /** True when cells at these squared nearest distances all come every tick. */
-  allEveryTick(nearest2: readonly number[]): boolean {
-    const full2 = this.bands[0];
-    if (full2 === undefined) return true;
-    for (const n2 of nearest2) if (n2 > full2) return false;
-    return true;
-  }
 }
