@@ -86,8 +86,11 @@ export interface SwarmProgress {
 }
 
 const MATCH_TOLERANCE_M = 0.01;
-/** Idle bots ping once in this many move periods (5 s at 20 Hz). */
-const PING_EVERY_PERIODS = 100;
+/**
+ * Idle bots ping this often, by the clock: a loop that skips sub-steps to catch up must not skip a
+ * bot's ping turn, or it would meet the server's idle deadline (15 s).
+ */
+const PING_EVERY_MS = 5_000;
 /**
  * Sub-steps of one move period, each moving every SLICES-th bot: thousands of sends in one burst
  * hold the event loop for tens of milliseconds, and the updates the observers receive meanwhile
@@ -103,6 +106,8 @@ interface Bot {
   closing: boolean;
   light: LightBot | undefined;
   pg: Playground | undefined;
+  /** performance.now() of its last PING (idle light bots). */
+  pingedAt: number;
 }
 
 /**
@@ -273,6 +278,8 @@ export class Swarm {
       closing: false,
       light: undefined,
       pg: undefined,
+      // Spread the first pings of bots that join together over the ping period.
+      pingedAt: performance.now() - (index % 100) * (PING_EVERY_MS / 100),
     };
     this.bots[index] = bot;
     const t0 = performance.now();
@@ -380,7 +387,6 @@ export class Swarm {
     const now = performance.now();
     const tick = this.tickCount++;
     const slice = tick % SLICES;
-    const period = Math.floor(tick / SLICES);
     // A stalled loop walks less rather than jumping: a jump could exceed the server's speed limit.
     const dtS = Math.min(0.25, (now - (this.lastStepMs[slice] as number)) / 1000);
     this.lastStepMs[slice] = now;
@@ -390,7 +396,10 @@ export class Swarm {
       if (!bot?.connected || !bot.walker) continue;
       if (idle) {
         // Observers ping through the SDK; idle light bots ping here to stay within the idle deadline.
-        if (!bot.pg && period % PING_EVERY_PERIODS === i % PING_EVERY_PERIODS) bot.light?.ping(now);
+        if (!bot.pg && now - bot.pingedAt >= PING_EVERY_MS) {
+          bot.light?.ping(now);
+          bot.pingedAt = now;
+        }
         continue;
       }
       const w = bot.walker;
