@@ -47,6 +47,12 @@ export interface Cell {
   /** This tick's encoded chunk: [chunkStart, chunkEnd) of the replicator's shared buffer. */
   chunkStart: number;
   chunkEnd: number;
+  /**
+   * The same chunk with only this tick's changes (update-window.ts resends a change for a few
+   * ticks): for clients that got every cell last tick. Empty when no entity of it changed now.
+   */
+  freshStart: number;
+  freshEnd: number;
   /** Scratch mark of the replicator's interest scan. */
   scan: number;
   /** In the replicator's list of cells with an entity changed within the update window. */
@@ -191,6 +197,8 @@ export class InterestGrid {
         updates: [],
         chunkStart: 0,
         chunkEnd: 0,
+        freshStart: 0,
+        freshEnd: 0,
         scan: 0,
         live: false,
       };

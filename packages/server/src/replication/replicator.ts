@@ -53,6 +53,8 @@ interface ClientView {
   serial: number;
   x: number;
   z: number;
+  /** The last tick this client got every change of every cell (a keyframe or a dense delta). */
+  wholeTick: number;
 }
 
 const NO_BITS = new Uint32Array(0);
@@ -134,6 +136,7 @@ export class Replicator {
   private readonly cells: Cell[] = [];
   private readonly farthest2: number[] = [];
   private readonly nearest2: number[] = [];
+  private readonly fresh: EntityUpdate[] = [];
   private readonly chunks: Cell[] = [];
   private readonly enters: GridEntity[] = [];
   private readonly leaves: number[] = [];
@@ -210,6 +213,8 @@ export class Replicator {
       cell.updates.length = 0;
       cell.chunkStart = 0;
       cell.chunkEnd = 0;
+      cell.freshStart = 0;
+      cell.freshEnd = 0;
     }
     this.grid.sweep(this.dirtyCells);
     this.dirtyCells.length = 0;
@@ -237,11 +242,35 @@ export class Replicator {
       cell.chunkStart = w.length;
       writeChunk(w, cell.originXm, cell.originZm, cell.updates);
       cell.chunkEnd = w.length;
+      this.encodeFresh(w, cell, tick);
     }
     const written = w.written();
     this.chunkBytes = Buffer.from(written.buffer, written.byteOffset, written.byteLength);
     this.quietTick =
       this.removedIds.length === 0 && spawns.length === 0 && !spawnedEarly && this.dirtyCells.length === 0;
+  }
+
+  /**
+   * The fresh variant of a cell's chunk: the same bytes when every update in it is this tick's
+   * own, else this tick's updates alone, encoded after it.
+   */
+  private encodeFresh(w: ByteWriter, cell: Cell, tick: number): void {
+    const fresh = this.fresh;
+    fresh.length = 0;
+    let same = true;
+    for (const u of cell.updates) {
+      const e = this.grid.get(u.id) as GridEntity;
+      if (e.updateAt === tick && e.update) fresh.push(e.update);
+      if (e.update !== u || e.updateAt !== tick) same = false;
+    }
+    if (same) {
+      cell.freshStart = cell.chunkStart;
+      cell.freshEnd = cell.chunkEnd;
+      return;
+    }
+    cell.freshStart = w.length;
+    if (fresh.length > 0) writeChunk(w, cell.originXm, cell.originZm, fresh);
+    cell.freshEnd = w.length;
   }
 
   /** Takes a removed entity out of the grid; its index is released once no view holds it. */
@@ -269,7 +298,7 @@ export class Replicator {
     if (!keyframe && this.quietTick && this.views.has(clientId)) return null;
     let view = this.views.get(clientId);
     if (!view) {
-      view = { bits: NO_BITS, count: 0, serial: this.removalSerial, x: 0, z: 0 };
+      view = { bits: NO_BITS, count: 0, serial: this.removalSerial, x: 0, z: 0, wholeTick: -1 };
       this.views.set(clientId, view);
     }
     const avatar = this.grid.get(avatarId);
@@ -287,6 +316,7 @@ export class Replicator {
       view.bits.fill(0);
       view.count = 0;
       view.serial = this.removalSerial;
+      view.wholeTick = this.tick;
     } else {
       this.dropRemoved(view, leaves);
     }
@@ -309,12 +339,18 @@ export class Replicator {
       // client whose leaves are all of this tick's removes gets the very same bytes: the same
       // chunks in the same order (cells come in grid order) and the same removes. Rates by
       // distance are not applied here: in a room that small they save a few percent of the bytes
-      // (4 % in the W1 bench, docs/benchmarks.md) and would cost the one shared frame.
-      const shared = upToDate && leaves.length === this.removedIds.length;
+      // (4 % in the W1 bench, docs/benchmarks.md) and would cost the one shared frame. A client
+      // that got every change of the last tick needs only this tick's (the fresh chunks); one
+      // that just came from farther away gets the window's.
+      const fresh = view.wholeTick === this.tick - 1;
+      view.wholeTick = this.tick;
+      const shared = fresh && upToDate && leaves.length === this.removedIds.length;
       if (shared && this.sharedFrameTick === this.tick) return this.sharedFrame;
-      for (const cell of cells)
-        if (cell.chunkEnd > cell.chunkStart && cell.entities.length > 0) chunks.push(cell);
-      const frame = leaves.length === 0 && chunks.length === 0 ? null : this.assemble(false);
+      for (const cell of cells) {
+        const bytes = fresh ? cell.freshEnd - cell.freshStart : cell.chunkEnd - cell.chunkStart;
+        if (bytes > 0 && cell.entities.length > 0) chunks.push(cell);
+      }
+      const frame = leaves.length === 0 && chunks.length === 0 ? null : this.assemble(false, fresh);
       if (shared) {
         this.sharedFrame = frame;
         this.sharedFrameTick = this.tick;
@@ -322,6 +358,8 @@ export class Replicator {
       return frame;
     }
     let kept = 0;
+    /** Every cell it keeps came this tick (none was skipped for its rate). */
+    let whole = true;
     for (let i = 0; i < cells.length; i++) {
       const cell = cells[i] as Cell;
       cell.scan = stamp;
@@ -354,14 +392,12 @@ export class Replicator {
       }
       // The cell's shared chunk matters only if the client keeps one of its entities (entering
       // ones come whole as spawns, leaving ones go).
-      if (
-        !keyframe &&
-        kept > keptBefore &&
-        cell.chunkEnd > cell.chunkStart &&
-        this.rates.due(this.tick, clientId, nearest2[i] as number)
-      )
-        chunks.push(cell);
+      if (!keyframe && kept > keptBefore && cell.chunkEnd > cell.chunkStart) {
+        if (this.rates.due(this.tick, clientId, nearest2[i] as number)) chunks.push(cell);
+        else whole = false;
+      }
     }
+    if (whole) view.wholeTick = this.tick;
     if (kept + leaves.length - removedLeaves < view.count) {
       // Some known entity sits in a cell beyond the outer radius (it moved far in one tick).
       // Every known bit is a live entity: removed ones were dropped above.
@@ -394,6 +430,7 @@ export class Replicator {
   private keptFrame(view: ClientView, clientId: number): Uint8Array | null {
     const { chunks, grid } = this;
     const stamp = ++this.scanStamp;
+    let whole = true;
     const { bits } = view;
     for (let w = 0; w < bits.length; w++) {
       let word = bits[w] as number;
@@ -405,13 +442,12 @@ export class Replicator {
         const cell = e.cell;
         if (cell.scan === stamp) continue;
         cell.scan = stamp;
-        if (
-          cell.chunkEnd > cell.chunkStart &&
-          this.rates.due(this.tick, clientId, grid.nearest2(cell, view.x, view.z))
-        )
-          chunks.push(cell);
+        if (cell.chunkEnd === cell.chunkStart) continue;
+        if (this.rates.due(this.tick, clientId, grid.nearest2(cell, view.x, view.z))) chunks.push(cell);
+        else whole = false;
       }
     }
+    if (whole) view.wholeTick = this.tick;
     if (this.leaves.length === 0 && chunks.length === 0) return null;
     return this.assemble(false);
   }
@@ -492,8 +528,8 @@ export class Replicator {
     }
   }
 
-  /** Header + this client's spawns + shared chunks + its removes, as one frame. */
-  private assemble(keyframe: boolean): Uint8Array {
+  /** Header + this client's spawns + shared chunks (their fresh variants) + its removes, as one frame. */
+  private assemble(keyframe: boolean, fresh = false): Uint8Array {
     const { prefix, suffix, chunks, chunkBytes } = this;
     prefix.reset();
     writeStateHeader(prefix, this.tick, keyframe);
@@ -503,11 +539,16 @@ export class Replicator {
     suffix.reset();
     writeRemoves(suffix, this.leaves);
     let total = prefix.length + suffix.length;
-    for (const cell of chunks) total += cell.chunkEnd - cell.chunkStart;
+    for (const cell of chunks)
+      total += fresh ? cell.freshEnd - cell.freshStart : cell.chunkEnd - cell.chunkStart;
     const out = Buffer.allocUnsafe(total);
     out.set(prefix.written(), 0);
     let at = prefix.length;
-    for (const cell of chunks) at += chunkBytes.copy(out, at, cell.chunkStart, cell.chunkEnd);
+    for (const cell of chunks) {
+      at += fresh
+        ? chunkBytes.copy(out, at, cell.freshStart, cell.freshEnd)
+        : chunkBytes.copy(out, at, cell.chunkStart, cell.chunkEnd);
+    }
     out.set(suffix.written(), at);
     return out;
   }

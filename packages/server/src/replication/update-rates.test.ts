@@ -121,7 +121,12 @@ test('a dense room ignores rates by distance: every client gets every cell every
   }
 });
 
-test('random walks, jumps, props, spawns and removes: every client holds each entity no older than the window', () => {
+/**
+ * Random walks over an `area` m square, with jumps, props, spawns and removes; checks every
+ * client's copy of every entity each tick. Returns how many copies were checked and how many
+ * frames went to more than one client (a dense room's shared frame).
+ */
+function walkAndCheck(area: number): { checked: number; sharedFrames: number } {
   let seed = 29;
   const rand = () => {
     seed = (seed * 1103515245 + 12345) % 2 ** 31;
@@ -130,7 +135,7 @@ test('random walks, jumps, props, spawns and removes: every client holds each en
   const pg = new Playground('p');
   const rep = new Replicator(pg, RATES);
   const avatars: number[] = [];
-  for (let i = 1; i <= 80; i++) avatars.push(spawnAt(pg, i, (rand() - 0.5) * 300, (rand() - 0.5) * 300));
+  for (let i = 1; i <= 80; i++) avatars.push(spawnAt(pg, i, (rand() - 0.5) * area, (rand() - 0.5) * area));
   const clients = avatars
     .slice(0, 12)
     .map((avatarId, i) => ({ clientId: i + 1, avatarId, mirror: new Mirror() }));
@@ -140,6 +145,7 @@ test('random walks, jumps, props, spawns and removes: every client holds each en
   const snapshot = (e: EntityState) =>
     JSON.stringify([quantizePosition(e.position), quantizeRotation(e.rotation), e.props, e.owner]);
   let checked = 0;
+  let sharedFrames = 0;
   const TICKS = 120;
   for (let tick = 1; tick <= TICKS + WINDOW; tick++) {
     const moving = tick <= TICKS;
@@ -156,7 +162,7 @@ test('random walks, jumps, props, spawns and removes: every client holds each en
       pg.setTransform(id, position, rotation);
       if (rand() < 0.02) pg.setProps(id, { n: id, at: tick });
     }
-    if (moving && tick % 15 === 0) avatars.push(spawnAt(pg, 100 + tick, (rand() - 0.5) * 200, 0));
+    if (moving && tick % 15 === 0) avatars.push(spawnAt(pg, 100 + tick, (rand() - 0.5) * area, 0));
     if (moving && tick % 20 === 0) {
       const victim = avatars.splice(20 + (tick % 40), 1)[0] as number;
       pg.remove(victim);
@@ -167,8 +173,12 @@ test('random walks, jumps, props, spawns and removes: every client holds each en
       h[tick] = snapshot(e);
       history.set(e.id, h);
     }
+    const sent = new Set<Uint8Array>();
     for (const c of clients) {
-      c.mirror.apply(rep.frameFor(c.clientId, c.avatarId, tick === 1));
+      const frame = rep.frameFor(c.clientId, c.avatarId, tick === 1);
+      if (frame && sent.has(frame)) sharedFrames++;
+      if (frame) sent.add(frame);
+      c.mirror.apply(frame);
       assert.deepEqual(
         [...c.mirror.entities.keys()].sort((a, b) => a - b),
         [...rep.knownBy(c.clientId)].sort((a, b) => a - b),
@@ -190,7 +200,18 @@ test('random walks, jumps, props, spawns and removes: every client holds each en
     for (const [id, held] of c.mirror.entities)
       assert.equal(snapshot(held), snapshot(pg.get(id) as EntityState));
   }
+  return { checked, sharedFrames };
+}
+
+test('random walks, jumps, props, spawns and removes: every client holds each entity no older than the window', () => {
+  const { checked } = walkAndCheck(300);
   assert.ok(checked > 5000, `checked ${checked} entity copies`);
+});
+
+test('…and in a room dense enough that clients go in and out of the shared frame', () => {
+  const { checked, sharedFrames } = walkAndCheck(60);
+  assert.ok(checked > 20_000, `checked ${checked} entity copies`);
+  assert.ok(sharedFrames > 20, `${sharedFrames} shared frames`);
 });
 
 test('a client far from a crowd gets fewer bytes than one in it, and nothing is starved', () => {
