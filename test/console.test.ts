@@ -85,6 +85,12 @@ describe('operator console', { skip }, () => {
       (window as unknown as { notReloaded: boolean }).notReloaded = true;
     });
     const target = listed[0] as string;
+    // Snapshots arrive every second; they update rows in place, so a button pressed while one
+    // arrives is still the button that gets the click.
+    const drain = await page.$(`#servers tr[data-server-id="${target}"] button`);
+    assert.ok(drain);
+    await page.waitForTimeout(2_500);
+    assert.equal(await drain.evaluate((b) => b.isConnected), true, 'the same button after new snapshots');
     await page.click(`#servers tr[data-server-id="${target}"] button`);
     await page.waitForSelector('#confirm[open]');
     await page.click('#confirm-ok');

@@ -92,18 +92,61 @@ function button(label: string, onClick: () => void): HTMLButtonElement {
 const ms = (n: number | null) =>
   n === null ? '—' : n < 1000 ? `${Math.round(n)} ms` : `${(n / 1000).toFixed(1)} s`;
 
+/**
+ * The rows of `body` for `ids`, in that order: a row whose id was there before is the same element,
+ * updated in place, so a click that spans a snapshot (one a second) still lands on its button.
+ * Rows of ids no longer listed go. `created` says which rows are new.
+ */
+function keyedRows(
+  body: HTMLTableSectionElement,
+  ids: readonly string[],
+): { rows: HTMLTableRowElement[]; created: Set<HTMLTableRowElement> } {
+  const old = new Map<string, HTMLTableRowElement>();
+  for (const row of Array.from(body.rows)) old.set(row.dataset.id as string, row);
+  const rows: HTMLTableRowElement[] = [];
+  const created = new Set<HTMLTableRowElement>();
+  ids.forEach((id, i) => {
+    let row = old.get(id);
+    old.delete(id);
+    if (!row) {
+      row = document.createElement('tr');
+      row.dataset.id = id;
+      created.add(row);
+    }
+    // Moved only when out of place: a row that stays put keeps any press on it.
+    if (body.rows[i] !== row) body.insertBefore(row, body.rows[i] ?? null);
+    rows.push(row);
+  });
+  for (const row of old.values()) row.remove();
+  return { rows, created };
+}
+
+/** Sets a row's text cells (made on first use), changing only those whose text changed. */
+function setCells(row: HTMLTableRowElement, values: readonly (string | number)[]): void {
+  values.forEach((v, i) => {
+    const cell = row.cells[i] ?? row.insertCell();
+    const text = String(v);
+    if (cell.textContent !== text) cell.textContent = text;
+  });
+}
+
+/** The latest snapshot's entries, read by the buttons when clicked (their rows outlive snapshots). */
+const latestServers = new Map<string, ConsoleSnapshot['servers'][number]>();
+
 function render(snapshot: ConsoleSnapshot): void {
-  const servers = $<HTMLTableSectionElement>('#servers tbody');
-  servers.replaceChildren();
-  for (const s of snapshot.servers) {
-    const row = servers.insertRow();
+  const serverBody = $<HTMLTableSectionElement>('#servers tbody');
+  latestServers.clear();
+  for (const s of snapshot.servers) latestServers.set(s.serverId, s);
+  const servers = keyedRows(
+    serverBody,
+    snapshot.servers.map((s) => s.serverId),
+  );
+  snapshot.servers.forEach((s, i) => {
+    const row = servers.rows[i] as HTMLTableRowElement;
     row.dataset.serverId = s.serverId;
-    row.insertCell().textContent = s.serverId;
-    const state = row.insertCell();
-    state.className = 'state';
-    state.dataset.state = s.state;
-    state.textContent = s.state === 'dead' && s.reason ? `dead (${s.reason})` : s.state;
-    cells(row, [
+    setCells(row, [
+      s.serverId,
+      s.state === 'dead' && s.reason ? `dead (${s.reason})` : s.state,
       s.players,
       s.playgrounds,
       s.capacity,
@@ -111,37 +154,46 @@ function render(snapshot: ConsoleSnapshot): void {
       `${formatNumber(s.bytesOutPerSec)} B/s`,
       ms(s.checkpointLagMs),
     ]);
-    const actions = row.insertCell();
-    if (s.state === 'ready') {
+    const state = row.cells[1] as HTMLTableCellElement;
+    state.className = 'state';
+    state.dataset.state = s.state;
+    const actions = row.cells[8] ?? row.insertCell();
+    const id = s.serverId;
+    if (s.state !== 'ready') actions.replaceChildren();
+    else if (!actions.firstChild) {
       actions.append(
         button('Drain…', () =>
-          confirmThen(`Drain ${s.serverId}? Its ${s.players} players move to other servers.`, () =>
-            act(
-              `drain ${s.serverId}`,
-              `${HttpPaths.adminServersPrefix}${encodeURIComponent(s.serverId)}/drain`,
-            ),
+          confirmThen(
+            `Drain ${id}? Its ${latestServers.get(id)?.players ?? 0} players move to other servers.`,
+            () => act(`drain ${id}`, `${HttpPaths.adminServersPrefix}${encodeURIComponent(id)}/drain`),
           ),
         ),
       );
     }
-  }
+  });
 
-  const playgrounds = $<HTMLTableSectionElement>('#playgrounds tbody');
-  playgrounds.replaceChildren();
-  for (const p of snapshot.playgrounds) {
-    const row = playgrounds.insertRow();
+  const playgroundBody = $<HTMLTableSectionElement>('#playgrounds tbody');
+  const playgrounds = keyedRows(
+    playgroundBody,
+    snapshot.playgrounds.map((p) => p.playgroundId),
+  );
+  snapshot.playgrounds.forEach((p, i) => {
+    const row = playgrounds.rows[i] as HTMLTableRowElement;
     row.dataset.playgroundId = p.playgroundId;
-    cells(row, [p.playgroundId, p.players, p.serverId, p.epoch ?? '—', ms(p.checkpointAgeMs)]);
-    row.insertCell().append(
-      button('Close…', () =>
-        confirmThen(`Close ${p.playgroundId}? Matchmaking stops sending people to it.`, () =>
-          act(`close ${p.playgroundId}`, `${CONSOLE_OPERATOR_RPC_PREFIX}playgrounds.close`, {
-            id: p.playgroundId,
-          }),
-        ),
-      ),
-    );
-  }
+    setCells(row, [p.playgroundId, p.players, p.serverId, p.epoch ?? '—', ms(p.checkpointAgeMs)]);
+    if (playgrounds.created.has(row)) {
+      const id = p.playgroundId;
+      row
+        .insertCell()
+        .append(
+          button('Close…', () =>
+            confirmThen(`Close ${id}? Matchmaking stops sending people to it.`, () =>
+              act(`close ${id}`, `${CONSOLE_OPERATOR_RPC_PREFIX}playgrounds.close`, { id }),
+            ),
+          ),
+        );
+    }
+  });
   $('#playgrounds-total').textContent =
     snapshot.playgroundsTotal > snapshot.playgrounds.length
       ? `${snapshot.playgrounds.length} of ${snapshot.playgroundsTotal}`
