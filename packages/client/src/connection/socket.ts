@@ -141,7 +141,9 @@ export class FrameSocket {
     this.ended = true;
     this.ws.onopen = null;
     this.ws.onmessage = null;
-    this.ws.onerror = null;
+    // Not null: closing a socket that is still connecting makes Node's ws emit an error after
+    // this, and an error with no listener would be an uncaught exception in the app.
+    this.ws.onerror = ignoreLateError;
     this.ws.onclose = null;
     try {
       this.handlers.onClose(code, reason, error);
@@ -156,3 +158,6 @@ function toBytes(data: unknown): Uint8Array | undefined {
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   return undefined;
 }
+
+/** Swallows the error a socket may still emit after the session ended it (see `end`). */
+function ignoreLateError(): void {}
