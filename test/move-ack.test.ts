@@ -76,7 +76,7 @@ describe('move acknowledgements (protocol v3)', () => {
   }
 
   test('a v3 client gets MOVE_ACK for applied moves and the refused move named; a v2 client gets none', async () => {
-    assert.equal(PROTOCOL_VERSION, 3);
+    assert.ok(PROTOCOL_VERSION >= 3, 'the SDK speaks v3 or later');
     const v3 = await join(3, 'Vera');
     assert.equal(v3.welcome.protocolVersion, 3, 'WELCOME names the version after its body');
     assert.equal(v3.welcome.welcome.protocolVersion, 3);

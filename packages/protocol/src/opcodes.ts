@@ -42,6 +42,16 @@ export const UpdateFields = {
   PROPS: 0x04,
   /** The entity's authority changed: `owner` is the new owner's client id (0 = server). */
   OWNER: 0x08,
+  /**
+   * Version 4: the rotation is a turn about +y, sent as a u16 angle (docs/protocol.md §4,
+   * "STATE"); never together with ROTATION.
+   */
+  YAW: 0x10,
+  /**
+   * Version 4: the position's x and z only; y is the one the client holds. Never together with
+   * POSITION.
+   */
+  POSITION_XZ: 0x20,
 } as const;
 
 /** Actions of the AUTHORITY frame. */

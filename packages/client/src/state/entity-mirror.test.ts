@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
+  ByteWriter,
   decodeServerFrame,
   type EntityState,
   encodeState,
   ServerOp,
   type StateFrame,
+  writeChunk,
+  writeRemoves,
+  writeStateHeader,
 } from '@plexus/protocol';
 import { type Entity, type EntityField, EntityMirror } from './entity-mirror.ts';
 
@@ -213,4 +217,27 @@ test('resync replaces an entity whose id now names another kind (a playground th
   assert.deepEqual(events, ['removed:2', 'added:2']);
   assert.notEqual(mirror.entities.get(2), before);
   assert.equal(mirror.entities.get(2)?.kind, 'object');
+});
+
+test('a version-4 update without y keeps the y the mirror holds; a yaw is a turn about +y', () => {
+  const { mirror, events } = recorder();
+  mirror.apply(
+    wire({ tick: 1, keyframe: true, spawns: [{ ...avatar(1, 0), position: { x: 0, y: 2.5, z: 0 } }] }),
+  );
+  events.length = 0;
+  const w = new ByteWriter();
+  writeStateHeader(w, 2, false);
+  w.varuint(0).varuint(1);
+  const turned = { x: 0, y: Math.SQRT1_2, z: 0, w: Math.SQRT1_2 };
+  writeChunk(w, 0, 0, [{ id: 1, position: { x: 1.25, y: 2.5, z: -3 }, rotation: turned }], {
+    keepsY: () => true,
+  });
+  writeRemoves(w, []);
+  const frame = decodeServerFrame(w.finish()) as StateFrame;
+  assert.deepEqual(frame.updates[0]?.positionXZ, { x: 1.25, z: -3 }, 'the wire carried x and z only');
+  mirror.apply(frame);
+  const e = mirror.entities.get(1);
+  assert.deepEqual(e?.position, { x: 1.25, y: 2.5, z: -3 });
+  assert.ok(Math.abs((e?.rotation.y ?? 0) - Math.SQRT1_2) < 1e-9 && e?.rotation.x === 0);
+  assert.deepEqual(events, ['changed:1:position,rotation']);
 });

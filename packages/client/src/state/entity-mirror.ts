@@ -244,19 +244,23 @@ export class EntityMirror {
     const entity = this.entities.get(update.id);
     if (!entity) return;
     const server = this.predictedStates.get(update.id);
+    // A version-4 update may leave y out: it is the y this client holds of the server's state.
+    const xz = update.positionXZ;
+    const heldY = (server ?? entity).position.y;
+    const position = update.position ?? (xz ? { x: xz.x, y: heldY, z: xz.z } : undefined);
     if (server) {
-      if (update.position) server.position = { ...update.position };
+      if (position) server.position = { ...position };
       if (update.rotation) server.rotation = { ...update.rotation };
       if (update.props) server.props = update.props;
       // When the owner changes too, the owner change decides (it ends the prediction).
       const handedOver = update.owner !== undefined && update.owner !== entity.owner;
-      if ((update.position || update.rotation || update.props) && !handedOver) {
+      if ((position || update.rotation || update.props) && !handedOver) {
         this.observer.serverUpdated?.(entity, server);
       }
     } else {
       const changed: EntityField[] = [];
-      if (update.position) {
-        entity.position = { ...update.position };
+      if (position) {
+        entity.position = { ...position };
         changed.push('position');
       }
       if (update.rotation) {

@@ -7,10 +7,13 @@ import { ByteWriter } from './byte-writer.ts';
 import { decodeServerFrame, type StateFrame } from './frames.ts';
 import {
   encodeState,
+  isYaw,
   packRotation,
+  packYaw,
   quantizePosition,
   quantizeRotation,
   unpackRotation,
+  unpackYaw,
   writeChunk,
   writeRemoves,
   writeSpawn,
@@ -158,7 +161,10 @@ test('a frame assembled from separately encoded chunks decodes like one encoded 
 
 test('malformed STATE frames throw DecodeError', () => {
   for (const c of [
-    '82 01 00 00 01 00 00 01 06 10 00', // unknown update field bit
+    '82 01 00 00 01 00 00 01 06 40 00', // unknown update field bit
+    '82 01 00 00 01 00 00 01 06 21 00 00 00 00', // POSITION and POSITION_XZ
+    '82 01 00 00 01 00 00 01 06 12 00 00 00 00 00 00', // ROTATION and YAW
+    '82 01 00 00 01 00 00 01 06 10 00', // YAW truncated
     '82 01 00 00 01 00 00 01 06 01 00', // position truncated
     '82 01 00 01 01', // spawn truncated
     '82 01 00 00 00', // removes count missing
@@ -167,4 +173,62 @@ test('malformed STATE frames throw DecodeError', () => {
   ]) {
     assert.throws(() => decodeServerFrame(bytes(c)), DecodeError, c);
   }
+});
+
+// The version-4 example of docs/protocol.md §4 ("STATE"): the chunk of the example above, compact.
+const COMPACT_EXAMPLE =
+  '82 ad02 00' +
+  ' 00' +
+  ' 01  10 0f 02' +
+  '     06 30 8827 dc0b  0040' +
+  '     04 11 dd5d c81a fd7c  0000' +
+  ' 00';
+
+test('golden bytes, version 4: a yaw in two bytes, a position whose y the client holds in x and z', () => {
+  const w = new ByteWriter();
+  writeStateHeader(w, 301, false);
+  w.varuint(0).varuint(1);
+  writeChunk(
+    w,
+    8,
+    -8,
+    [
+      {
+        id: 3,
+        position: { x: 10.5, y: 0, z: -7.25 },
+        rotation: { x: 0, y: Math.SQRT1_2, z: 0, w: Math.SQRT1_2 },
+      },
+      { id: 5, position: { x: 2.001, y: 1.7, z: -15.999 }, rotation: { x: 0, y: 0, z: 0, w: 1 } },
+    ],
+    { keepsY: (u) => u.id === 3 },
+  );
+  writeRemoves(w, []);
+  assert.equal(hex(w.finish()), hex(bytes(COMPACT_EXAMPLE)));
+  const s = decodeState(bytes(COMPACT_EXAMPLE));
+  const [a, b] = s.updates;
+  assert.deepEqual(a?.positionXZ, { x: 10.5, z: -7.25 });
+  assert.equal(a?.position, undefined);
+  assert.ok(Math.abs((a?.rotation?.y ?? 0) - Math.SQRT1_2) < 1e-12 && a?.rotation?.x === 0);
+  assert.deepEqual(b?.position, { x: 2.001, y: 1.7, z: -15.999 });
+  assert.deepEqual(b?.rotation, { x: 0, y: 0, z: 0, w: 1 });
+});
+
+test('yaws: any turn about +y round-trips within 0.003°; other rotations keep the packed form', () => {
+  let maxDeg = 0;
+  for (let i = 0; i < 20_000; i++) {
+    const angle = (rand() * 2 - 1) * 4 * Math.PI;
+    const sign = rand() < 0.5 ? -1 : 1; // q and −q are the same rotation
+    const q = { x: 0, y: sign * Math.sin(angle / 2), z: 0, w: sign * Math.cos(angle / 2) };
+    assert.ok(isYaw(q));
+    const u = unpackYaw(packYaw(q));
+    const dot = Math.abs(q.y * u.y + q.w * u.w);
+    maxDeg = Math.max(maxDeg, (2 * Math.acos(Math.min(1, dot)) * 180) / Math.PI);
+  }
+  assert.ok(maxDeg <= 0.003, `yaw error ${maxDeg}°`);
+  const tilted = { x: 0.1, y: 0.5, z: 0, w: Math.sqrt(1 - 0.26) };
+  assert.equal(isYaw(tilted), false);
+  const w = new ByteWriter();
+  writeChunk(w, 0, 0, [{ id: 1, rotation: tilted }], { keepsY: () => true });
+  const decoded = decodeState(Uint8Array.from([...bytes('82 01 00 00 01'), ...w.finish(), 0])).updates[0];
+  assert.deepEqual(decoded?.rotation, quantizeRotation(tilted));
 });

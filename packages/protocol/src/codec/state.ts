@@ -6,7 +6,7 @@ import { parseJsonObject } from './json.ts';
 import { WireLimits } from './limits.ts';
 
 /**
- * The STATE frame of protocol version 2 (docs/protocol.md §4, "STATE"):
+ * The STATE frame of protocol versions 2–4 (docs/protocol.md §4, "STATE"):
  *
  * ```
  * u8 0x82, varuint tick, u8 flags,
@@ -24,6 +24,11 @@ import { WireLimits } from './limits.ts';
 export interface EntityUpdate {
   id: number;
   position?: Vec3;
+  /**
+   * Version 4 (decoded only): the new x and z of the position, whose y did not change; the y is
+   * the one the client holds. Never together with `position`.
+   */
+  positionXZ?: { x: number; z: number };
   rotation?: Quat;
   props?: Props;
   /** New owner's client id (0 = server) when authority changed. */
@@ -46,7 +51,20 @@ export const ROTATION_COMPONENT_BITS = 10;
 const ROT_MAX = 511;
 const SQRT2 = Math.SQRT2;
 
-const ALL_FIELDS = UpdateFields.POSITION | UpdateFields.ROTATION | UpdateFields.PROPS | UpdateFields.OWNER;
+const ALL_FIELDS =
+  UpdateFields.POSITION |
+  UpdateFields.ROTATION |
+  UpdateFields.PROPS |
+  UpdateFields.OWNER |
+  UpdateFields.YAW |
+  UpdateFields.POSITION_XZ;
+/** Steps of a full turn in a YAW field (u16): 0.0055° each. */
+const YAW_STEPS = 65536;
+/**
+ * Largest |x| and |z| of a rotation sent as a YAW: far below the 0.002 error of a packed rotation,
+ * so a yaw loses nothing the smallest-three form would keep.
+ */
+const YAW_TOLERANCE = 1e-4;
 
 // ---------------------------------------------------------------- quantisation
 
@@ -125,6 +143,24 @@ export function quantizeRotation(q: Quat): Quat {
   return unpackRotation(packRotation(q));
 }
 
+/** True when `q` is a turn about +y alone (x and z nil): version 4 sends it as a YAW. */
+export function isYaw(q: Quat): boolean {
+  return Math.abs(q.x) < YAW_TOLERANCE && Math.abs(q.z) < YAW_TOLERANCE;
+}
+
+/** The angle of a turn about +y as a u16: `round(angle / 2π × 65536) mod 65536`. */
+export function packYaw(q: Quat): number {
+  // q and −q give angles 2π apart: the same step once taken mod 65536.
+  const steps = Math.round(((2 * Math.atan2(q.y, q.w)) / (2 * Math.PI)) * YAW_STEPS);
+  return ((steps % YAW_STEPS) + YAW_STEPS) % YAW_STEPS;
+}
+
+/** The inverse of {@link packYaw}: (0, sin(a/2), 0, cos(a/2)) with a = v × 2π / 65536. */
+export function unpackYaw(v: number): Quat {
+  const half = (v / YAW_STEPS) * Math.PI;
+  return { x: 0, y: Math.sin(half), z: 0, w: Math.cos(half) };
+}
+
 // ---------------------------------------------------------------- writers
 
 function zigzag(v: number): number {
@@ -165,10 +201,24 @@ export function writeSpawn(w: ByteWriter, e: EntityState, propsJson: string = JS
 }
 
 /**
+ * What a version-4 chunk may leave out. Without it a chunk has the version 2–3 layout: every
+ * position whole, every rotation packed.
+ */
+export interface CompactChunk {
+  /**
+   * True when every client that gets the chunk already holds the entity's current y: its
+   * position may then travel as x and z alone (POSITION_XZ).
+   */
+  keepsY(u: EntityUpdate): boolean;
+}
+
+/**
  * One CHUNK: `varint originXm, varint originZm, varuint count`, then per update `varint idDelta`
  * (id − previous id in the chunk, the first relative to 0), `u8 fields`, and the fields present:
  * position as three varints of millimetres relative to (originXm × 1000, 0, originZm × 1000),
  * rotation as a little-endian u32 ({@link packRotation}), props as JSON, owner as a varuint.
+ * With `compact` (version 4), a rotation about +y alone goes as a u16 YAW and a position whose y
+ * the recipients hold as its x and z offsets (POSITION_XZ).
  * Updates are written in the order given (ascending ids make the smallest deltas).
  */
 export function writeChunk(
@@ -176,6 +226,7 @@ export function writeChunk(
   originXm: number,
   originZm: number,
   updates: readonly EntityUpdate[],
+  compact?: CompactChunk,
 ): void {
   writeVarint(w, originXm);
   writeVarint(w, originZm);
@@ -186,18 +237,25 @@ export function writeChunk(
   for (const u of updates) {
     writeVarint(w, u.id - prev);
     prev = u.id;
+    const xz = compact !== undefined && u.position !== undefined && compact.keepsY(u);
+    const yaw = compact !== undefined && u.rotation !== undefined && isYaw(u.rotation);
     const mask =
-      (u.position ? UpdateFields.POSITION : 0) |
-      (u.rotation ? UpdateFields.ROTATION : 0) |
+      (u.position ? (xz ? UpdateFields.POSITION_XZ : UpdateFields.POSITION) : 0) |
+      (u.rotation ? (yaw ? UpdateFields.YAW : UpdateFields.ROTATION) : 0) |
       (u.props ? UpdateFields.PROPS : 0) |
       (u.owner !== undefined ? UpdateFields.OWNER : 0);
     w.u8(mask);
     if (u.position) {
       writeVarint(w, quantizeCoord(u.position.x) - ox);
-      writeVarint(w, quantizeCoord(u.position.y));
+      if (!xz) writeVarint(w, quantizeCoord(u.position.y));
       writeVarint(w, quantizeCoord(u.position.z) - oz);
     }
-    if (u.rotation) writeU32(w, packRotation(u.rotation));
+    if (u.rotation) {
+      if (yaw) {
+        const v = packYaw(u.rotation);
+        w.u8(v & 0xff).u8(v >>> 8);
+      } else writeU32(w, packRotation(u.rotation));
+    }
     if (u.props) w.string(JSON.stringify(u.props));
     if (u.owner !== undefined) w.varuint(u.owner);
   }
@@ -276,6 +334,12 @@ export function readState(r: ByteReader): StateFrame {
       const u: EntityUpdate = { id };
       const mask = r.u8();
       if (mask & ~ALL_FIELDS) throw new DecodeError('unknown update field bits');
+      if (mask & UpdateFields.POSITION && mask & UpdateFields.POSITION_XZ) {
+        throw new DecodeError('POSITION and POSITION_XZ in one update');
+      }
+      if (mask & UpdateFields.ROTATION && mask & UpdateFields.YAW) {
+        throw new DecodeError('ROTATION and YAW in one update');
+      }
       if (mask & UpdateFields.POSITION) {
         u.position = {
           x: dequantizeCoord(ox + readVarint(r)),
@@ -283,7 +347,11 @@ export function readState(r: ByteReader): StateFrame {
           z: dequantizeCoord(oz + readVarint(r)),
         };
       }
+      if (mask & UpdateFields.POSITION_XZ) {
+        u.positionXZ = { x: dequantizeCoord(ox + readVarint(r)), z: dequantizeCoord(oz + readVarint(r)) };
+      }
       if (mask & UpdateFields.ROTATION) u.rotation = unpackRotation(readU32(r));
+      if (mask & UpdateFields.YAW) u.rotation = unpackYaw(r.u8() + r.u8() * 0x100);
       if (mask & UpdateFields.PROPS) u.props = parseJsonObject(r.string(WireLimits.propsBytes));
       if (mask & UpdateFields.OWNER) u.owner = r.varuint();
       updates.push(u);

@@ -1,6 +1,7 @@
 import type { Logger } from '@plexus/kit';
 import {
   ClientOp,
+  COMPACT_UPDATES_VERSION,
   type DisplayProfile,
   ErrorCodes,
   type ErrorName,
@@ -108,6 +109,7 @@ export class Member {
   private heldEvents: Uint8Array[] = [];
   /** A v3 session: its moves carry sequence numbers and get a MOVE_ACK (docs/protocol.md §5.10). */
   private readonly acks: boolean;
+  readonly compactUpdates: boolean;
   /** Highest sequence number of its moves applied, and the highest one a MOVE_ACK carried. */
   private appliedSeq = 0;
   private ackedSeq = 0;
@@ -124,6 +126,7 @@ export class Member {
     this.room = room;
     this.log = link.log.child({ playgroundId: room.playgroundId });
     this.acks = (link.protocolVersion ?? 2) >= MOVE_ACK_VERSION;
+    this.compactUpdates = (link.protocolVersion ?? 2) >= COMPACT_UPDATES_VERSION;
   }
 
   get avatarId(): number {

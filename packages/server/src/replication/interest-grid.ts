@@ -22,6 +22,12 @@ export interface GridEntity {
    */
   position: Vec3 | undefined;
   positionAt: number;
+  /**
+   * The tick its y last changed (its first move counts as one: the grid does not keep the
+   * spawn's y). A compact update leaves y out for clients whose copy is newer (docs/protocol.md
+   * §4, "STATE").
+   */
+  yAt: number;
   rotation: Quat | undefined;
   rotationAt: number;
   props: Props | undefined;
@@ -53,6 +59,15 @@ export interface Cell {
    */
   freshStart: number;
   freshEnd: number;
+  /**
+   * The same two chunks in the layout of protocol versions 2–3 (no compact fields), in the
+   * replicator's second buffer; encoded only for a tick (`legacyTick`) where such a client needs them.
+   */
+  legacyTick: number;
+  legacyStart: number;
+  legacyEnd: number;
+  legacyFreshStart: number;
+  legacyFreshEnd: number;
   /** Scratch mark of the replicator's interest scan. */
   scan: number;
   /** In the replicator's list of cells with an entity changed within the update window. */
@@ -136,6 +151,7 @@ export class InterestGrid {
       spawnTick: -1,
       position: undefined,
       positionAt: NEVER,
+      yAt: NEVER,
       rotation: undefined,
       rotationAt: NEVER,
       props: undefined,
@@ -199,6 +215,11 @@ export class InterestGrid {
         chunkEnd: 0,
         freshStart: 0,
         freshEnd: 0,
+        legacyTick: -1,
+        legacyStart: 0,
+        legacyEnd: 0,
+        legacyFreshStart: 0,
+        legacyFreshEnd: 0,
         scan: 0,
         live: false,
       };

@@ -39,7 +39,7 @@ test('an entity enters interest at the radius and leaves only beyond radius + hy
   const step = (x?: number) => {
     if (x !== undefined) pg.setTransform(other, { x, y: 0, z: 0 }, ID);
     rep.update(++tick);
-    return rep.frameFor(1, me, tick === 1);
+    return rep.frameFor(1, me, tick === 1, false);
   };
   assert.deepEqual(ids(decodeState(step()).spawns), [me], 'own avatar always; 150 m is out');
   assert.equal(step(101), null, 'outside the radius: nothing (not even its cell, no one there is known)');
@@ -175,7 +175,8 @@ test('shared encoding: a frame assembled from shared cell bytes decodes to what 
     const removedNow = removed.splice(0);
     rep.update(tick);
     for (const c of clients) {
-      const actual = rep.frameFor(c.clientId, c.avatarId, false);
+      // The version 2–3 layout is the reference encoder's (compact chunks: update-rates.test.ts).
+      const actual = rep.frameFor(c.clientId, c.avatarId, false, false);
       const expected = c.frame(tick, all, updates, removedNow, OPTIONS.cellSizeM);
       const expectedEmpty =
         expected.spawns.length === 0 && expected.updates.length === 0 && expected.removes.length === 0;
@@ -208,6 +209,7 @@ function fakeClient(clientId: number, avatarId: number) {
       this.welcomed = true;
     },
     sendMoveAck() {},
+    compactUpdates: true,
     refuse(name: ErrorName) {
       this.refused.push(name);
     },
@@ -321,7 +323,8 @@ function checkAgainstReference(o: { spread: number; churn: boolean; spawns?: boo
     rep.update(tick);
     const frames = new Set<Uint8Array>();
     for (const c of clients) {
-      const actual = rep.frameFor(c.clientId, c.avatarId, false);
+      // The version 2–3 layout is the reference encoder's (compact chunks: update-rates.test.ts).
+      const actual = rep.frameFor(c.clientId, c.avatarId, false, false);
       const expected = c.frame(tick, all, updates, removedNow, OPTIONS.cellSizeM);
       if (actual === null) {
         assert.equal(expected.spawns.length + expected.updates.length + expected.removes.length, 0);
@@ -384,4 +387,46 @@ test('a quiet tick sends nothing; a client that missed removals still gets them'
     [...rep.knownBy(2)].sort((x, y) => x - y),
     [a, b, others[2] as number, late].sort((x, y) => x - y),
   );
+});
+
+test('version 4 and version 3 clients in one dense room: one shared frame per layout, y only while it is news', () => {
+  const pg = new Playground('p');
+  const rep = new Replicator(pg, OPTIONS);
+  const avatars = Array.from({ length: 20 }, (_, i) =>
+    spawnAt(pg, i + 1, (i % 5) * 4, Math.floor(i / 5) * 4),
+  );
+  const yaw = (a: number) => ({ x: 0, y: Math.sin(a / 2), z: 0, w: Math.cos(a / 2) });
+  const walk = (tick: number, y: number) => {
+    for (const id of avatars) {
+      const e = pg.get(id) as EntityState;
+      pg.setTransform(id, { x: e.position.x + 0.1, y, z: e.position.z }, yaw(tick / 10));
+    }
+    rep.update(tick);
+    const frames = avatars.map((id, i) => rep.frameFor(i + 1, id, tick === 1, i % 2 === 0));
+    return {
+      compact: new Set(frames.filter((_, i) => i % 2 === 0)),
+      legacy: new Set(frames.filter((_, i) => i % 2 === 1)),
+    };
+  };
+  walk(1, 0);
+  walk(2, 0);
+  const steady = walk(3, 0);
+  assert.equal(steady.compact.size, 1, 'the version 4 clients share one frame');
+  assert.equal(steady.legacy.size, 1, 'the version 3 clients share another');
+  const [compact] = steady.compact as Set<Uint8Array>;
+  const [legacy] = steady.legacy as Set<Uint8Array>;
+  assert.ok(
+    compact && legacy && compact.length < legacy.length * 0.8,
+    `${compact?.length} vs ${legacy?.length} bytes`,
+  );
+  for (const u of decodeState(compact as Uint8Array).updates) {
+    assert.equal(u.position, undefined, 'y did not change since these clients got it: x and z only');
+    assert.ok(u.positionXZ && u.rotation);
+  }
+  // Everyone steps up: this tick's frame carries y again, the next one (everyone got it) not.
+  const up = walk(4, 0.5);
+  const [upFrame] = up.compact as Set<Uint8Array>;
+  for (const u of decodeState(upFrame as Uint8Array).updates) assert.equal(u.position?.y, 0.5);
+  const [after] = walk(5, 0.5).compact as Set<Uint8Array>;
+  for (const u of decodeState(after as Uint8Array).updates) assert.ok(u.positionXZ && !u.position);
 });

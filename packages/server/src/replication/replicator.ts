@@ -1,5 +1,6 @@
 import {
   ByteWriter,
+  type CompactChunk,
   type EntityState,
   type EntityUpdate,
   writeChunk,
@@ -55,10 +56,24 @@ interface ClientView {
   z: number;
   /** The last tick this client got every change of every cell (a keyframe or a dense delta). */
   wholeTick: number;
+  /** The client speaks protocol version 4: its chunks use the compact fields. */
+  compact: boolean;
 }
 
 const NO_BITS = new Uint32Array(0);
 const NO_CHANGES = { spawns: [], updates: [], removes: [] } as const;
+
+/** Where the chunk a frame takes of `cell` starts in its buffer: window or fresh, compact or not. */
+function spanStart(cell: Cell, compact: boolean, fresh: boolean): number {
+  if (compact) return fresh ? cell.freshStart : cell.chunkStart;
+  return fresh ? cell.legacyFreshStart : cell.legacyStart;
+}
+
+/** …and where it ends. */
+function spanEnd(cell: Cell, compact: boolean, fresh: boolean): number {
+  if (compact) return fresh ? cell.freshEnd : cell.chunkEnd;
+  return fresh ? cell.legacyFreshEnd : cell.legacyEnd;
+}
 
 function knows(v: ClientView, index: number): boolean {
   const w = index >>> 5;
@@ -128,7 +143,21 @@ export class Replicator {
   /** removalSerial before this tick's update (views up to date have exactly this one). */
   private prevSerial = 0;
   private readonly chunkWriter = new ByteWriter(16 * 1024);
-  private chunkBytes: Buffer = Buffer.alloc(0);
+  private chunkBytes: Uint8Array = new Uint8Array(0);
+  /** The chunks of this tick in the version 2–3 layout, encoded for the cells such clients see. */
+  private readonly legacyWriter = new ByteWriter(1024);
+  private legacyWriterTick = -1;
+  /**
+   * A compact chunk leaves out the y of an entity that every recipient holds: one whose y last
+   * changed before the update window for the window's chunk (every client's copy is at most that
+   * old), before this tick for the fresh one (its clients got every change of the last tick).
+   */
+  private readonly windowKeepsY: CompactChunk = {
+    keepsY: (u) => (this.grid.get(u.id)?.yAt ?? this.tick) <= this.tick - this.rates.window,
+  };
+  private readonly freshKeepsY: CompactChunk = {
+    keepsY: (u) => (this.grid.get(u.id)?.yAt ?? this.tick) < this.tick,
+  };
   // Scratch reused by every frameFor call (the tick is single-threaded).
   private readonly prefix = new ByteWriter(4 * 1024);
   private readonly suffix = new ByteWriter(256);
@@ -150,6 +179,9 @@ export class Replicator {
    */
   private sharedFrame: Uint8Array | null = null;
   private sharedFrameTick = -1;
+  /** The same for clients of protocol versions 2–3. */
+  private sharedLegacyFrame: Uint8Array | null = null;
+  private sharedLegacyFrameTick = -1;
   /** A keyframe between ticks put new entities in the grid: the next update is not quiet. */
   private spawnedEarly = false;
   /** This tick's update put new entities in the grid (they enter at once, for everyone). */
@@ -209,6 +241,8 @@ export class Replicator {
     this.quietTick = true;
     this.sharedFrame = null;
     this.sharedFrameTick = -1;
+    this.sharedLegacyFrame = null;
+    this.sharedLegacyFrameTick = -1;
     for (const cell of this.dirtyCells) {
       cell.updates.length = 0;
       cell.chunkStart = 0;
@@ -240,21 +274,22 @@ export class Replicator {
     for (const cell of this.dirtyCells) {
       cell.updates.sort(byId);
       cell.chunkStart = w.length;
-      writeChunk(w, cell.originXm, cell.originZm, cell.updates);
+      writeChunk(w, cell.originXm, cell.originZm, cell.updates, this.windowKeepsY);
       cell.chunkEnd = w.length;
-      this.encodeFresh(w, cell, tick);
+      const fresh = this.encodeFresh(w, cell, tick, this.freshKeepsY);
+      cell.freshStart = fresh < 0 ? cell.chunkStart : fresh;
+      cell.freshEnd = fresh < 0 ? cell.chunkEnd : w.length;
     }
-    const written = w.written();
-    this.chunkBytes = Buffer.from(written.buffer, written.byteOffset, written.byteLength);
+    this.chunkBytes = w.written();
     this.quietTick =
       this.removedIds.length === 0 && spawns.length === 0 && !spawnedEarly && this.dirtyCells.length === 0;
   }
 
   /**
    * The fresh variant of a cell's chunk: the same bytes when every update in it is this tick's
-   * own, else this tick's updates alone, encoded after it.
+   * own (−1), else this tick's updates alone, encoded at the end of `w` (where they start).
    */
-  private encodeFresh(w: ByteWriter, cell: Cell, tick: number): void {
+  private encodeFresh(w: ByteWriter, cell: Cell, tick: number, compact?: CompactChunk): number {
     const fresh = this.fresh;
     fresh.length = 0;
     let same = true;
@@ -262,15 +297,31 @@ export class Replicator {
       const e = this.grid.get(u.id) as GridEntity;
       if (e.updateAt === tick && e.update) fresh.push(e.update);
       if (e.update !== u || e.updateAt !== tick) same = false;
+      // A y changed within the window but before this tick: the window's chunk must carry it, the
+      // fresh one need not.
+      if (compact && e.yAt < tick && e.yAt > tick - this.rates.window) same = false;
     }
-    if (same) {
-      cell.freshStart = cell.chunkStart;
-      cell.freshEnd = cell.chunkEnd;
-      return;
+    if (same) return -1;
+    const start = w.length;
+    if (fresh.length > 0) writeChunk(w, cell.originXm, cell.originZm, fresh, compact);
+    return start;
+  }
+
+  /** Encodes `cell`'s two chunks in the version 2–3 layout, once per tick, when a client needs them. */
+  private encodeLegacy(cell: Cell): void {
+    if (cell.legacyTick === this.tick) return;
+    const w = this.legacyWriter;
+    if (this.legacyWriterTick !== this.tick) {
+      w.reset();
+      this.legacyWriterTick = this.tick;
     }
-    cell.freshStart = w.length;
-    if (fresh.length > 0) writeChunk(w, cell.originXm, cell.originZm, fresh);
-    cell.freshEnd = w.length;
+    cell.legacyTick = this.tick;
+    cell.legacyStart = w.length;
+    writeChunk(w, cell.originXm, cell.originZm, cell.updates);
+    cell.legacyEnd = w.length;
+    const fresh = this.encodeFresh(w, cell, this.tick);
+    cell.legacyFreshStart = fresh < 0 ? cell.legacyStart : fresh;
+    cell.legacyFreshEnd = fresh < 0 ? cell.legacyEnd : w.length;
   }
 
   /** Takes a removed entity out of the grid; its index is released once no view holds it. */
@@ -292,15 +343,16 @@ export class Replicator {
    * every entity within the radius (the client drops the rest); a delta carries the entities that
    * entered (spawns) and left (removes) its interest, and the shared chunks of the cells it sees.
    */
-  frameFor(clientId: number, avatarId: number, keyframe: boolean): Uint8Array | null {
+  frameFor(clientId: number, avatarId: number, keyframe: boolean, compact = true): Uint8Array | null {
     // Nothing changed in the grid since the previous tick: interest is where it was (no avatar
     // moved), no chunk exists and nothing was removed, so a delta would be empty.
     if (!keyframe && this.quietTick && this.views.has(clientId)) return null;
     let view = this.views.get(clientId);
     if (!view) {
-      view = { bits: NO_BITS, count: 0, serial: this.removalSerial, x: 0, z: 0, wholeTick: -1 };
+      view = { bits: NO_BITS, count: 0, serial: this.removalSerial, x: 0, z: 0, wholeTick: -1, compact };
       this.views.set(clientId, view);
     }
+    view.compact = compact;
     const avatar = this.grid.get(avatarId);
     if (avatar) {
       view.x = avatar.x;
@@ -345,15 +397,20 @@ export class Replicator {
       const fresh = view.wholeTick === this.tick - 1;
       view.wholeTick = this.tick;
       const shared = fresh && upToDate && leaves.length === this.removedIds.length;
-      if (shared && this.sharedFrameTick === this.tick) return this.sharedFrame;
+      if (shared && compact && this.sharedFrameTick === this.tick) return this.sharedFrame;
+      if (shared && !compact && this.sharedLegacyFrameTick === this.tick) return this.sharedLegacyFrame;
       for (const cell of cells) {
+        // Both layouts hold the same updates: one is empty when the other is.
         const bytes = fresh ? cell.freshEnd - cell.freshStart : cell.chunkEnd - cell.chunkStart;
         if (bytes > 0 && cell.entities.length > 0) chunks.push(cell);
       }
-      const frame = leaves.length === 0 && chunks.length === 0 ? null : this.assemble(false, fresh);
-      if (shared) {
+      const frame = leaves.length === 0 && chunks.length === 0 ? null : this.assemble(false, compact, fresh);
+      if (shared && compact) {
         this.sharedFrame = frame;
         this.sharedFrameTick = this.tick;
+      } else if (shared) {
+        this.sharedLegacyFrame = frame;
+        this.sharedLegacyFrameTick = this.tick;
       }
       return frame;
     }
@@ -420,7 +477,7 @@ export class Replicator {
     for (const e of enters) learn(view, e.index);
 
     if (!keyframe && enters.length === 0 && leaves.length === 0 && chunks.length === 0) return null;
-    return this.assemble(keyframe);
+    return this.assemble(keyframe, compact);
   }
 
   /**
@@ -449,7 +506,7 @@ export class Replicator {
     }
     if (whole) view.wholeTick = this.tick;
     if (this.leaves.length === 0 && chunks.length === 0) return null;
-    return this.assemble(false);
+    return this.assemble(false, view.compact);
   }
 
   /**
@@ -528,9 +585,14 @@ export class Replicator {
     }
   }
 
-  /** Header + this client's spawns + shared chunks (their fresh variants) + its removes, as one frame. */
-  private assemble(keyframe: boolean, fresh = false): Uint8Array {
-    const { prefix, suffix, chunks, chunkBytes } = this;
+  /**
+   * Header + this client's spawns + shared chunks (their fresh variants; in the version 2–3 layout
+   * unless `compact`) + its removes, as one frame.
+   */
+  private assemble(keyframe: boolean, compact: boolean, fresh = false): Uint8Array {
+    const { prefix, suffix, chunks } = this;
+    if (!compact) for (const cell of chunks) this.encodeLegacy(cell);
+    const source = compact ? this.chunkBytes : this.legacyWriter.written();
     prefix.reset();
     writeStateHeader(prefix, this.tick, keyframe);
     prefix.varuint(this.enters.length);
@@ -539,15 +601,14 @@ export class Replicator {
     suffix.reset();
     writeRemoves(suffix, this.leaves);
     let total = prefix.length + suffix.length;
-    for (const cell of chunks)
-      total += fresh ? cell.freshEnd - cell.freshStart : cell.chunkEnd - cell.chunkStart;
+    for (const cell of chunks) total += spanEnd(cell, compact, fresh) - spanStart(cell, compact, fresh);
     const out = Buffer.allocUnsafe(total);
     out.set(prefix.written(), 0);
     let at = prefix.length;
     for (const cell of chunks) {
-      at += fresh
-        ? chunkBytes.copy(out, at, cell.freshStart, cell.freshEnd)
-        : chunkBytes.copy(out, at, cell.chunkStart, cell.chunkEnd);
+      const part = source.subarray(spanStart(cell, compact, fresh), spanEnd(cell, compact, fresh));
+      out.set(part, at);
+      at += part.length;
     }
     out.set(suffix.written(), at);
     return out;

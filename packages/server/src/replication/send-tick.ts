@@ -9,6 +9,8 @@ export interface ReplicaClient {
   needsKeyframe: boolean;
   stuckSince: number | null;
   readonly bufferedAmount: number;
+  /** A protocol version 4 session: its STATE chunks use the compact fields (protocol.md §4). */
+  readonly compactUpdates: boolean;
   /** A STATE frame (the same bytes may go to many clients). */
   sendState(bytes: Uint8Array): void;
   sendWelcome(playgroundId: string, keyframe: Uint8Array): void;
@@ -90,7 +92,7 @@ function frameOf(conn: ReplicaClient, playgroundId: string, replicator: Replicat
     conn.needsKeyframe = false;
     return keyframe;
   }
-  const delta = replicator.frameFor(conn.clientId, conn.avatarId, false);
+  const delta = replicator.frameFor(conn.clientId, conn.avatarId, false, conn.compactUpdates);
   if (delta) conn.sendState(delta);
   return delta;
 }

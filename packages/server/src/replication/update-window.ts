@@ -23,6 +23,7 @@ export class UpdateWindow {
   /** Records `e`'s change `u` of tick `tick`: its fields' latest values and ticks; its cell goes live. */
   note(e: GridEntity, u: EntityUpdate, tick: number): void {
     if (u.position) {
+      if (e.position?.y !== u.position.y) e.yAt = tick;
       e.position = u.position;
       e.positionAt = tick;
     }

@@ -183,6 +183,7 @@ export class TestClient {
         const e = m.get(u.id);
         if (!e) continue;
         if (u.position) e.position = u.position;
+        if (u.positionXZ) e.position = { x: u.positionXZ.x, y: e.position.y, z: u.positionXZ.z };
         if (u.rotation) e.rotation = u.rotation;
         if (u.props) e.props = u.props;
         if (u.owner !== undefined) e.owner = u.owner;
