@@ -17,7 +17,7 @@ import { type RawSocket, rawConnect, withTimeout } from './raw-socket.ts';
 // Protocol v3's move acknowledgements (docs/protocol.md §5.10) on the wire, against real processes:
 // a v3 client learns its version from WELCOME, gets MOVE_ACK for its applied moves and the refused
 // one named; a v2 client on the same server gets neither.
-describe('move acknowledgements (protocol v3)', () => {
+describe('protocol versions on the wire: move acknowledgements (v3), compact updates (v4)', () => {
   let stack: Stack;
   before(async () => {
     stack = await startStack({ servers: 1 });
@@ -150,5 +150,53 @@ describe('move acknowledgements (protocol v3)', () => {
     );
     v2.sock.ws.close();
     v3.sock.ws.close();
+  });
+
+  test('protocol v4: compact updates reach a v4 client; a v3 client in the same playground gets the v3 layout', async () => {
+    const mover = await join(4, 'Mona');
+    assert.equal(mover.welcome.protocolVersion, 4);
+    const v4 = await join(4, 'Ida');
+    const v3 = await join(3, 'Tom');
+    const id = mover.welcome.welcome.selfId;
+    const { x, y, z } = mover.self.position;
+    const from4 = v4.sock.frames.length;
+    const from3 = v3.sock.frames.length;
+    // Walking and turning on level ground for longer than the update window (4 ticks).
+    for (let i = 1; i <= 12; i++) {
+      const half = i / 20;
+      mover.sock.send(
+        encodeMove(id, { x: x + i * 0.05, y, z }, { x: 0, y: Math.sin(half), z: 0, w: Math.cos(half) }, i),
+      );
+      await new Promise((r) => setTimeout(r, 60));
+    }
+    const last = { x: x + 0.6, z };
+    const updatesOf = (sock: RawSocket, from: number) =>
+      sock.frames
+        .slice(from)
+        .flatMap((f) => (f.op === ServerOp.STATE ? f.updates : []))
+        .filter((u) => u.id === id);
+    await withTimeout(
+      (async () => {
+        while (!updatesOf(v3.sock, from3).some((u) => Math.abs((u.position?.x ?? 0) - last.x) < 0.001))
+          await new Promise((r) => setTimeout(r, 20));
+      })(),
+      5000,
+      'the last move at the v3 client',
+    );
+    const at4 = updatesOf(v4.sock, from4);
+    const at3 = updatesOf(v3.sock, from3);
+    assert.ok(
+      at4.some((u) => u.positionXZ),
+      'y left out once the v4 client holds it',
+    );
+    const lastXZ = at4.findLast((u) => u.positionXZ)?.positionXZ;
+    assert.ok(lastXZ && Math.abs(lastXZ.x - last.x) < 0.001 && Math.abs(lastXZ.z - last.z) < 0.001);
+    assert.equal(
+      at3.some((u) => u.positionXZ),
+      false,
+      'a v3 session never sees the compact fields',
+    );
+    assert.ok(at3.every((u) => u.position && u.position.y === y));
+    for (const s of [mover, v4, v3]) s.sock.ws.close();
   });
 });
