@@ -5,7 +5,9 @@ import { DecodeError } from './byte-reader.ts';
 import { encodeSetEntity } from './entity-frames.ts';
 import {
   decodeClientFrame,
+  decodeMoveInto,
   decodeServerFrame,
+  emptyMoveFrame,
   encodeError,
   encodeHello,
   encodeLeave,
@@ -138,6 +140,40 @@ test('v3 MOVE carries a trailing varuint seq after the transform', () => {
     rotation: { x: 0, y: 0, z: 0, w: 1 },
     seq: 17,
   });
+});
+
+test('a MOVE decoded into a reused frame equals its decodeClientFrame, v2 and v3 alike', () => {
+  const frame = emptyMoveFrame();
+  const { position, rotation } = frame;
+  const v3 = encodeMove(300, { x: 1, y: 0, z: -2 }, { x: 0, y: 0, z: 0, w: 1 }, 17);
+  const v2 = encodeMove(7, { x: 3, y: 4, z: 5 }, { x: 0, y: 1, z: 0, w: 0 });
+  for (const bytes of [v3, v2, v3]) {
+    assert.deepEqual({ ...decodeMoveInto(bytes, frame) }, { seq: undefined, ...decodeClientFrame(bytes) });
+  }
+  assert.equal(frame.position, position, 'the frame keeps its own objects');
+  assert.equal(frame.rotation, rotation);
+  // The same DecodeError, message included (it goes into the ERROR frame).
+  const failure = (decode: () => unknown) => {
+    try {
+      decode();
+    } catch (err) {
+      assert.ok(err instanceof DecodeError);
+      return err.message;
+    }
+    return assert.fail('decoded');
+  };
+  for (const c of [
+    '02 01 0000803f',
+    `02 01 ${'00000000'.repeat(7)} ffffffffff7f`,
+    `02 01 ${'00'.repeat(30)}`,
+  ]) {
+    const b = bytes(c);
+    assert.equal(
+      failure(() => decodeMoveInto(b, frame)),
+      failure(() => decodeClientFrame(b)),
+      c,
+    );
+  }
 });
 
 test('v3 SET_ENTITY with a transform carries a trailing varuint seq', () => {

@@ -31,11 +31,13 @@ import {
   encodeRedirect,
   encodeWelcome,
   type FrameOf,
+  type MoveFrame,
   readError,
   readEvent,
   readHello,
   readMove,
   readMoveAck,
+  readMoveInto,
   readPing,
   readPong,
   readRedirect,
@@ -280,6 +282,20 @@ function decodeWith<F extends { op: number }>(
 /** Decodes a client frame; throws DecodeError for anything malformed or unknown. */
 export function decodeClientFrame(bytes: Uint8Array): ClientFrame {
   return decodeWith<ClientFrame>(clientFrames as Record<number, FrameCodec<ClientFrame>>, 'client', bytes);
+}
+
+/**
+ * Decodes a MOVE (`bytes[0]` is its opcode) into `frame`, overwriting every field, so a receiver
+ * can keep one frame per connection instead of allocating one per MOVE — the most frequent client
+ * frame. Throws DecodeError exactly as {@link decodeClientFrame} would; the frame (and its
+ * position and rotation objects) is only valid until the next decode into it.
+ */
+export function decodeMoveInto(bytes: Uint8Array, frame: MoveFrame): MoveFrame {
+  const r = new ByteReader(bytes);
+  if (r.u8() !== ClientOp.MOVE) throw new DecodeError('not a MOVE frame');
+  readMoveInto(r, frame);
+  r.end();
+  return frame;
 }
 
 /** Decodes a server frame; throws DecodeError for anything malformed or unknown. */

@@ -3,7 +3,7 @@ import { ClientOp, ServerOp } from '../opcodes.ts';
 import type { Quat, Vec3, Welcome } from '../types.ts';
 import { type ByteReader, DecodeError } from './byte-reader.ts';
 import { ByteWriter } from './byte-writer.ts';
-import { readQuat, readVec3, writeQuat, writeVec3 } from './geometry.ts';
+import { writeQuat, writeVec3 } from './geometry.ts';
 import { parseJsonObject } from './json.ts';
 import { WireLimits } from './limits.ts';
 
@@ -31,7 +31,7 @@ export type SessionClientFrame =
       position: Vec3;
       rotation: Quat;
       /** v3: the move's sequence number, acknowledged by MOVE_ACK (absent on a v2 session). */
-      seq?: number;
+      seq?: number | undefined;
     }
   | { op: typeof ClientOp.PING; clientTimeMs: number }
   | { op: typeof ClientOp.LEAVE };
@@ -90,14 +90,36 @@ export function readHello(r: ByteReader): FrameOf<SessionClientFrame, typeof Cli
   return { op: ClientOp.HELLO, protocolVersion: r.varuint(), ticket: r.string(WireLimits.ticketBytes) };
 }
 
-export function readMove(r: ByteReader): FrameOf<SessionClientFrame, typeof ClientOp.MOVE> {
-  const frame: FrameOf<SessionClientFrame, typeof ClientOp.MOVE> = {
+export type MoveFrame = FrameOf<SessionClientFrame, typeof ClientOp.MOVE>;
+
+/** A MOVE frame to decode into ({@link decodeMoveInto}). */
+export function emptyMoveFrame(): MoveFrame {
+  return {
     op: ClientOp.MOVE,
-    entityId: r.varuint(),
-    position: readVec3(r),
-    rotation: readQuat(r),
+    entityId: 0,
+    position: { x: 0, y: 0, z: 0 },
+    rotation: { x: 0, y: 0, z: 0, w: 1 },
   };
+}
+
+export function readMove(r: ByteReader): MoveFrame {
+  return readMoveInto(r, emptyMoveFrame());
+}
+
+/** Reads a MOVE payload into `frame`'s own fields and objects, overwriting them all. */
+export function readMoveInto(r: ByteReader, frame: MoveFrame): MoveFrame {
+  frame.entityId = r.varuint();
+  const { position, rotation } = frame;
+  position.x = r.f32();
+  position.y = r.f32();
+  position.z = r.f32();
+  rotation.x = r.f32();
+  rotation.y = r.f32();
+  rotation.z = r.f32();
+  rotation.w = r.f32();
+  // A v2 frame has no `seq`: a fresh frame keeps none, a reused one loses the last one's.
   if (r.remaining > 0) frame.seq = r.varuint();
+  else if (frame.seq !== undefined) frame.seq = undefined;
   return frame;
 }
 

@@ -19,6 +19,7 @@ import {
 } from '@plexus/protocol';
 import type { VerifiedTicket } from '../control/ticket-verifier.ts';
 import type { MemberLink, PlaygroundFrame } from '../transport/link.ts';
+import { MoveQueue } from './move-queue.ts';
 import type { Outcome, PlaygroundLogic } from './playground-logic.ts';
 
 /**
@@ -41,13 +42,6 @@ export interface Presence {
   saved: { position: Vec3; rotation: Quat } | null;
   /** Wall-clock ms of that save (presence refresh). */
   savedAt: number;
-}
-
-export interface QueuedMove {
-  position: Vec3;
-  rotation: Quat;
-  /** Its sequence number on a v3 session (docs/protocol.md §5.10). */
-  seq?: number | undefined;
 }
 
 /** What a member needs of the room that owns it. */
@@ -99,7 +93,7 @@ export class Member {
   /** Since when the member has been above the buffered-bytes bound (ms, monotonic), or null. */
   stuckSince: number | null = null;
   /** Latest accepted move per owned entity, applied at the next tick. */
-  readonly moves = new Map<number, QueuedMove>();
+  readonly moves = new MoveQueue(MAX_QUEUED_MOVES);
   /** The playground moved away: however the connection ends now, the presence travels. */
   moving = false;
   private readonly room: MemberRoom;
@@ -193,17 +187,12 @@ export class Member {
     }
   }
 
+  /**
+   * A later move of the same entity within the tick replaces the earlier one (acking its seq covers
+   * the earlier one's). Copied: the frame may be the connection's reused one.
+   */
   private queueMove(entityId: number, position: Vec3, rotation: Quat, seq: number | undefined): void {
-    const queued = this.moves.get(entityId);
-    if (queued) {
-      // A later move of the same entity within the tick replaces the earlier one in place; acking
-      // its seq covers the earlier one's.
-      queued.position = position;
-      queued.rotation = rotation;
-      queued.seq = seq;
-    } else if (this.moves.size < MAX_QUEUED_MOVES) {
-      this.moves.set(entityId, { position, rotation, seq });
-    } else if (seq !== undefined) {
+    if (!this.moves.put(entityId, position, rotation, seq) && seq !== undefined) {
       this.moveRefused(entityId, seq, 'PROTOCOL_RATE_LIMITED');
     }
   }

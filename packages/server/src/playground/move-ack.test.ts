@@ -4,6 +4,7 @@ import {
   AuthorityAction,
   ErrorCodes,
   encodeAuthority,
+  encodeMove,
   encodeSetEntity,
   encodeSpawn,
   type FrameOf,
@@ -33,7 +34,7 @@ describe('MOVE_ACK of a v3 member', () => {
       prof: { firstName: `M${++n}` },
     });
     const { welcome } = await c.join(ticket);
-    return { c, clientId: welcome.clientId };
+    return { c, clientId: welcome.clientId, selfId: welcome.selfId };
   }
 
   test('applied, refused on arrival, and refused at the tick because the entity changed hands', async () => {
@@ -78,6 +79,44 @@ describe('MOVE_ACK of a v3 member', () => {
       b.c.frames.some((f) => f.op === ServerOp.MOVE_ACK),
       false,
       'B moved nothing: no MOVE_ACK',
+    );
+    a.c.close();
+    b.c.close();
+  });
+
+  test('moves sent in one turn: each entity lands where its last move put it, every seq acknowledged', async () => {
+    const a = await joined('bunched');
+    const b = await joined('bunched');
+    a.c.send(encodeSpawn(1, 'object', { x: 1, y: 0, z: 1 }, Q, {}));
+    const box = (await a.c.result(1)).value;
+    const avatar = await b.c.until(() => b.c.mirror().get(a.selfId), 3_000, "A's avatar");
+    const { x, y, z } = avatar.position;
+    // Interleaved, so a move must not be overwritten by the next frame of another entity.
+    a.c.send(encodeMove(a.selfId, { x: x + 0.5, y, z }, Q, 1));
+    a.c.send(encodeMove(box, { x: 1.5, y: 0, z: 1 }, Q, 2));
+    a.c.send(encodeMove(a.selfId, { x: x + 1, y, z }, Q, 3));
+    a.c.send(encodeMove(box, { x: 2, y: 0, z: 1 }, Q, 4));
+    await a.c.until(
+      () => a.c.frames.some((f) => f.op === ServerOp.MOVE_ACK && f.lastAppliedSeq === 4),
+      3_000,
+      'seq 4 acknowledged',
+    );
+    const acks = a.c.frames.filter((f): f is MoveAck => f.op === ServerOp.MOVE_ACK);
+    assert.deepEqual(
+      acks.flatMap((f) => f.refused),
+      [],
+      'nothing refused',
+    );
+    const near = (
+      p: { x: number; y: number; z: number } | undefined,
+      q: { x: number; y: number; z: number },
+    ) => p !== undefined && Math.hypot(p.x - q.x, p.y - q.y, p.z - q.z) < 0.01;
+    await b.c.until(
+      () =>
+        near(b.c.mirror().get(a.selfId)?.position, { x: x + 1, y, z }) &&
+        near(b.c.mirror().get(box)?.position, { x: 2, y: 0, z: 1 }),
+      3_000,
+      'both entities at their last move',
     );
     a.c.close();
     b.c.close();

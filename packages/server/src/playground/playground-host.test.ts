@@ -172,7 +172,7 @@ test('what changes between a keyframe between ticks and the next tick reaches it
   await host.admit(a.bind(host), ticket(1));
   const member = host.member(1) as Member;
   // Its first move lands in the tick that also takes its avatar's spawn.
-  member.moves.set(member.avatarId, { position: { x: 1, y: 0, z: 2 }, rotation: { x: 0, y: 0, z: 0, w: 1 } });
+  member.moves.put(member.avatarId, { x: 1, y: 0, z: 2 }, { x: 0, y: 0, z: 0, w: 1 }, undefined);
   host.tick();
   const delta = decodeServerFrame(a.conn.sent.at(-1) as Uint8Array);
   assert.ok(delta.op === ServerOp.STATE && !delta.keyframe);
@@ -251,7 +251,7 @@ test('queued moves are applied at the tick, and an empty playground is removed a
   host.tick();
   // The member's input queue (a validated MOVE lands here).
   const member = host.member(conn.clientId) as Member;
-  member.moves.set(member.avatarId, { position: { x: 1, y: 2, z: 3 }, rotation: { x: 0, y: 0, z: 0, w: 1 } });
+  member.moves.put(member.avatarId, { x: 1, y: 2, z: 3 }, { x: 0, y: 0, z: 0, w: 1 }, undefined);
   host.tick();
   const f = decodeServerFrame(b.conn.sent.at(-1) as Uint8Array);
   assert.ok(f.op === ServerOp.STATE);
@@ -274,11 +274,7 @@ test("a v3 member's MOVE_ACK leaves in the same write as its tick's STATE", asyn
   await host.admit(conn, ticket(1));
   host.tick();
   const member = host.member(conn.clientId) as Member;
-  member.moves.set(member.avatarId, {
-    position: { x: 1, y: 0, z: 1 },
-    rotation: { x: 0, y: 0, z: 0, w: 1 },
-    seq: 7,
-  });
+  member.moves.put(member.avatarId, { x: 1, y: 0, z: 1 }, { x: 0, y: 0, z: 0, w: 1 }, 7);
   const before = a.conn.sent.length;
   host.tick();
   assert.deepEqual(kinds(a.conn.sent.slice(before)), ['delta', ServerOp.MOVE_ACK]);

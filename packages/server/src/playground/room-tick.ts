@@ -41,13 +41,15 @@ export function tickRoom(
 export function takeMoves(room: Room, member: Member): void {
   if (room.state === 'live') {
     const { playground } = room;
-    for (const [entityId, move] of member.moves) {
-      const e = playground.get(entityId);
+    const { moves } = member;
+    for (let i = 0; i < moves.size; i++) {
+      const move = moves.at(i);
+      const e = playground.get(move.entityId);
       if (e && e.owner === member.clientId) {
-        playground.setTransform(entityId, move.position, move.rotation);
+        playground.setTransform(move.entityId, move.position, move.rotation);
         member.moveApplied(move.seq);
       } else if (move.seq !== undefined) {
-        member.moveRefused(entityId, move.seq, 'PROTOCOL_NOT_OWNER');
+        member.moveRefused(move.entityId, move.seq, 'PROTOCOL_NOT_OWNER');
       }
     }
   }

@@ -18,7 +18,8 @@ export const ROTATION_LENGTH = { min: 0.5, max: 1.5 } as const;
 export const SPEED_SLACK_MS = 500;
 
 export interface MotionState {
-  position: Vec3;
+  /** The last accepted position: the state's own object, updated in place. */
+  readonly position: Vec3;
   atMs: number;
   /** Metres the entity may still travel right now. */
   budgetM: number;
@@ -52,7 +53,11 @@ export function normaliseRotation(q: Quat): Quat | null {
 
 /** A fresh motion state at `position` with a full allowance. */
 export function initialMotion(position: Vec3, nowMs: number, maxSpeedMps: number): MotionState {
-  return { position, atMs: nowMs, budgetM: (maxSpeedMps * SPEED_SLACK_MS) / 1000 };
+  return {
+    position: { x: position.x, y: position.y, z: position.z },
+    atMs: nowMs,
+    budgetM: (maxSpeedMps * SPEED_SLACK_MS) / 1000,
+  };
 }
 
 /**
@@ -79,10 +84,12 @@ export function checkTransform(
     position.z - motion.position.z,
   );
   if (distance > budget) return { ok: false, reason: 'speed' };
-  // Kept as given, not copied: positions are never changed in place (the entity takes this object
-  // too), and a client's comes fresh from its decoded frame — one allocation less per MOVE.
-  motion.position = position;
+  // Copied, not kept: a MOVE's position lives in a frame the connection reuses for the next one.
+  const last = motion.position;
+  last.x = position.x;
+  last.y = position.y;
+  last.z = position.z;
   motion.atMs = nowMs;
   motion.budgetM = budget - distance;
-  return { ok: true, position: motion.position, rotation: unit };
+  return { ok: true, position, rotation: unit };
 }

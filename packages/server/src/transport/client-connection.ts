@@ -8,13 +8,16 @@ import {
   closeCodeFor,
   DecodeError,
   decodeClientFrame,
+  decodeMoveInto,
   dispatchFrame,
   ErrorCodes,
   type ErrorName,
+  emptyMoveFrame,
   encodeError,
   encodePong,
   encodeWelcome,
   MOVE_ACK_VERSION,
+  type MoveFrame,
   PROTOCOL_VERSION,
   SUPPORTED_PROTOCOL_VERSIONS,
   type Welcome,
@@ -114,6 +117,12 @@ export class ClientConnection implements MemberLink {
   private ticket: VerifiedTicket | null = null;
   /** The version of this session: the one the HELLO announced, once accepted. */
   protocolVersion = PROTOCOL_VERSION;
+  /**
+   * Every MOVE is decoded into this one frame: it is most of what a moving client sends (~20 a
+   * second). Nothing downstream keeps it or its objects past the frame's dispatch (the member
+   * copies an accepted move into its queue).
+   */
+  private readonly moveFrame: MoveFrame = emptyMoveFrame();
 
   constructor(
     ws: WebSocket,
@@ -162,7 +171,7 @@ export class ClientConnection implements MemberLink {
     }
     let frame: ClientFrame;
     try {
-      frame = decodeClientFrame(data);
+      frame = data[0] === ClientOp.MOVE ? decodeMoveInto(data, this.moveFrame) : decodeClientFrame(data);
     } catch (err) {
       if (!(err instanceof DecodeError)) throw err;
       this.refuse('PROTOCOL_MALFORMED_FRAME', err.message);
