@@ -350,6 +350,35 @@ describe('redis store shared by two balancers', () => {
     assert.equal(pending, 200);
   });
 
+  test('a report built before a redemption keeps its playground mapped when the other balancer applies it late', async () => {
+    // The server sends each balancer the same stream: a load report built while the playground was
+    // still claiming (not listed), then ticketRedeemed. Each balancer applies it in order, at its
+    // own pace: lb-a's redemption can land before lb-b's copy of the report.
+    const c = clock();
+    const a = await makeStore('redis', c, 'lb-a', 'shared5:');
+    const b = await makeStore('redis', c, 'lb-b', 'shared5:');
+    for (const id of ['s1', 's2']) {
+      await a.register(identity(id), []);
+      await b.register(identity(id), []);
+    }
+    const placed = await a.place(request(c, 'p', { jtis: ['j1'] }));
+    assert.ok(placed.ok);
+    const home = placed.serverId;
+    const built = load(0);
+    await a.report(identity(home), built);
+    assert.equal(await a.redeem(home, 'j1', 'p'), true);
+    await b.report(identity(home), built);
+    assert.equal(await b.homeOf('p'), home);
+    const next = await b.place(request(c, 'p'));
+    assert.equal(next.ok && next.serverId, home);
+    // Once lb-b has applied the redemption too, its next report that does not list the playground
+    // (retired meanwhile), with no seat pending, drops the mapping as before.
+    assert.equal(await b.redeem(home, 'j1', 'p'), false);
+    await age(b, c, 31_000, ['s1', 's2']);
+    await b.report(identity(home), load(0));
+    assert.equal(await b.homeOf('p'), undefined);
+  });
+
   test('seat reservations are atomic: concurrent joins never overfill a server', async () => {
     const c = clock();
     const a = await makeStore('redis', c, 'lb-a', 'shared4:');

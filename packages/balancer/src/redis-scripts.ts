@@ -9,6 +9,9 @@
  *   P server:<id>        HASH of the server's identity and last report (expires unless refreshed)
  *   P holders:<id>       ZSET balancer id → expiry ms (the balancers holding its control socket)
  *   P seats:<id>         ZSET "<jti> <playgroundId>" → expiry ms (unredeemed tickets)
+ *   P unseen:<id>:<lbId> ZSET "<jti> <playgroundId>" → expiry ms (seats redeemed through another
+ *                        balancer, whose ticketRedeemed this one has not applied yet: a report it
+ *                        applies meanwhile may predate the redemption)
  *   P held:<userId>      ZSET "<serverId> <jti> <playgroundId>" → expiry ms (a user's reservations;
  *                        an entry whose seat is gone from seats:<id> — redeemed — no longer counts)
  *   P hosted:<id>        SET of the playgrounds mapped to it
@@ -144,6 +147,15 @@ if mode == 'report' then
   for _, m in ipairs(redis.call('ZRANGE', seats, 0, -1)) do
     pending[string.sub(m, string.find(m, ' ', 1, true) + 1)] = true
   end
+  -- Each balancer applies the server's messages in order, but at its own pace: a report this one
+  -- applies after another balancer applied a redemption may have been built before it (the
+  -- playground still claiming, not listed). Until this balancer applies that redemption too, its
+  -- playground counts as pending.
+  local unseen = P .. 'unseen:' .. id .. ':' .. lb
+  redis.call('ZREMRANGEBYSCORE', unseen, '-inf', now)
+  for _, m in ipairs(redis.call('ZRANGE', unseen, 0, -1)) do
+    pending[string.sub(m, string.find(m, ' ', 1, true) + 1)] = true
+  end
   for _, pg in ipairs(redis.call('SMEMBERS', hosted)) do
     if not listed[pg] and not pending[pg] then
       if getHome(pg) == id then redis.call('DEL', P .. 'pg:' .. pg) end
@@ -229,15 +241,29 @@ bump('rev:' .. id)
 return { 'ok', redis.call('HGET', P .. 'server:' .. id, 'endpoint'), replaced }
 `;
 
-/** ARGV: P, serverId, member ("<jti> <pg>"), now. Returns 1 when a live seat was redeemed. */
+/**
+ * ticketRedeemed, applied by each balancer the server sent it to. ARGV: P, serverId, member
+ * ("<jti> <pg>"), now, lbId, ttl. The first to apply it turns the seat into a player and marks it
+ * unseen for the server's other holders until they apply it too. Returns 1 when a live seat was
+ * redeemed.
+ */
 export const REDEEM_SCRIPT = `${COMMON}
-local id, member, now = ARGV[2], ARGV[3], tonumber(ARGV[4])
+local id, member, now, lb, ttl = ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6])
+redis.call('ZREM', P .. 'unseen:' .. id .. ':' .. lb, member)
 local seats = P .. 'seats:' .. id
 local score = redis.call('ZSCORE', seats, member)
 if not score then return 0 end
 redis.call('ZREM', seats, member)
 if tonumber(score) <= now or redis.call('EXISTS', P .. 'server:' .. id) == 0 then return 0 end
 redis.call('HINCRBY', P .. 'server:' .. id, 'players', 1)
+local keep = tonumber(score) + ttl
+for _, other in ipairs(redis.call('ZRANGEBYSCORE', P .. 'holders:' .. id, '(' .. now, '+inf')) do
+  if other ~= lb then
+    local unseen = P .. 'unseen:' .. id .. ':' .. other
+    redis.call('ZADD', unseen, keep, member)
+    extend(unseen, math.ceil(keep - now))
+  end
+end
 return 1
 `;
 

@@ -128,7 +128,8 @@ export class RedisClusterStore implements ClusterStore {
   }
 
   async redeem(serverId: string, jti: string, playgroundId: string): Promise<boolean> {
-    return (await this.#run('plexusRedeem', [serverId, `${jti} ${playgroundId}`, this.#now()])) === 1;
+    const member = `${jti} ${playgroundId}`;
+    return (await this.#run('plexusRedeem', [serverId, member, this.#now(), this.#lbId, this.#ttlMs])) === 1;
   }
 
   async lose(serverId: string, reason: string): Promise<LossOutcome> {
