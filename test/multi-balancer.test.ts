@@ -104,7 +104,14 @@ describe('two balancers on Redis', () => {
   test('200 concurrent joins to 20 new playgrounds split across both: every playground lives on exactly one server', async () => {
     const clients = Array.from(
       { length: 200 },
-      (_, i) => new PlexusClient({ balancerUrl: i % 2 ? lbA.url : lbB.url, backendUrl: backend.url }),
+      // 200 joins at once queue behind each other on a loaded 2-core CI box: the slowest may take
+      // longer than the SDK's default 10 s, and this test is about where playgrounds land.
+      (_, i) =>
+        new PlexusClient({
+          balancerUrl: i % 2 ? lbA.url : lbB.url,
+          backendUrl: backend.url,
+          requestTimeoutMs: 30_000,
+        }),
     );
     await Promise.all(clients.map((c, i) => c.loginAsGuest({ firstName: `P${i}` })));
     const joined = await Promise.all(clients.map((c, i) => c.join({ playgroundId: `race-${i % 20}` })));
