@@ -29,7 +29,7 @@ import { TokenBucket } from '../limits/rate-limiter.ts';
 import type { ServerMetrics } from '../metrics.ts';
 import type { AddressLimits } from './address-limits.ts';
 import type { LeaveKind, MemberLink, PlaygroundFrame, Refusal, WelcomeInfo } from './link.ts';
-import { sharedFrame } from './ws-frame.ts';
+import { writeSharedFrame } from './ws-frame.ts';
 
 /** What a connection needs from the rest of the server. */
 export interface ConnectionContext {
@@ -307,19 +307,19 @@ export class ClientConnection implements MemberLink {
 
   /**
    * A STATE frame, framed once for every client that gets the same bytes and written to the socket
-   * in one write, past ws's per-send framing. Safe beside ws.send: without compression ws writes
+   * in one write (a large one behind its header, uncopied), past ws's per-send framing. Safe beside ws.send: without compression ws writes
    * each frame synchronously, so frames keep their order; bufferedAmount still counts these bytes.
    * A trailer goes in the same kernel write (corked), not a second one.
    */
   sendState(bytes: Uint8Array, trailer?: Uint8Array): void {
     if (this.ws.readyState !== WebSocket.OPEN) return;
     if (!trailer) {
-      this.socket.write(sharedFrame(bytes));
+      writeSharedFrame(this.socket, bytes);
       this.ctx.metrics.bytesSent.inc(bytes.length);
       return;
     }
     this.socket.cork();
-    this.socket.write(sharedFrame(bytes));
+    writeSharedFrame(this.socket, bytes);
     this.ctx.metrics.bytesSent.inc(bytes.length);
     this.send(trailer);
     this.socket.uncork();

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { test } from 'node:test';
 import WebSocket, { WebSocketServer } from 'ws';
-import { frameBinary, sharedFrame } from './ws-frame.ts';
+import { COPY_LIMIT_BYTES, frameBinary, frameHeader, sharedFrame, writeSharedFrame } from './ws-frame.ts';
 
 test('frame headers: 2 bytes up to 125, 4 bytes up to 65 535, then 10 (RFC 6455 §5.2)', () => {
   assert.equal(frameBinary(new Uint8Array([7])).toString('hex'), '820107');
@@ -19,10 +19,28 @@ test('one payload is framed once for consecutive sends', () => {
   assert.notEqual(sharedFrame(new Uint8Array([1, 2, 3])), sharedFrame(payload));
 });
 
+test('a large payload is not copied: its shared frame is the header alone', () => {
+  const payload = new Uint8Array(COPY_LIMIT_BYTES);
+  assert.equal(sharedFrame(payload), sharedFrame(payload));
+  assert.equal(sharedFrame(payload).toString('hex'), frameHeader(COPY_LIMIT_BYTES).toString('hex'));
+  assert.equal(sharedFrame(new Uint8Array(COPY_LIMIT_BYTES - 1)).length, 4 + COPY_LIMIT_BYTES - 1);
+});
+
 test('a client receiving a pre-framed payload gets byte-identical messages to a per-client ws send', async () => {
   const http = createServer();
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
-  const payloads = [0, 1, 125, 126, 1_000, 65_535, 65_536, 200_000].map((n) => {
+  const payloads = [
+    0,
+    1,
+    125,
+    126,
+    1_000,
+    COPY_LIMIT_BYTES - 1,
+    COPY_LIMIT_BYTES,
+    65_535,
+    65_536,
+    200_000,
+  ].map((n) => {
     const p = Buffer.allocUnsafe(n);
     for (let i = 0; i < n; i++) p[i] = (i * 31 + n) & 0xff;
     return p;
@@ -32,7 +50,7 @@ test('a client receiving a pre-framed payload gets byte-identical messages to a 
       // Each payload twice, as ws frames it and as the server's shared frame, interleaved.
       for (const p of payloads) {
         ws.send(p);
-        socket.write(sharedFrame(p));
+        writeSharedFrame(socket, p);
       }
     });
   });
