@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { missingServerFlags } from './server-node-flags.ts';
+import { hasSemiSpaceFlag } from './server-node-flags.ts';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 
@@ -38,23 +38,14 @@ async function serverCommandLine(env: Record<string, string>): Promise<string[]>
   }
 }
 
-test('plexus server runs with an 8 MB young generation and memory saver mode by default, in the same process', async () => {
+test('plexus server runs with a 2 MB young generation by default, in the same process', async () => {
   const argv = await serverCommandLine({});
   assert.ok(argv.includes('--max-semi-space-size=8'), argv.join(' '));
-  assert.ok(argv.includes('--memory-saver-mode'), argv.join(' '));
 });
 
 test("an operator's own semi-space size is kept", async () => {
   const argv = await serverCommandLine({ NODE_OPTIONS: '--max-semi-space-size=4' });
   assert.ok(!argv.includes('--max-semi-space-size=8'), argv.join(' '));
-  assert.ok(argv.includes('--memory-saver-mode'), argv.join(' '));
-  assert.deepEqual(missingServerFlags(['--max-semi-space-size', '4'], undefined), ['--memory-saver-mode']);
-  assert.deepEqual(missingServerFlags(['--max-old-space-size=512'], '--inspect'), [
-    '--max-semi-space-size=8',
-    '--memory-saver-mode',
-  ]);
-});
-
-test("an operator's own memory saver setting is kept", () => {
-  assert.deepEqual(missingServerFlags(['--no-memory-saver-mode'], '--max-semi-space-size=16'), []);
+  assert.equal(hasSemiSpaceFlag(['--max-semi-space-size', '4'], undefined), true);
+  assert.equal(hasSemiSpaceFlag(['--max-old-space-size=512'], '--inspect'), false);
 });
