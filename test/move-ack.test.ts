@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { PlexusClient } from '@plexus/client';
 import {
+  ByteReader,
   ErrorCodes,
   encodeHello,
   encodeMove,
@@ -9,6 +10,7 @@ import {
   PROTOCOL_VERSION,
   type ServerFrame,
   ServerOp,
+  StateFlags,
 } from '@plexus/protocol';
 import { type Stack, startStack } from '@plexus/testkit';
 import { post } from './helpers.ts';
@@ -16,8 +18,9 @@ import { type RawSocket, rawConnect, withTimeout } from './raw-socket.ts';
 
 // Protocol v3's move acknowledgements (docs/protocol.md §5.10) on the wire, against real processes:
 // a v3 client learns its version from WELCOME, gets MOVE_ACK for its applied moves and the refused
-// one named; a v2 client on the same server gets neither.
-describe('protocol versions on the wire: move acknowledgements (v3), compact updates (v4)', () => {
+// one named; a v2 client on the same server gets neither. Then the STATE layouts of v3, v4 (compact
+// updates) and v5 (packed heads) side by side in one playground (§4, "STATE").
+describe('protocol versions on the wire: move acknowledgements (v3), compact updates (v4), packed heads (v5)', () => {
   let stack: Stack;
   before(async () => {
     stack = await startStack({ servers: 1 });
@@ -152,15 +155,15 @@ describe('protocol versions on the wire: move acknowledgements (v3), compact upd
     v3.sock.ws.close();
   });
 
-  test('protocol v4: compact updates reach a v4 client; a v3 client in the same playground gets the v3 layout', async () => {
-    const mover = await join(4, 'Mona');
-    assert.equal(mover.welcome.protocolVersion, 4);
+  test('protocol v4 and v5: compact updates reach both, packed heads only v5; a v3 client gets the v3 layout', async () => {
+    const mover = await join(5, 'Mona');
+    assert.equal(mover.welcome.protocolVersion, 5);
+    const v5 = await join(5, 'Eve');
     const v4 = await join(4, 'Ida');
     const v3 = await join(3, 'Tom');
     const id = mover.welcome.welcome.selfId;
     const { x, y, z } = mover.self.position;
-    const from4 = v4.sock.frames.length;
-    const from3 = v3.sock.frames.length;
+    const from = [v5, v4, v3].map((s) => s.sock.frames.length);
     // Walking and turning on level ground for longer than the update window (4 ticks).
     for (let i = 1; i <= 12; i++) {
       const half = i / 20;
@@ -170,33 +173,52 @@ describe('protocol versions on the wire: move acknowledgements (v3), compact upd
       await new Promise((r) => setTimeout(r, 60));
     }
     const last = { x: x + 0.6, z };
-    const updatesOf = (sock: RawSocket, from: number) =>
-      sock.frames
-        .slice(from)
-        .flatMap((f) => (f.op === ServerOp.STATE ? f.updates : []))
+    const states = (sock: RawSocket, start: number) =>
+      sock.frames.flatMap((f, i) =>
+        i >= start && f.op === ServerOp.STATE ? [{ f, raw: sock.raw[i] as Uint8Array }] : [],
+      );
+    const updatesOf = (sock: RawSocket, start: number) =>
+      states(sock, start)
+        .flatMap(({ f }) => f.updates)
         .filter((u) => u.id === id);
+    /** The flags byte of a STATE frame: after the opcode and the varuint tick. */
+    const flagsOf = (raw: Uint8Array) => {
+      const r = new ByteReader(raw);
+      r.u8();
+      r.varuint();
+      return r.u8();
+    };
     await withTimeout(
       (async () => {
-        while (!updatesOf(v3.sock, from3).some((u) => Math.abs((u.position?.x ?? 0) - last.x) < 0.001))
-          await new Promise((r) => setTimeout(r, 20));
+        for (const [k, s] of [v5, v4, v3].entries()) {
+          const at = (u: { position?: { x: number }; positionXZ?: { x: number } }) =>
+            Math.abs((u.position?.x ?? u.positionXZ?.x ?? 0) - last.x) < 0.001;
+          while (!updatesOf(s.sock, from[k] as number).some(at)) await new Promise((r) => setTimeout(r, 20));
+        }
       })(),
       5000,
-      'the last move at the v3 client',
+      'the last move at every client',
     );
-    const at4 = updatesOf(v4.sock, from4);
-    const at3 = updatesOf(v3.sock, from3);
-    assert.ok(
-      at4.some((u) => u.positionXZ),
-      'y left out once the v4 client holds it',
-    );
-    const lastXZ = at4.findLast((u) => u.positionXZ)?.positionXZ;
-    assert.ok(lastXZ && Math.abs(lastXZ.x - last.x) < 0.001 && Math.abs(lastXZ.z - last.z) < 0.001);
+    const [at5, at4, at3] = [v5, v4, v3].map((s, k) => updatesOf(s.sock, from[k] as number));
+    for (const at of [at5, at4]) {
+      assert.ok(
+        at?.some((u) => u.positionXZ),
+        'y left out once the v4 or v5 client holds it',
+      );
+      const lastXZ = at?.findLast((u) => u.positionXZ)?.positionXZ;
+      assert.ok(lastXZ && Math.abs(lastXZ.x - last.x) < 0.001 && Math.abs(lastXZ.z - last.z) < 0.001);
+    }
     assert.equal(
-      at3.some((u) => u.positionXZ),
+      at3?.some((u) => u.positionXZ),
       false,
       'a v3 session never sees the compact fields',
     );
-    assert.ok(at3.every((u) => u.position && u.position.y === y));
-    for (const s of [mover, v4, v3]) s.sock.ws.close();
+    assert.ok(at3?.every((u) => u.position && u.position.y === y));
+    const packed = (s: RawSocket, start: number) =>
+      states(s, start).map(({ raw }) => (flagsOf(raw) & StateFlags.PACKED_HEADS) !== 0);
+    const [p5, p4, p3] = [v5, v4, v3].map((s, k) => packed(s.sock, from[k] as number));
+    assert.ok(p5?.length && p5.every(Boolean), 'every STATE of a v5 session has packed heads');
+    assert.ok(p4?.length && p3?.length && !p4.some(Boolean) && !p3.some(Boolean), 'never those of v4 and v3');
+    for (const s of [mover, v5, v4, v3]) s.sock.ws.close();
   });
 });

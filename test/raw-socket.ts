@@ -3,6 +3,8 @@ import { decodeServerFrame, encodeHello, PROTOCOL_VERSION, type ServerFrame } fr
 export interface RawSocket {
   ws: WebSocket;
   frames: ServerFrame[];
+  /** Each frame's bytes as received (parallel to `frames`). */
+  raw: Uint8Array[];
   opened: Promise<void>;
   closed: Promise<{ code: number; reason: string }>;
   send(bytes: Uint8Array | string): void;
@@ -13,8 +15,12 @@ export function rawConnect(endpoint: string): RawSocket {
   const ws = new WebSocket(endpoint);
   ws.binaryType = 'arraybuffer';
   const frames: ServerFrame[] = [];
+  const raw: Uint8Array[] = [];
   ws.addEventListener('message', (ev) => {
-    if (ev.data instanceof ArrayBuffer) frames.push(decodeServerFrame(new Uint8Array(ev.data)));
+    if (!(ev.data instanceof ArrayBuffer)) return;
+    const bytes = new Uint8Array(ev.data);
+    frames.push(decodeServerFrame(bytes));
+    raw.push(bytes);
   });
   const opened = new Promise<void>((resolve, reject) => {
     ws.addEventListener('open', () => resolve(), { once: true });
@@ -23,7 +29,7 @@ export function rawConnect(endpoint: string): RawSocket {
   const closed = new Promise<{ code: number; reason: string }>((resolve) =>
     ws.addEventListener('close', (ev) => resolve({ code: ev.code, reason: ev.reason }), { once: true }),
   );
-  return { ws, frames, opened, closed, send: (bytes) => ws.send(bytes) };
+  return { ws, frames, raw, opened, closed, send: (bytes) => ws.send(bytes) };
 }
 
 /** Connects, sends HELLO with `ticket`, and resolves once the server closed the socket. */

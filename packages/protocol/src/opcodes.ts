@@ -33,6 +33,11 @@ export type ServerOpcode = (typeof ServerOp)[keyof typeof ServerOp];
 export const StateFlags = {
   /** The frame is a full snapshot: entities not listed must be dropped. */
   KEYFRAME: 0x01,
+  /**
+   * Version 5: every update of the frame's chunks starts with a packed head, its id delta and
+   * its fields in one varuint (docs/protocol.md §4, "STATE"). Sent to version-5 sessions only.
+   */
+  PACKED_HEADS: 0x02,
 } as const;
 
 /** Bits of an entity update's field mask. */

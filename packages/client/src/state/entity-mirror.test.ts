@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   ByteWriter,
+  ChunkLayout,
   decodeServerFrame,
   type EntityState,
   encodeState,
@@ -229,9 +230,16 @@ test('a version-4 update without y keeps the y the mirror holds; a yaw is a turn
   writeStateHeader(w, 2, false);
   w.varuint(0).varuint(1);
   const turned = { x: 0, y: Math.SQRT1_2, z: 0, w: Math.SQRT1_2 };
-  writeChunk(w, 0, 0, [{ id: 1, position: { x: 1.25, y: 2.5, z: -3 }, rotation: turned }], {
-    keepsY: () => true,
-  });
+  writeChunk(
+    w,
+    0,
+    0,
+    [{ id: 1, position: { x: 1.25, y: 2.5, z: -3 }, rotation: turned }],
+    ChunkLayout.COMPACT,
+    {
+      keepsY: () => true,
+    },
+  );
   writeRemoves(w, []);
   const frame = decodeServerFrame(w.finish()) as StateFrame;
   assert.deepEqual(frame.updates[0]?.positionXZ, { x: 1.25, z: -3 }, 'the wire carried x and z only');

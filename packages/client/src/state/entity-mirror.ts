@@ -244,7 +244,7 @@ export class EntityMirror {
     const entity = this.entities.get(update.id);
     if (!entity) return;
     const server = this.predictedStates.get(update.id);
-    // A version-4 update may leave y out: it is the y this client holds of the server's state.
+    // An update of version 4 or later may leave y out: it is the y this client holds of the server's state.
     const xz = update.positionXZ;
     const heldY = (server ?? entity).position.y;
     const position = update.position ?? (xz ? { x: xz.x, y: heldY, z: xz.z } : undefined);

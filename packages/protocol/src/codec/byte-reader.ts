@@ -53,14 +53,15 @@ export class ByteReader {
     );
   }
 
-  varuint(): number {
+  /** Unsigned LEB128 of at most 5 bytes, at most `max` (2^32 − 1 unless a layout says otherwise). */
+  varuint(max = 0xffffffff): number {
     let result = 0;
     let scale = 1;
     for (let i = 0; i < 5; i++) {
       const byte = this.u8();
       result += (byte & 0x7f) * scale;
       if ((byte & 0x80) === 0) {
-        if (result > 0xffffffff) throw new DecodeError('varuint overflow');
+        if (result > max) throw new DecodeError('varuint overflow');
         return result;
       }
       scale *= 128;

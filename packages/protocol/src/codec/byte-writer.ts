@@ -46,9 +46,9 @@ export class ByteWriter {
     return this;
   }
 
-  /** Unsigned LEB128, for integers 0 ≤ value < 2^32. */
-  varuint(value: number): this {
-    if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
+  /** Unsigned LEB128, for integers 0 ≤ value ≤ `max` (2^32 − 1 unless a layout says otherwise; ≤ 2^35 − 1). */
+  varuint(value: number, max = 0xffffffff): this {
+    if (!Number.isInteger(value) || value < 0 || value > max) {
       throw new RangeError(`varuint out of range: ${value}`);
     }
     this.ensure(5);

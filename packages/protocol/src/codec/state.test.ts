@@ -6,6 +6,8 @@ import { DecodeError } from './byte-reader.ts';
 import { ByteWriter } from './byte-writer.ts';
 import { decodeServerFrame, type StateFrame } from './frames.ts';
 import {
+  ChunkLayout,
+  type EntityUpdate,
   encodeState,
   isYaw,
   packRotation,
@@ -184,9 +186,10 @@ const COMPACT_EXAMPLE =
   '     04 11 dd5d c81a fd7c  0000' +
   ' 00';
 
-test('golden bytes, version 4: a yaw in two bytes, a position whose y the client holds in x and z', () => {
+/** The frame of the version-4 and version-5 examples, in `layout`. */
+function exampleFrame(layout: ChunkLayout): Uint8Array {
   const w = new ByteWriter();
-  writeStateHeader(w, 301, false);
+  writeStateHeader(w, 301, false, layout);
   w.varuint(0).varuint(1);
   writeChunk(
     w,
@@ -200,10 +203,15 @@ test('golden bytes, version 4: a yaw in two bytes, a position whose y the client
       },
       { id: 5, position: { x: 2.001, y: 1.7, z: -15.999 }, rotation: { x: 0, y: 0, z: 0, w: 1 } },
     ],
+    layout,
     { keepsY: (u) => u.id === 3 },
   );
   writeRemoves(w, []);
-  assert.equal(hex(w.finish()), hex(bytes(COMPACT_EXAMPLE)));
+  return w.finish();
+}
+
+test('golden bytes, version 4: a yaw in two bytes, a position whose y the client holds in x and z', () => {
+  assert.equal(hex(exampleFrame(ChunkLayout.COMPACT)), hex(bytes(COMPACT_EXAMPLE)));
   const s = decodeState(bytes(COMPACT_EXAMPLE));
   const [a, b] = s.updates;
   assert.deepEqual(a?.positionXZ, { x: 10.5, z: -7.25 });
@@ -211,6 +219,82 @@ test('golden bytes, version 4: a yaw in two bytes, a position whose y the client
   assert.ok(Math.abs((a?.rotation?.y ?? 0) - Math.SQRT1_2) < 1e-12 && a?.rotation?.x === 0);
   assert.deepEqual(b?.position, { x: 2.001, y: 1.7, z: -15.999 });
   assert.deepEqual(b?.rotation, { x: 0, y: 0, z: 0, w: 1 });
+});
+
+// The version-5 example of docs/protocol.md §4 ("STATE"): the version-4 chunk above behind packed
+// heads. Entity 3 walks and turns (form 1: no fields byte); entity 5's y changed (form 0, fields).
+const PACKED_EXAMPLE =
+  '82 ad02 02' +
+  ' 00' +
+  ' 01  10 0f 02' +
+  '     0d 8827 dc0b  0040' +
+  '     08 11 dd5d c81a fd7c  0000' +
+  ' 00';
+
+test("golden bytes, version 5: an update's id delta and usual fields in one byte", () => {
+  assert.equal(hex(exampleFrame(ChunkLayout.PACKED)), hex(bytes(PACKED_EXAMPLE)));
+  assert.deepEqual(decodeState(bytes(PACKED_EXAMPLE)), decodeState(bytes(COMPACT_EXAMPLE)));
+});
+
+test('packed heads decode to the same updates as the version-4 layout, whatever the fields and ids', () => {
+  let packedBytes = 0;
+  let compactBytes = 0;
+  for (let round = 0; round < 300; round++) {
+    const updates: EntityUpdate[] = [];
+    // Ids below 2^31: the version-4 layout's zigzag deltas go no further (packed heads reach 2^32 − 1).
+    let id = rand() < 0.1 ? 2 ** 31 - 60 : Math.floor(rand() * 5000);
+    for (let n = Math.floor(rand() * 12); n > 0; n--) {
+      id += 1 + Math.floor(rand() * (rand() < 0.2 ? 100_000 : 40));
+      if (id >= 2 ** 31) break;
+      const u: EntityUpdate = { id };
+      const turn = rand() * 7;
+      if (rand() < 0.7)
+        u.position = { x: rand() * 16 - 8, y: rand() < 0.5 ? 0 : rand() * 3, z: rand() * 16 - 8 };
+      if (rand() < 0.7) {
+        u.rotation =
+          rand() < 0.8
+            ? { x: 0, y: Math.sin(turn / 2), z: 0, w: Math.cos(turn / 2) }
+            : { x: 0.5, y: 0.5, z: 0.5, w: 0.5 };
+      }
+      if (rand() < 0.1) u.props = { n: round };
+      if (rand() < 0.1) u.owner = Math.floor(rand() * 100);
+      updates.push(u);
+    }
+    const keepsY = { keepsY: (u: { id: number }) => u.id % 3 !== 0 };
+    const frame = (layout: ChunkLayout) => {
+      const w = new ByteWriter();
+      writeStateHeader(w, round, false, layout);
+      w.varuint(0).varuint(1);
+      writeChunk(w, 0, 0, updates, layout, keepsY);
+      writeRemoves(w, []);
+      return w.finish();
+    };
+    const packed = frame(ChunkLayout.PACKED);
+    const compact = frame(ChunkLayout.COMPACT);
+    assert.deepEqual(decodeState(packed), decodeState(compact));
+    packedBytes += packed.length;
+    compactBytes += compact.length;
+  }
+  // A head with a fields byte may take one byte more than a zigzag delta (its delta is × 4, not × 2).
+  assert.ok(packedBytes < compactBytes, `${packedBytes} vs ${compactBytes} bytes`);
+  const w = new ByteWriter();
+  writeStateHeader(w, 1, false, ChunkLayout.PACKED);
+  w.varuint(0).varuint(1);
+  writeChunk(w, 0, 0, [{ id: 0xffffffff, rotation: { x: 0, y: 0, z: 0, w: 1 } }], ChunkLayout.PACKED);
+  writeRemoves(w, []);
+  assert.equal(decodeState(w.finish()).updates[0]?.id, 0xffffffff, 'the largest id');
+});
+
+test('malformed packed heads throw DecodeError', () => {
+  for (const c of [
+    '82 01 02 00 01 00 00 01 ffffffff7f 00', // head beyond an id delta below 2^32
+    '82 01 02 00 01 00 00 01 04', // form 0 without its fields byte
+    '82 01 02 00 01 00 00 01 05 00', // form 1 (x, z, yaw) truncated
+    '82 01 02 00 01 00 00 02 fcffffff3f 04 00', // id beyond 2^32 − 1
+    '82 01 02 00 01 00 00 01 00 40 00', // unknown update field bit behind form 0
+  ]) {
+    assert.throws(() => decodeServerFrame(bytes(c)), DecodeError, c);
+  }
 });
 
 test('yaws: any turn about +y round-trips within 0.003°; other rotations keep the packed form', () => {
@@ -228,7 +312,7 @@ test('yaws: any turn about +y round-trips within 0.003°; other rotations keep t
   const tilted = { x: 0.1, y: 0.5, z: 0, w: Math.sqrt(1 - 0.26) };
   assert.equal(isYaw(tilted), false);
   const w = new ByteWriter();
-  writeChunk(w, 0, 0, [{ id: 1, rotation: tilted }], { keepsY: () => true });
+  writeChunk(w, 0, 0, [{ id: 1, rotation: tilted }], ChunkLayout.COMPACT, { keepsY: () => true });
   const decoded = decodeState(Uint8Array.from([...bytes('82 01 00 00 01'), ...w.finish(), 0])).updates[0];
   assert.deepEqual(decoded?.rotation, quantizeRotation(tilted));
 });

@@ -1,12 +1,13 @@
 import { ServerOp, StateFlags, UpdateFields } from '../opcodes.ts';
 import type { EntityState, Props, Quat, Vec3 } from '../types.ts';
+import { COMPACT_UPDATES_VERSION, PACKED_HEADS_VERSION } from '../version.ts';
 import { type ByteReader, DecodeError } from './byte-reader.ts';
 import { ByteWriter } from './byte-writer.ts';
 import { parseJsonObject } from './json.ts';
 import { WireLimits } from './limits.ts';
 
 /**
- * The STATE frame of protocol versions 2–4 (docs/protocol.md §4, "STATE"):
+ * The STATE frame of protocol versions 2–5 (docs/protocol.md §4, "STATE"):
  *
  * ```
  * u8 0x82, varuint tick, u8 flags,
@@ -65,6 +66,43 @@ const YAW_STEPS = 65536;
  * so a yaw loses nothing the smallest-three form would keep.
  */
 const YAW_TOLERANCE = 1e-4;
+
+/**
+ * How a CHUNK's updates are laid out (docs/protocol.md §4, "STATE"): versions 2–3 send every
+ * position whole and every rotation packed; version 4 adds the compact fields (YAW, POSITION_XZ);
+ * version 5 also starts each update with a packed head (its id delta and, for the usual
+ * combinations, its fields in one varuint). A frame's chunks all have its session's layout.
+ */
+export const ChunkLayout = { WHOLE: 0, COMPACT: 1, PACKED: 2 } as const;
+export type ChunkLayout = (typeof ChunkLayout)[keyof typeof ChunkLayout];
+/** How many layouts there are (they number 0…CHUNK_LAYOUTS − 1). */
+export const CHUNK_LAYOUTS = 3;
+
+/** The layout of a session of `protocolVersion`. */
+export function chunkLayoutFor(protocolVersion: number): ChunkLayout {
+  if (protocolVersion >= PACKED_HEADS_VERSION) return ChunkLayout.PACKED;
+  return protocolVersion >= COMPACT_UPDATES_VERSION ? ChunkLayout.COMPACT : ChunkLayout.WHOLE;
+}
+
+/**
+ * The fields a packed head's low two bits stand for; 0: a fields byte follows. These are what a
+ * moving avatar sends: walking and turning, walking straight, turning in place.
+ */
+const HEAD_FIELDS = [
+  0,
+  UpdateFields.POSITION_XZ | UpdateFields.YAW,
+  UpdateFields.POSITION_XZ,
+  UpdateFields.YAW,
+] as const;
+/** The largest packed head: an id delta below 2^32, times 4, plus 3. */
+const HEAD_MAX = 2 ** 34 - 1;
+
+/** The packed head form of a fields mask: its index in {@link HEAD_FIELDS}, or 0. */
+function headForm(mask: number): number {
+  if (mask === (UpdateFields.POSITION_XZ | UpdateFields.YAW)) return 1;
+  if (mask === UpdateFields.POSITION_XZ) return 2;
+  return mask === UpdateFields.YAW ? 3 : 0;
+}
 
 // ---------------------------------------------------------------- quantisation
 
@@ -183,11 +221,16 @@ function writeU32(w: ByteWriter, v: number): void {
     .u8((v >>> 24) & 0xff);
 }
 
-/** The frame header: opcode, tick, flags. */
-export function writeStateHeader(w: ByteWriter, tick: number, keyframe: boolean): void {
+/** The frame header: opcode, tick, flags (PACKED_HEADS when its chunks have the version-5 layout). */
+export function writeStateHeader(
+  w: ByteWriter,
+  tick: number,
+  keyframe: boolean,
+  layout: ChunkLayout = ChunkLayout.WHOLE,
+): void {
   w.u8(ServerOp.STATE)
     .varuint(tick)
-    .u8(keyframe ? StateFlags.KEYFRAME : 0);
+    .u8((keyframe ? StateFlags.KEYFRAME : 0) | (layout === ChunkLayout.PACKED ? StateFlags.PACKED_HEADS : 0));
 }
 
 /** One SPAWN record: the entity's whole state, position in absolute millimetres. */
@@ -200,10 +243,7 @@ export function writeSpawn(w: ByteWriter, e: EntityState, propsJson: string = JS
   w.string(propsJson);
 }
 
-/**
- * What a version-4 chunk may leave out. Without it a chunk has the version 2–3 layout: every
- * position whole, every rotation packed.
- */
+/** What a chunk of the compact layouts (versions 4 and 5) may leave out. */
 export interface CompactChunk {
   /**
    * True when every client that gets the chunk already holds the entity's current y: its
@@ -217,15 +257,19 @@ export interface CompactChunk {
  * (id − previous id in the chunk, the first relative to 0), `u8 fields`, and the fields present:
  * position as three varints of millimetres relative to (originXm × 1000, 0, originZm × 1000),
  * rotation as a little-endian u32 ({@link packRotation}), props as JSON, owner as a varuint.
- * With `compact` (version 4), a rotation about +y alone goes as a u16 YAW and a position whose y
- * the recipients hold as its x and z offsets (POSITION_XZ).
- * Updates are written in the order given (ascending ids make the smallest deltas).
+ * In the compact layouts (versions 4 and 5) a rotation about +y alone goes as a u16 YAW, and a
+ * position whose y `compact` says the recipients hold as its x and z offsets (POSITION_XZ). In the
+ * packed layout (version 5) the id delta and fields are one varuint head, `idDelta × 4 + form`,
+ * with no fields byte when `form` (1–3) names them ({@link HEAD_FIELDS}).
+ * Updates are written in the order given: ascending ids make the smallest deltas, and the packed
+ * layout requires them (its deltas are unsigned).
  */
 export function writeChunk(
   w: ByteWriter,
   originXm: number,
   originZm: number,
   updates: readonly EntityUpdate[],
+  layout: ChunkLayout = ChunkLayout.WHOLE,
   compact?: CompactChunk,
 ): void {
   writeVarint(w, originXm);
@@ -234,17 +278,24 @@ export function writeChunk(
   let prev = 0;
   const ox = originXm * POSITION_UNITS_PER_M;
   const oz = originZm * POSITION_UNITS_PER_M;
+  const compactFields = layout !== ChunkLayout.WHOLE;
   for (const u of updates) {
-    writeVarint(w, u.id - prev);
-    prev = u.id;
-    const xz = compact !== undefined && u.position !== undefined && compact.keepsY(u);
-    const yaw = compact !== undefined && u.rotation !== undefined && isYaw(u.rotation);
+    const xz = compactFields && u.position !== undefined && compact?.keepsY(u) === true;
+    const yaw = compactFields && u.rotation !== undefined && isYaw(u.rotation);
     const mask =
       (u.position ? (xz ? UpdateFields.POSITION_XZ : UpdateFields.POSITION) : 0) |
       (u.rotation ? (yaw ? UpdateFields.YAW : UpdateFields.ROTATION) : 0) |
       (u.props ? UpdateFields.PROPS : 0) |
       (u.owner !== undefined ? UpdateFields.OWNER : 0);
-    w.u8(mask);
+    if (layout === ChunkLayout.PACKED) {
+      const form = headForm(mask);
+      w.varuint((u.id - prev) * 4 + form, HEAD_MAX);
+      if (form === 0) w.u8(mask);
+    } else {
+      writeVarint(w, u.id - prev);
+      w.u8(mask);
+    }
+    prev = u.id;
     if (u.position) {
       writeVarint(w, quantizeCoord(u.position.x) - ox);
       if (!xz) writeVarint(w, quantizeCoord(u.position.y));
@@ -303,6 +354,7 @@ function readU32(r: ByteReader): number {
 export function readState(r: ByteReader): StateFrame {
   const tick = r.varuint();
   const flags = r.u8();
+  const packed = (flags & StateFlags.PACKED_HEADS) !== 0;
   const spawns: EntityState[] = [];
   for (let n = r.varuint(); n > 0; n--) {
     const id = r.varuint();
@@ -329,10 +381,18 @@ export function readState(r: ByteReader): StateFrame {
     const oz = readVarint(r) * POSITION_UNITS_PER_M;
     let id = 0;
     for (let n = r.varuint(); n > 0; n--) {
-      id += readVarint(r);
+      let mask: number;
+      if (packed) {
+        const head = r.varuint(HEAD_MAX);
+        const form = head % 4;
+        id += (head - form) / 4;
+        mask = form === 0 ? r.u8() : (HEAD_FIELDS[form] as number);
+      } else {
+        id += readVarint(r);
+        mask = r.u8();
+      }
       if (id < 0 || id > 0xffffffff) throw new DecodeError('entity id out of range');
       const u: EntityUpdate = { id };
-      const mask = r.u8();
       if (mask & ~ALL_FIELDS) throw new DecodeError('unknown update field bits');
       if (mask & UpdateFields.POSITION && mask & UpdateFields.POSITION_XZ) {
         throw new DecodeError('POSITION and POSITION_XZ in one update');

@@ -1,7 +1,8 @@
 import type { Logger } from '@plexus/kit';
 import {
+  type ChunkLayout,
   ClientOp,
-  COMPACT_UPDATES_VERSION,
+  chunkLayoutFor,
   type DisplayProfile,
   ErrorCodes,
   type ErrorName,
@@ -103,7 +104,7 @@ export class Member {
   private heldEvents: Uint8Array[] = [];
   /** A v3 session: its moves carry sequence numbers and get a MOVE_ACK (docs/protocol.md §5.10). */
   private readonly acks: boolean;
-  readonly compactUpdates: boolean;
+  readonly chunkLayout: ChunkLayout;
   /** Highest sequence number of its moves applied, and the highest one a MOVE_ACK carried. */
   private appliedSeq = 0;
   private ackedSeq = 0;
@@ -120,7 +121,7 @@ export class Member {
     this.room = room;
     this.log = link.log.child({ playgroundId: room.playgroundId });
     this.acks = (link.protocolVersion ?? 2) >= MOVE_ACK_VERSION;
-    this.compactUpdates = (link.protocolVersion ?? 2) >= COMPACT_UPDATES_VERSION;
+    this.chunkLayout = chunkLayoutFor(link.protocolVersion ?? 2);
   }
 
   get avatarId(): number {

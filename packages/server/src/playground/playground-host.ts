@@ -254,7 +254,12 @@ export class PlaygroundHost {
     const seated = this.seat(link, ticket, room, resuming, record);
     if (!(seated instanceof Member)) return seated;
     // WELCOME and the keyframe leave now, not at the next tick (docs/protocol.md §5.1).
-    const keyframe = room.replicator.keyframeBetweenTicks(seated.clientId, seated.avatarId, this.tickNumber);
+    const keyframe = room.replicator.keyframeBetweenTicks(
+      seated.clientId,
+      seated.avatarId,
+      this.tickNumber,
+      seated.chunkLayout,
+    );
     seated.sendWelcome(room.playground.id, keyframe);
     if (joined) {
       this.deliverInbox(seated, joined);

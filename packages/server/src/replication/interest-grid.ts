@@ -1,4 +1,4 @@
-import type { EntityUpdate, Props, Quat, Vec3 } from '@plexus/protocol';
+import { CHUNK_LAYOUTS, type EntityUpdate, type Props, type Quat, type Vec3 } from '@plexus/protocol';
 
 /** An entity as the grid indexes it: where it is and which cell holds it. */
 export interface GridEntity {
@@ -39,6 +39,21 @@ export interface GridEntity {
   updateAt: number;
 }
 
+/**
+ * Where a cell's chunks of one layout (protocol versions 2–3, 4, 5: `ChunkLayout`) lie in the
+ * replicator's buffer of that layout, for the tick `tick`: the window's chunk [start, end), and the
+ * same with only this tick's changes [freshStart, freshEnd) (update-window.ts resends a change for
+ * a few ticks) for clients that got every cell last tick; that one is empty when no entity of the
+ * cell changed now.
+ */
+export interface ChunkSpans {
+  tick: number;
+  start: number;
+  end: number;
+  freshStart: number;
+  freshEnd: number;
+}
+
 /** One square of the grid: the entities in it and this tick's updates of them, encoded once. */
 export interface Cell {
   readonly key: number;
@@ -48,26 +63,10 @@ export interface Cell {
   readonly originXm: number;
   readonly originZm: number;
   readonly entities: GridEntity[];
-  /** Updates of this tick, grouped here before the chunk is encoded. */
+  /** Updates of this tick, grouped here before the chunks are encoded; empty: no chunk. */
   readonly updates: EntityUpdate[];
-  /** This tick's encoded chunk: [chunkStart, chunkEnd) of the replicator's shared buffer. */
-  chunkStart: number;
-  chunkEnd: number;
-  /**
-   * The same chunk with only this tick's changes (update-window.ts resends a change for a few
-   * ticks): for clients that got every cell last tick. Empty when no entity of it changed now.
-   */
-  freshStart: number;
-  freshEnd: number;
-  /**
-   * The same two chunks in the layout of protocol versions 2–3 (no compact fields), in the
-   * replicator's second buffer; encoded only for a tick (`legacyTick`) where such a client needs them.
-   */
-  legacyTick: number;
-  legacyStart: number;
-  legacyEnd: number;
-  legacyFreshStart: number;
-  legacyFreshEnd: number;
+  /** This tick's encoded chunks, one entry per layout (each encoded when a client needs it). */
+  readonly spans: readonly ChunkSpans[];
   /** Scratch mark of the replicator's interest scan. */
   scan: number;
   /** In the replicator's list of cells with an entity changed within the update window. */
@@ -211,15 +210,13 @@ export class InterestGrid {
         originZm: cz * this.cellSizeM + half,
         entities: [],
         updates: [],
-        chunkStart: 0,
-        chunkEnd: 0,
-        freshStart: 0,
-        freshEnd: 0,
-        legacyTick: -1,
-        legacyStart: 0,
-        legacyEnd: 0,
-        legacyFreshStart: 0,
-        legacyFreshEnd: 0,
+        spans: Array.from({ length: CHUNK_LAYOUTS }, () => ({
+          tick: -1,
+          start: 0,
+          end: 0,
+          freshStart: 0,
+          freshEnd: 0,
+        })),
         scan: 0,
         live: false,
       };
@@ -278,7 +275,7 @@ export class InterestGrid {
       last.slot = e.slot;
     }
     // An empty cell goes away unless it still carries this tick's chunk (dropped after the tick).
-    if (list.length === 0 && e.cell.updates.length === 0 && e.cell.chunkEnd === e.cell.chunkStart) {
+    if (list.length === 0 && e.cell.updates.length === 0) {
       this.dropCell(e.cell);
     }
   }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
+  ChunkLayout,
   decodeServerFrame,
   type EntityState,
   type EntityUpdate,
@@ -39,7 +40,7 @@ test('an entity enters interest at the radius and leaves only beyond radius + hy
   const step = (x?: number) => {
     if (x !== undefined) pg.setTransform(other, { x, y: 0, z: 0 }, ID);
     rep.update(++tick);
-    return rep.frameFor(1, me, tick === 1, false);
+    return rep.frameFor(1, me, tick === 1, ChunkLayout.WHOLE);
   };
   assert.deepEqual(ids(decodeState(step()).spawns), [me], 'own avatar always; 150 m is out');
   assert.equal(step(101), null, 'outside the radius: nothing (not even its cell, no one there is known)');
@@ -64,15 +65,15 @@ test('an idle world sends nothing; removals reach exactly the clients that held 
   const b = spawnAt(pg, 2, 500, 0);
   const c = spawnAt(pg, 3, 20, 0);
   rep.update(1);
-  rep.frameFor(1, a, true);
-  rep.frameFor(2, b, true);
+  rep.frameFor(1, a, true, ChunkLayout.PACKED);
+  rep.frameFor(2, b, true, ChunkLayout.PACKED);
   rep.update(2);
-  assert.equal(rep.frameFor(1, a, false), null);
-  assert.equal(rep.frameFor(2, b, false), null);
+  assert.equal(rep.frameFor(1, a, false, ChunkLayout.PACKED), null);
+  assert.equal(rep.frameFor(2, b, false, ChunkLayout.PACKED), null);
   pg.remove(c);
   rep.update(3);
-  assert.deepEqual(decodeState(rep.frameFor(1, a, false)).removes, [c]);
-  assert.equal(rep.frameFor(2, b, false), null, 'b never saw c');
+  assert.deepEqual(decodeState(rep.frameFor(1, a, false, ChunkLayout.PACKED)).removes, [c]);
+  assert.equal(rep.frameFor(2, b, false, ChunkLayout.PACKED), null, 'b never saw c');
 });
 
 /** The reference: one client's frame computed the naive way, by brute force over every entity. */
@@ -176,7 +177,7 @@ test('shared encoding: a frame assembled from shared cell bytes decodes to what 
     rep.update(tick);
     for (const c of clients) {
       // The version 2–3 layout is the reference encoder's (compact chunks: update-rates.test.ts).
-      const actual = rep.frameFor(c.clientId, c.avatarId, false, false);
+      const actual = rep.frameFor(c.clientId, c.avatarId, false, ChunkLayout.WHOLE);
       const expected = c.frame(tick, all, updates, removedNow, OPTIONS.cellSizeM);
       const expectedEmpty =
         expected.spawns.length === 0 && expected.updates.length === 0 && expected.removes.length === 0;
@@ -209,7 +210,7 @@ function fakeClient(clientId: number, avatarId: number) {
       this.welcomed = true;
     },
     sendMoveAck() {},
-    compactUpdates: true,
+    chunkLayout: ChunkLayout.PACKED as ChunkLayout,
     refuse(name: ErrorName) {
       this.refused.push(name);
     },
@@ -324,7 +325,7 @@ function checkAgainstReference(o: { spread: number; churn: boolean; spawns?: boo
     const frames = new Set<Uint8Array>();
     for (const c of clients) {
       // The version 2–3 layout is the reference encoder's (compact chunks: update-rates.test.ts).
-      const actual = rep.frameFor(c.clientId, c.avatarId, false, false);
+      const actual = rep.frameFor(c.clientId, c.avatarId, false, ChunkLayout.WHOLE);
       const expected = c.frame(tick, all, updates, removedNow, OPTIONS.cellSizeM);
       if (actual === null) {
         assert.equal(expected.spawns.length + expected.updates.length + expected.removes.length, 0);
@@ -360,24 +361,24 @@ test('a quiet tick sends nothing; a client that missed removals still gets them'
   const b = spawnAt(pg, 2, 5, 0);
   const others: number[] = [spawnAt(pg, 3, 10, 0), spawnAt(pg, 4, 20, 0), spawnAt(pg, 5, 30, 0)];
   rep.update(1);
-  rep.frameFor(1, a, true);
-  rep.frameFor(2, b, true);
+  rep.frameFor(1, a, true, ChunkLayout.PACKED);
+  rep.frameFor(2, b, true, ChunkLayout.PACKED);
   rep.update(2);
   assert.equal(rep.quiet, true);
-  assert.equal(rep.frameFor(1, a, false), null);
+  assert.equal(rep.frameFor(1, a, false, ChunkLayout.PACKED), null);
   // Client 2 misses the ticks that remove two entities (and spawns reuse nothing it holds).
   pg.remove(others[0] as number);
   rep.update(3);
-  assert.deepEqual(decodeState(rep.frameFor(1, a, false)).removes, [others[0]]);
+  assert.deepEqual(decodeState(rep.frameFor(1, a, false, ChunkLayout.PACKED)).removes, [others[0]]);
   pg.remove(others[1] as number);
   const late = spawnAt(pg, 6, 1, 1);
   rep.update(4);
-  const f1 = decodeState(rep.frameFor(1, a, false));
+  const f1 = decodeState(rep.frameFor(1, a, false, ChunkLayout.PACKED));
   assert.deepEqual(f1.removes, [others[1]]);
   assert.deepEqual(ids(f1.spawns), [late]);
   pg.setTransform(b, { x: 6, y: 0, z: 0 }, ID);
   rep.update(5);
-  const f2 = decodeState(rep.frameFor(2, b, false));
+  const f2 = decodeState(rep.frameFor(2, b, false, ChunkLayout.PACKED));
   assert.deepEqual(
     [...f2.removes].sort((x, y) => x - y),
     others.slice(0, 2).sort((x, y) => x - y),
@@ -389,12 +390,14 @@ test('a quiet tick sends nothing; a client that missed removals still gets them'
   );
 });
 
-test('version 4 and version 3 clients in one dense room: one shared frame per layout, y only while it is news', () => {
+test('version 5, 4 and 3 clients in one dense room: one shared frame per layout, y only while it is news', () => {
   const pg = new Playground('p');
   const rep = new Replicator(pg, OPTIONS);
-  const avatars = Array.from({ length: 20 }, (_, i) =>
+  const avatars = Array.from({ length: 21 }, (_, i) =>
     spawnAt(pg, i + 1, (i % 5) * 4, Math.floor(i / 5) * 4),
   );
+  // Client i speaks version 5, 4, 3 for i mod 3 = 0, 1, 2.
+  const layouts = [ChunkLayout.PACKED, ChunkLayout.COMPACT, ChunkLayout.WHOLE] as const;
   const yaw = (a: number) => ({ x: 0, y: Math.sin(a / 2), z: 0, w: Math.cos(a / 2) });
   const walk = (tick: number, y: number) => {
     for (const id of avatars) {
@@ -402,31 +405,38 @@ test('version 4 and version 3 clients in one dense room: one shared frame per la
       pg.setTransform(id, { x: e.position.x + 0.1, y, z: e.position.z }, yaw(tick / 10));
     }
     rep.update(tick);
-    const frames = avatars.map((id, i) => rep.frameFor(i + 1, id, tick === 1, i % 2 === 0));
-    return {
-      compact: new Set(frames.filter((_, i) => i % 2 === 0)),
-      legacy: new Set(frames.filter((_, i) => i % 2 === 1)),
-    };
+    const frames = avatars.map((id, i) => rep.frameFor(i + 1, id, tick === 1, layouts[i % 3] as ChunkLayout));
+    const of = (k: number) => new Set(frames.filter((_, i) => i % 3 === k));
+    return { packed: of(0), compact: of(1), whole: of(2) };
   };
   walk(1, 0);
   walk(2, 0);
   const steady = walk(3, 0);
-  assert.equal(steady.compact.size, 1, 'the version 4 clients share one frame');
-  assert.equal(steady.legacy.size, 1, 'the version 3 clients share another');
+  assert.equal(steady.packed.size, 1, 'the version 5 clients share one frame');
+  assert.equal(steady.compact.size, 1, 'the version 4 clients share another');
+  assert.equal(steady.whole.size, 1, 'the version 3 clients share a third');
+  const [packed] = steady.packed as Set<Uint8Array>;
   const [compact] = steady.compact as Set<Uint8Array>;
-  const [legacy] = steady.legacy as Set<Uint8Array>;
+  const [whole] = steady.whole as Set<Uint8Array>;
   assert.ok(
-    compact && legacy && compact.length < legacy.length * 0.8,
-    `${compact?.length} vs ${legacy?.length} bytes`,
+    packed && compact && whole && compact.length < whole.length * 0.8 && packed.length < compact.length * 0.9,
+    `${packed?.length} vs ${compact?.length} vs ${whole?.length} bytes`,
   );
-  for (const u of decodeState(compact as Uint8Array).updates) {
+  const compactUpdates = decodeState(compact as Uint8Array).updates;
+  assert.deepEqual(decodeState(packed as Uint8Array).updates, compactUpdates, 'packed heads, same updates');
+  for (const u of compactUpdates) {
     assert.equal(u.position, undefined, 'y did not change since these clients got it: x and z only');
     assert.ok(u.positionXZ && u.rotation);
   }
   // Everyone steps up: this tick's frame carries y again, the next one (everyone got it) not.
   const up = walk(4, 0.5);
-  const [upFrame] = up.compact as Set<Uint8Array>;
-  for (const u of decodeState(upFrame as Uint8Array).updates) assert.equal(u.position?.y, 0.5);
-  const [after] = walk(5, 0.5).compact as Set<Uint8Array>;
-  for (const u of decodeState(after as Uint8Array).updates) assert.ok(u.positionXZ && !u.position);
+  for (const frames of [up.packed, up.compact]) {
+    const [upFrame] = frames as Set<Uint8Array>;
+    for (const u of decodeState(upFrame as Uint8Array).updates) assert.equal(u.position?.y, 0.5);
+  }
+  const next = walk(5, 0.5);
+  for (const frames of [next.packed, next.compact]) {
+    const [after] = frames as Set<Uint8Array>;
+    for (const u of decodeState(after as Uint8Array).updates) assert.ok(u.positionXZ && !u.position);
+  }
 });

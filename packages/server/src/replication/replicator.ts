@@ -1,5 +1,7 @@
 import {
   ByteWriter,
+  CHUNK_LAYOUTS,
+  ChunkLayout,
   type CompactChunk,
   type EntityState,
   type EntityUpdate,
@@ -8,7 +10,7 @@ import {
   writeSpawn,
   writeStateHeader,
 } from '@plexus/protocol';
-import { type Cell, type GridEntity, InterestGrid } from './interest-grid.ts';
+import { type Cell, type ChunkSpans, type GridEntity, InterestGrid } from './interest-grid.ts';
 import { UpdateRates } from './update-rates.ts';
 import { UpdateWindow } from './update-window.ts';
 
@@ -56,24 +58,17 @@ interface ClientView {
   z: number;
   /** The last tick this client got every change of every cell (a keyframe or a dense delta). */
   wholeTick: number;
-  /** The client speaks protocol version 4: its chunks use the compact fields. */
-  compact: boolean;
+  /** The layout of its chunks (its protocol version's). */
+  layout: ChunkLayout;
 }
 
 const NO_BITS = new Uint32Array(0);
 const NO_CHANGES = { spawns: [], updates: [], removes: [] } as const;
-
-/** Where the chunk a frame takes of `cell` starts in its buffer: window or fresh, compact or not. */
-function spanStart(cell: Cell, compact: boolean, fresh: boolean): number {
-  if (compact) return fresh ? cell.freshStart : cell.chunkStart;
-  return fresh ? cell.legacyFreshStart : cell.legacyStart;
-}
-
-/** …and where it ends. */
-function spanEnd(cell: Cell, compact: boolean, fresh: boolean): number {
-  if (compact) return fresh ? cell.freshEnd : cell.chunkEnd;
-  return fresh ? cell.legacyFreshEnd : cell.legacyEnd;
-}
+/**
+ * The layout of the newest protocol version, which most clients speak: encoded for every changed
+ * cell at every tick. The others are encoded for a cell on a tick where a client of theirs needs it.
+ */
+const NEWEST = ChunkLayout.PACKED;
 
 function knows(v: ClientView, index: number): boolean {
   const w = index >>> 5;
@@ -142,11 +137,13 @@ export class Replicator {
   private removalSerial = 0;
   /** removalSerial before this tick's update (views up to date have exactly this one). */
   private prevSerial = 0;
-  private readonly chunkWriter = new ByteWriter(16 * 1024);
-  private chunkBytes: Uint8Array = new Uint8Array(0);
-  /** The chunks of this tick in the version 2–3 layout, encoded for the cells such clients see. */
-  private readonly legacyWriter = new ByteWriter(1024);
-  private legacyWriterTick = -1;
+  /** This tick's chunks, a buffer per layout (ChunkSpans say where a cell's are). */
+  private readonly chunkWriters = Array.from(
+    { length: CHUNK_LAYOUTS },
+    (_, layout) => new ByteWriter(layout === NEWEST ? 16 * 1024 : 1024),
+  );
+  /** The tick each buffer holds the chunks of. */
+  private readonly chunkWriterTicks: number[] = new Array<number>(CHUNK_LAYOUTS).fill(-1);
   /**
    * A compact chunk leaves out the y of an entity that every recipient holds: one whose y last
    * changed before the update window for the window's chunk (every client's copy is at most that
@@ -174,14 +171,14 @@ export class Replicator {
   /** True when this tick changed nothing in the grid: every delta would be empty. */
   private quietTick = true;
   /**
-   * The delta every client that holds everything (a dense room) gets this tick, encoded once and
-   * sent as the same bytes to each of them; null until the first such client asks for it.
+   * Per layout, the delta every client that holds everything (a dense room) gets this tick,
+   * encoded once and sent as the same bytes to each of them; valid for the tick in
+   * `sharedFrameTicks` (set when the first such client asks for it).
    */
-  private sharedFrame: Uint8Array | null = null;
-  private sharedFrameTick = -1;
-  /** The same for clients of protocol versions 2–3. */
-  private sharedLegacyFrame: Uint8Array | null = null;
-  private sharedLegacyFrameTick = -1;
+  private readonly sharedFrames: (Uint8Array | null)[] = new Array<Uint8Array | null>(CHUNK_LAYOUTS).fill(
+    null,
+  );
+  private readonly sharedFrameTicks: number[] = new Array<number>(CHUNK_LAYOUTS).fill(-1);
   /** A keyframe between ticks put new entities in the grid: the next update is not quiet. */
   private spawnedEarly = false;
   /** This tick's update put new entities in the grid (they enter at once, for everyone). */
@@ -239,17 +236,9 @@ export class Replicator {
   update(tick: number): void {
     this.tick = tick;
     this.quietTick = true;
-    this.sharedFrame = null;
-    this.sharedFrameTick = -1;
-    this.sharedLegacyFrame = null;
-    this.sharedLegacyFrameTick = -1;
-    for (const cell of this.dirtyCells) {
-      cell.updates.length = 0;
-      cell.chunkStart = 0;
-      cell.chunkEnd = 0;
-      cell.freshStart = 0;
-      cell.freshEnd = 0;
-    }
+    this.sharedFrames.fill(null);
+    this.sharedFrameTicks.fill(-1);
+    for (const cell of this.dirtyCells) cell.updates.length = 0;
     this.grid.sweep(this.dirtyCells);
     this.dirtyCells.length = 0;
     this.removedIds.length = 0;
@@ -270,27 +259,50 @@ export class Replicator {
       e.spawnBytes = null;
     }
     this.changes.collect(tick, this.dirtyCells);
-    const w = this.chunkWriter.reset();
     for (const cell of this.dirtyCells) {
       cell.updates.sort(byId);
-      cell.chunkStart = w.length;
-      writeChunk(w, cell.originXm, cell.originZm, cell.updates, this.windowKeepsY);
-      cell.chunkEnd = w.length;
-      const fresh = this.encodeFresh(w, cell, tick, this.freshKeepsY);
-      cell.freshStart = fresh < 0 ? cell.chunkStart : fresh;
-      cell.freshEnd = fresh < 0 ? cell.chunkEnd : w.length;
+      this.encodeChunks(cell, NEWEST);
     }
-    this.chunkBytes = w.written();
     this.quietTick =
       this.removedIds.length === 0 && spawns.length === 0 && !spawnedEarly && this.dirtyCells.length === 0;
+  }
+
+  /**
+   * Encodes `cell`'s two chunks (the window's, the fresh one) in `layout` into that layout's
+   * buffer, once per tick: for the newest layout in `update`, for the others when a client of
+   * theirs needs them.
+   */
+  private encodeChunks(cell: Cell, layout: ChunkLayout): void {
+    const spans = cell.spans[layout] as ChunkSpans;
+    if (spans.tick === this.tick) return;
+    const w = this.chunkWriters[layout] as ByteWriter;
+    if (this.chunkWriterTicks[layout] !== this.tick) {
+      w.reset();
+      this.chunkWriterTicks[layout] = this.tick;
+    }
+    spans.tick = this.tick;
+    spans.start = w.length;
+    const compact = layout !== ChunkLayout.WHOLE;
+    writeChunk(
+      w,
+      cell.originXm,
+      cell.originZm,
+      cell.updates,
+      layout,
+      compact ? this.windowKeepsY : undefined,
+    );
+    spans.end = w.length;
+    const fresh = this.encodeFresh(w, cell, layout, compact ? this.freshKeepsY : undefined);
+    spans.freshStart = fresh < 0 ? spans.start : fresh;
+    spans.freshEnd = fresh < 0 ? spans.end : w.length;
   }
 
   /**
    * The fresh variant of a cell's chunk: the same bytes when every update in it is this tick's
    * own (−1), else this tick's updates alone, encoded at the end of `w` (where they start).
    */
-  private encodeFresh(w: ByteWriter, cell: Cell, tick: number, compact?: CompactChunk): number {
-    const fresh = this.fresh;
+  private encodeFresh(w: ByteWriter, cell: Cell, layout: ChunkLayout, compact?: CompactChunk): number {
+    const { tick, fresh } = this;
     fresh.length = 0;
     let same = true;
     for (const u of cell.updates) {
@@ -303,25 +315,8 @@ export class Replicator {
     }
     if (same) return -1;
     const start = w.length;
-    if (fresh.length > 0) writeChunk(w, cell.originXm, cell.originZm, fresh, compact);
+    if (fresh.length > 0) writeChunk(w, cell.originXm, cell.originZm, fresh, layout, compact);
     return start;
-  }
-
-  /** Encodes `cell`'s two chunks in the version 2–3 layout, once per tick, when a client needs them. */
-  private encodeLegacy(cell: Cell): void {
-    if (cell.legacyTick === this.tick) return;
-    const w = this.legacyWriter;
-    if (this.legacyWriterTick !== this.tick) {
-      w.reset();
-      this.legacyWriterTick = this.tick;
-    }
-    cell.legacyTick = this.tick;
-    cell.legacyStart = w.length;
-    writeChunk(w, cell.originXm, cell.originZm, cell.updates);
-    cell.legacyEnd = w.length;
-    const fresh = this.encodeFresh(w, cell, this.tick);
-    cell.legacyFreshStart = fresh < 0 ? cell.legacyStart : fresh;
-    cell.legacyFreshEnd = fresh < 0 ? cell.legacyEnd : w.length;
   }
 
   /** Takes a removed entity out of the grid; its index is released once no view holds it. */
@@ -343,16 +338,16 @@ export class Replicator {
    * every entity within the radius (the client drops the rest); a delta carries the entities that
    * entered (spawns) and left (removes) its interest, and the shared chunks of the cells it sees.
    */
-  frameFor(clientId: number, avatarId: number, keyframe: boolean, compact = true): Uint8Array | null {
+  frameFor(clientId: number, avatarId: number, keyframe: boolean, layout: ChunkLayout): Uint8Array | null {
     // Nothing changed in the grid since the previous tick: interest is where it was (no avatar
     // moved), no chunk exists and nothing was removed, so a delta would be empty.
     if (!keyframe && this.quietTick && this.views.has(clientId)) return null;
     let view = this.views.get(clientId);
     if (!view) {
-      view = { bits: NO_BITS, count: 0, serial: this.removalSerial, x: 0, z: 0, wholeTick: -1, compact };
+      view = { bits: NO_BITS, count: 0, serial: this.removalSerial, x: 0, z: 0, wholeTick: -1, layout };
       this.views.set(clientId, view);
     }
-    view.compact = compact;
+    view.layout = layout;
     const avatar = this.grid.get(avatarId);
     if (avatar) {
       view.x = avatar.x;
@@ -397,20 +392,18 @@ export class Replicator {
       const fresh = view.wholeTick === this.tick - 1;
       view.wholeTick = this.tick;
       const shared = fresh && upToDate && leaves.length === this.removedIds.length;
-      if (shared && compact && this.sharedFrameTick === this.tick) return this.sharedFrame;
-      if (shared && !compact && this.sharedLegacyFrameTick === this.tick) return this.sharedLegacyFrame;
+      if (shared && this.sharedFrameTicks[layout] === this.tick)
+        return this.sharedFrames[layout] as Uint8Array | null;
       for (const cell of cells) {
-        // Both layouts hold the same updates: one is empty when the other is.
-        const bytes = fresh ? cell.freshEnd - cell.freshStart : cell.chunkEnd - cell.chunkStart;
-        if (bytes > 0 && cell.entities.length > 0) chunks.push(cell);
+        if (cell.updates.length === 0 || cell.entities.length === 0) continue;
+        // Every layout holds the same updates: one's fresh chunk is empty when the newest's is.
+        const spans = cell.spans[NEWEST] as ChunkSpans;
+        if (!fresh || spans.freshEnd > spans.freshStart) chunks.push(cell);
       }
-      const frame = leaves.length === 0 && chunks.length === 0 ? null : this.assemble(false, compact, fresh);
-      if (shared && compact) {
-        this.sharedFrame = frame;
-        this.sharedFrameTick = this.tick;
-      } else if (shared) {
-        this.sharedLegacyFrame = frame;
-        this.sharedLegacyFrameTick = this.tick;
+      const frame = leaves.length === 0 && chunks.length === 0 ? null : this.assemble(false, layout, fresh);
+      if (shared) {
+        this.sharedFrames[layout] = frame;
+        this.sharedFrameTicks[layout] = this.tick;
       }
       return frame;
     }
@@ -449,7 +442,7 @@ export class Replicator {
       }
       // The cell's shared chunk matters only if the client keeps one of its entities (entering
       // ones come whole as spawns, leaving ones go).
-      if (!keyframe && kept > keptBefore && cell.chunkEnd > cell.chunkStart) {
+      if (!keyframe && kept > keptBefore && cell.updates.length > 0) {
         if (this.rates.due(this.tick, clientId, nearest2[i] as number)) chunks.push(cell);
         else whole = false;
       }
@@ -477,7 +470,7 @@ export class Replicator {
     for (const e of enters) learn(view, e.index);
 
     if (!keyframe && enters.length === 0 && leaves.length === 0 && chunks.length === 0) return null;
-    return this.assemble(keyframe, compact);
+    return this.assemble(keyframe, layout);
   }
 
   /**
@@ -499,14 +492,14 @@ export class Replicator {
         const cell = e.cell;
         if (cell.scan === stamp) continue;
         cell.scan = stamp;
-        if (cell.chunkEnd === cell.chunkStart) continue;
+        if (cell.updates.length === 0) continue;
         if (this.rates.due(this.tick, clientId, grid.nearest2(cell, view.x, view.z))) chunks.push(cell);
         else whole = false;
       }
     }
     if (whole) view.wholeTick = this.tick;
     if (this.leaves.length === 0 && chunks.length === 0) return null;
-    return this.assemble(false, view.compact);
+    return this.assemble(false, view.layout);
   }
 
   /**
@@ -516,7 +509,7 @@ export class Replicator {
    * tick's delta, as it reaches every other client. Entities removed since the last update are left
    * out.
    */
-  keyframeBetweenTicks(clientId: number, avatarId: number, tick: number): Uint8Array {
+  keyframeBetweenTicks(clientId: number, avatarId: number, tick: number, layout: ChunkLayout): Uint8Array {
     // A room that was claiming has not been updated yet: its first keyframe carries the host's tick.
     if (tick > this.tick) this.tick = tick;
     // Entities created since (its own avatar, a restored checkpoint's entities) join the grid now;
@@ -527,7 +520,7 @@ export class Replicator {
     }
     this.betweenTicks = true;
     try {
-      return this.frameFor(clientId, avatarId, true) as Uint8Array;
+      return this.frameFor(clientId, avatarId, true, layout) as Uint8Array;
     } finally {
       this.betweenTicks = false;
     }
@@ -586,27 +579,33 @@ export class Replicator {
   }
 
   /**
-   * Header + this client's spawns + shared chunks (their fresh variants; in the version 2–3 layout
-   * unless `compact`) + its removes, as one frame.
+   * Header + this client's spawns + shared chunks in its layout (their fresh variants when
+   * `fresh`) + its removes, as one frame.
    */
-  private assemble(keyframe: boolean, compact: boolean, fresh = false): Uint8Array {
+  private assemble(keyframe: boolean, layout: ChunkLayout, fresh = false): Uint8Array {
     const { prefix, suffix, chunks } = this;
-    if (!compact) for (const cell of chunks) this.encodeLegacy(cell);
-    const source = compact ? this.chunkBytes : this.legacyWriter.written();
+    for (const cell of chunks) this.encodeChunks(cell, layout);
+    const source = (this.chunkWriters[layout] as ByteWriter).written();
     prefix.reset();
-    writeStateHeader(prefix, this.tick, keyframe);
+    writeStateHeader(prefix, this.tick, keyframe, layout);
     prefix.varuint(this.enters.length);
     for (const e of this.enters) prefix.bytes(this.spawnBytes(e));
     prefix.varuint(chunks.length);
     suffix.reset();
     writeRemoves(suffix, this.leaves);
     let total = prefix.length + suffix.length;
-    for (const cell of chunks) total += spanEnd(cell, compact, fresh) - spanStart(cell, compact, fresh);
+    for (const cell of chunks) {
+      const spans = cell.spans[layout] as ChunkSpans;
+      total += fresh ? spans.freshEnd - spans.freshStart : spans.end - spans.start;
+    }
     const out = Buffer.allocUnsafe(total);
     out.set(prefix.written(), 0);
     let at = prefix.length;
     for (const cell of chunks) {
-      const part = source.subarray(spanStart(cell, compact, fresh), spanEnd(cell, compact, fresh));
+      const spans = cell.spans[layout] as ChunkSpans;
+      const part = fresh
+        ? source.subarray(spans.freshStart, spans.freshEnd)
+        : source.subarray(spans.start, spans.end);
       out.set(part, at);
       at += part.length;
     }

@@ -1,4 +1,4 @@
-import type { ErrorName } from '@plexus/protocol';
+import type { ChunkLayout, ErrorName } from '@plexus/protocol';
 import type { Replicator } from './replicator.ts';
 
 /** What the tick needs of a room member (playground/member.ts implements it). */
@@ -9,8 +9,8 @@ export interface ReplicaClient {
   needsKeyframe: boolean;
   stuckSince: number | null;
   readonly bufferedAmount: number;
-  /** A protocol version 4 session: its STATE chunks use the compact fields (protocol.md §4). */
-  readonly compactUpdates: boolean;
+  /** The layout of its STATE chunks: its protocol version's (protocol.md §4, "STATE"). */
+  readonly chunkLayout: ChunkLayout;
   /** A STATE frame (the same bytes may go to many clients). */
   sendState(bytes: Uint8Array): void;
   sendWelcome(playgroundId: string, keyframe: Uint8Array): void;
@@ -82,17 +82,17 @@ export function sendTick(
 /** Sends `conn` its frame of this tick (WELCOME + keyframe, a keyframe, or its delta); null if none. */
 function frameOf(conn: ReplicaClient, playgroundId: string, replicator: Replicator): Uint8Array | null {
   if (!conn.welcomed) {
-    const keyframe = replicator.frameFor(conn.clientId, conn.avatarId, true) as Uint8Array;
+    const keyframe = replicator.frameFor(conn.clientId, conn.avatarId, true, conn.chunkLayout) as Uint8Array;
     conn.sendWelcome(playgroundId, keyframe);
     return keyframe;
   }
   if (conn.needsKeyframe) {
-    const keyframe = replicator.frameFor(conn.clientId, conn.avatarId, true) as Uint8Array;
+    const keyframe = replicator.frameFor(conn.clientId, conn.avatarId, true, conn.chunkLayout) as Uint8Array;
     conn.sendState(keyframe);
     conn.needsKeyframe = false;
     return keyframe;
   }
-  const delta = replicator.frameFor(conn.clientId, conn.avatarId, false, conn.compactUpdates);
+  const delta = replicator.frameFor(conn.clientId, conn.avatarId, false, conn.chunkLayout);
   if (delta) conn.sendState(delta);
   return delta;
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
+  ChunkLayout,
   decodeServerFrame,
   type EntityState,
   quantizePosition,
@@ -16,6 +17,7 @@ import { Replicator } from './replicator.ts';
 
 const ID = { x: 0, y: 0, z: 0, w: 1 };
 const WINDOW = 4;
+const LAYOUTS = [ChunkLayout.PACKED, ChunkLayout.COMPACT, ChunkLayout.WHOLE] as const;
 const RATES = { radiusM: 100, hysteresisM: 10, cellSizeM: 16, fullRateM: 20, farPeriodTicks: WINDOW };
 
 function decodeState(bytes: Uint8Array): StateFrame {
@@ -62,14 +64,14 @@ test('a near entity updates every tick; a far one every 4th tick, and its last c
   spawnAt(pg, 4, -300, 0); // beyond the radius: not a dense room
   const mirror = new Mirror();
   rep.update(1);
-  mirror.apply(rep.frameFor(1, me, true));
+  mirror.apply(rep.frameFor(1, me, true, ChunkLayout.PACKED));
   const nearTicks: number[] = [];
   const farTicks: number[] = [];
   for (let tick = 2; tick <= 41; tick++) {
     pg.setTransform(near, at(5 + tick / 100), ID);
     pg.setTransform(far, at(80 + tick / 100), ID);
     rep.update(tick);
-    const f = mirror.apply(rep.frameFor(1, me, false));
+    const f = mirror.apply(rep.frameFor(1, me, false, ChunkLayout.PACKED));
     if (f?.updates.some((u) => u.id === near)) nearTicks.push(tick);
     if (f?.updates.some((u) => u.id === far)) farTicks.push(tick);
   }
@@ -90,7 +92,7 @@ test('a near entity updates every tick; a far one every 4th tick, and its last c
   let arrived = 0;
   for (let tick = 42; tick <= 52; tick++) {
     rep.update(tick);
-    const f = mirror.apply(rep.frameFor(1, me, false));
+    const f = mirror.apply(rep.frameFor(1, me, false, ChunkLayout.PACKED));
     if (f?.updates.some((u) => u.id === far)) {
       assert.ok(tick <= 45, `arrived at tick ${tick}`);
       arrived++;
@@ -108,17 +110,18 @@ test('a dense room ignores rates by distance: every client gets every cell every
   const ids: number[] = [];
   for (let i = 0; i < 20; i++) ids.push(spawnAt(pg, i + 1, (i % 5) * 12, Math.floor(i / 5) * 12));
   rep.update(1);
-  for (let c = 0; c < ids.length; c++) rep.frameFor(c + 1, ids[c] as number, true);
+  for (let c = 0; c < ids.length; c++) rep.frameFor(c + 1, ids[c] as number, true, ChunkLayout.PACKED);
   for (let tick = 2; tick <= 9; tick++) {
     for (const id of ids) {
       const e = pg.get(id) as EntityState;
       pg.setTransform(id, { x: e.position.x + 0.01, y: 0, z: e.position.z }, ID);
     }
     rep.update(tick);
-    const first = rep.frameFor(1, ids[0] as number, false);
+    const first = rep.frameFor(1, ids[0] as number, false, ChunkLayout.PACKED);
     assert.ok(first);
     assert.equal(decodeState(first).updates.length, ids.length, `tick ${tick}: every entity`);
-    for (let c = 1; c < ids.length; c++) assert.equal(rep.frameFor(c + 1, ids[c] as number, false), first);
+    for (let c = 1; c < ids.length; c++)
+      assert.equal(rep.frameFor(c + 1, ids[c] as number, false, ChunkLayout.PACKED), first);
   }
 });
 
@@ -139,8 +142,13 @@ function walkAndCheck(area: number): { checked: number; sharedFrames: number } {
   for (let i = 1; i <= 80; i++) avatars.push(spawnAt(pg, i, (rand() - 0.5) * area, (rand() - 0.5) * area));
   const clients = avatars
     .slice(0, 12)
-    // Odd clients speak protocol version 4 (compact chunks), even ones version 3.
-    .map((avatarId, i) => ({ clientId: i + 1, avatarId, compact: i % 2 === 0, mirror: new Mirror() }));
+    // Clients speak protocol versions 5, 4 and 3 in turn (packed, compact and whole chunks).
+    .map((avatarId, i) => ({
+      clientId: i + 1,
+      avatarId,
+      layout: LAYOUTS[i % 3] as ChunkLayout,
+      mirror: new Mirror(),
+    }));
   /** Each entity's state after every tick, to tell how old a client's copy is. */
   const history = new Map<number, EntityState[]>();
   // As the wire carries them: millimetres, and rotations within the packed form's 0.3°.
@@ -184,7 +192,7 @@ function walkAndCheck(area: number): { checked: number; sharedFrames: number } {
     }
     const sent = new Set<Uint8Array>();
     for (const c of clients) {
-      const frame = rep.frameFor(c.clientId, c.avatarId, tick === 1, c.compact);
+      const frame = rep.frameFor(c.clientId, c.avatarId, tick === 1, c.layout);
       if (frame && sent.has(frame)) sharedFrames++;
       if (frame) sent.add(frame);
       c.mirror.apply(frame);
@@ -241,8 +249,8 @@ test('a client far from a crowd gets fewer bytes than one in it, and nothing is 
       pg.setTransform(id, { x: e.position.x + 0.01, y: 0, z: e.position.z }, ID);
     }
     rep.update(tick);
-    const a = rep.frameFor(1, inside, tick === 1);
-    const b = rep.frameFor(2, outside, tick === 1);
+    const a = rep.frameFor(1, inside, tick === 1, ChunkLayout.PACKED);
+    const b = rep.frameFor(2, outside, tick === 1, ChunkLayout.PACKED);
     if (tick > 1) {
       bytes.inside += a?.length ?? 0;
       bytes.outside += b?.length ?? 0;
