@@ -16,6 +16,29 @@ test('emitter calls listeners in order with the arguments, and on() returns an u
   assert.equal(emitter.listenerCount('hello'), 1);
 });
 
+test('a listener added or removed while an event is emitted does not change that emit', () => {
+  const emitter = new Emitter<Events>();
+  const seen: string[] = [];
+  const late = (): void => {
+    seen.push('late');
+  };
+  const second = (): void => {
+    seen.push('second');
+  };
+  emitter.on('bye', () => {
+    seen.push('first');
+    emitter.on('bye', late);
+    emitter.off('bye', second);
+  });
+  emitter.on('bye', second);
+  emitter.on('bye', second); // twice is once
+  emitter.emit('bye');
+  assert.deepEqual(seen, ['first', 'second']);
+  emitter.emit('bye');
+  assert.deepEqual(seen, ['first', 'second', 'first', 'late']);
+  assert.equal(emitter.listenerCount('bye'), 2);
+});
+
 test('emitter off() removes a listener and once() fires a single time', () => {
   const emitter = new Emitter<Events>();
   let count = 0;

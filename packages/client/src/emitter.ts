@@ -10,17 +10,18 @@ export type Listener<E extends EventMap, K extends keyof E> = (...args: E[K]) =>
  * (like DOM event listeners), so it still surfaces as an uncaught error.
  */
 export class Emitter<E extends EventMap> {
-  // Listeners are stored untyped: the public methods tie each event to its listener type.
-  private readonly listeners = new Map<keyof E, Set<unknown>>();
+  /**
+   * Listeners per event, stored untyped (the public methods tie each event to its listener type).
+   * A list is replaced, never edited, when a listener comes or goes: `emit` walks the list it found
+   * (a listener added or removed meanwhile does not change that call) without copying it, which
+   * matters for events that fire thousands of times a second (entityChanged in a crowd).
+   */
+  private readonly listeners = new Map<keyof E, readonly unknown[]>();
 
-  /** Adds a listener; returns a function that removes it. */
+  /** Adds a listener (once: adding it again changes nothing); returns a function that removes it. */
   on<K extends keyof E>(event: K, listener: Listener<E, K>): () => void {
-    let set = this.listeners.get(event);
-    if (!set) {
-      set = new Set();
-      this.listeners.set(event, set);
-    }
-    set.add(listener);
+    const list = this.listeners.get(event) ?? [];
+    if (!list.includes(listener)) this.listeners.set(event, [...list, listener]);
     return () => this.off(event, listener);
   }
 
@@ -35,22 +36,23 @@ export class Emitter<E extends EventMap> {
 
   /** Removes a listener added with `on` (no-op when it is not registered). */
   off<K extends keyof E>(event: K, listener: Listener<E, K>): void {
-    const set = this.listeners.get(event);
-    if (!set) return;
-    set.delete(listener);
-    if (set.size === 0) this.listeners.delete(event);
+    const list = this.listeners.get(event);
+    if (!list?.includes(listener)) return;
+    const rest = list.filter((l) => l !== listener);
+    if (rest.length === 0) this.listeners.delete(event);
+    else this.listeners.set(event, rest);
   }
 
   /** Number of listeners of `event`. */
   listenerCount(event: keyof E): number {
-    return this.listeners.get(event)?.size ?? 0;
+    return this.listeners.get(event)?.length ?? 0;
   }
 
   /** Calls every listener of `event` with `args`, in registration order. */
   emit<K extends keyof E>(event: K, ...args: E[K]): void {
-    const set = this.listeners.get(event);
-    if (!set) return;
-    for (const listener of [...set]) {
+    const list = this.listeners.get(event);
+    if (!list) return;
+    for (const listener of list) {
       try {
         (listener as Listener<E, K>)(...args);
       } catch (err) {

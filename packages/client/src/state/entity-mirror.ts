@@ -246,10 +246,14 @@ export class EntityMirror {
     const server = this.predictedStates.get(update.id);
     // An update of version 4 or later may leave y out: it is the y this client holds of the server's state.
     const xz = update.positionXZ;
-    const heldY = (server ?? entity).position.y;
-    const position = update.position ?? (xz ? { x: xz.x, y: heldY, z: xz.z } : undefined);
+    // A fresh object either way: the update's is the caller's to keep.
+    const position = update.position
+      ? { ...update.position }
+      : xz
+        ? { x: xz.x, y: (server ?? entity).position.y, z: xz.z }
+        : undefined;
     if (server) {
-      if (position) server.position = { ...position };
+      if (position) server.position = position;
       if (update.rotation) server.rotation = { ...update.rotation };
       if (update.props) server.props = update.props;
       // When the owner changes too, the owner change decides (it ends the prediction).
@@ -258,20 +262,11 @@ export class EntityMirror {
         this.observer.serverUpdated?.(entity, server);
       }
     } else {
-      const changed: EntityField[] = [];
-      if (position) {
-        entity.position = { ...position };
-        changed.push('position');
-      }
-      if (update.rotation) {
-        entity.rotation = { ...update.rotation };
-        changed.push('rotation');
-      }
-      if (update.props) {
-        entity.props = update.props;
-        changed.push('props');
-      }
-      if (changed.length > 0) this.observer.entityChanged?.(entity, changed);
+      if (position) entity.position = position;
+      if (update.rotation) entity.rotation = { ...update.rotation };
+      if (update.props) entity.props = update.props;
+      const changed = CHANGED[(position ? 1 : 0) | (update.rotation ? 2 : 0) | (update.props ? 4 : 0)];
+      if (changed) this.observer.entityChanged?.(entity, changed);
     }
     // After the transform: an observer that stops predicting on an owner change sees the new state.
     if (update.owner !== undefined) this.changeOwner(entity, update.owner);
@@ -292,6 +287,19 @@ export class EntityMirror {
     this.observer.entityRemoved?.(entity);
   }
 }
+
+/**
+ * The `changed` list of an update, by its bits (1 position, 2 rotation, 4 props): one frozen array
+ * per combination, not one per update (a crowd brings thousands of updates a second).
+ */
+const CHANGED: readonly (readonly EntityField[] | undefined)[] = Array.from({ length: 8 }, (_, bits) => {
+  if (bits === 0) return undefined;
+  const fields: EntityField[] = [];
+  if (bits & 1) fields.push('position');
+  if (bits & 2) fields.push('rotation');
+  if (bits & 4) fields.push('props');
+  return Object.freeze(fields);
+});
 
 function snapshot(entity: Entity): ServerState {
   return { position: { ...entity.position }, rotation: { ...entity.rotation }, props: entity.props };

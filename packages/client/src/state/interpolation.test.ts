@@ -35,6 +35,35 @@ test('the buffer is bounded: the oldest samples are dropped', () => {
   assert.deepEqual(buffer.sample(0)?.position, at(6));
 });
 
+test('a full ring keeps its newest samples in order and its own copies, whatever the caller does with its objects', () => {
+  const buffer = new TransformBuffer(3);
+  const p = { x: 0, y: 0, z: 0 };
+  const r = { ...Q };
+  for (let i = 0; i < 7; i++) {
+    p.x = i;
+    r.y = i / 10;
+    buffer.push(i * 50, p, r);
+  }
+  // The caller's objects changed after every push: the samples hold what they were at the time.
+  p.x = 99;
+  r.y = 99;
+  assert.equal(buffer.size, 3);
+  assert.deepEqual(
+    [200, 225, 250, 275, 300].map((t) => buffer.sample(t)?.position.x),
+    [4, 4.5, 5, 5.5, 6],
+  );
+  assert.equal(buffer.sample(300)?.rotation.y, 0.6);
+  // A pause held through (holdGapMs) on a full ring: the repeated sample and the new one are the last.
+  buffer.push(1000, at(7), Q, 100);
+  assert.deepEqual(buffer.sample(900)?.position.x, 6);
+  assert.deepEqual(buffer.sample(950)?.position.x, 6.5);
+  assert.deepEqual(buffer.sample(250)?.position.x, 6, 'the oldest kept is the 300 ms one');
+  buffer.clear();
+  assert.equal(buffer.sample(0), undefined);
+  buffer.push(10, at(1), Q);
+  assert.deepEqual(buffer.sample(0)?.position, at(1));
+});
+
 test('samples out of order are dropped and same-time samples replace the newest', () => {
   const buffer = new TransformBuffer();
   buffer.push(100, at(1), Q);

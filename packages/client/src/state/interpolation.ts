@@ -35,10 +35,15 @@ export function nlerpQuat(a: Quat, b: Quat, t: number): Quat {
 
 /**
  * A bounded, time-ordered buffer of transforms of one entity, sampled at any time in between by
- * interpolation (clamped to the first/last sample outside the buffered range).
+ * interpolation (clamped to the first/last sample outside the buffered range). A ring of sample
+ * objects that are overwritten in place: an observer records every remote entity at every tick
+ * (thousands of samples a second in a crowd), and this allocates nothing once the ring is full.
  */
 export class TransformBuffer {
-  private readonly samples: Sample[] = [];
+  private readonly ring: Sample[] = [];
+  /** Index in `ring` of the oldest sample. */
+  private first = 0;
+  private count = 0;
   private readonly capacity: number;
 
   constructor(capacity = 32) {
@@ -47,7 +52,7 @@ export class TransformBuffer {
   }
 
   get size(): number {
-    return this.samples.length;
+    return this.count;
   }
 
   /**
@@ -57,30 +62,31 @@ export class TransformBuffer {
    * holds its place until the move instead of gliding over the whole pause.
    */
   push(timeMs: number, position: Vec3, rotation: Quat, holdGapMs?: number): void {
-    const last = this.samples[this.samples.length - 1];
+    const last = this.count > 0 ? this.at(this.count - 1) : undefined;
     if (last) {
       if (timeMs < last.timeMs) return;
       if (timeMs === last.timeMs) {
-        this.samples.pop();
-      } else if (holdGapMs !== undefined && timeMs - last.timeMs > holdGapMs) {
-        this.append({ timeMs: timeMs - holdGapMs, position: last.position, rotation: last.rotation });
+        set(last, timeMs, position, rotation);
+        return;
+      }
+      if (holdGapMs !== undefined && timeMs - last.timeMs > holdGapMs) {
+        set(this.append(), timeMs - holdGapMs, last.position, last.rotation);
       }
     }
-    this.append({ timeMs, position: { ...position }, rotation: { ...rotation } });
+    set(this.append(), timeMs, position, rotation);
   }
 
   /** The interpolated transform at `timeMs`; undefined when the buffer is empty. */
   sample(timeMs: number): Transform | undefined {
-    const samples = this.samples;
-    const first = samples[0];
-    const last = samples[samples.length - 1];
-    if (!first || !last) return undefined;
+    if (this.count === 0) return undefined;
+    const first = this.at(0);
+    const last = this.at(this.count - 1);
     if (timeMs <= first.timeMs) return copy(first);
     if (timeMs >= last.timeMs) return copy(last);
     // Few samples and recent times: scan back from the newest.
-    for (let i = samples.length - 1; i > 0; i--) {
-      const a = samples[i - 1] as Sample;
-      const b = samples[i] as Sample;
+    for (let i = this.count - 1; i > 0; i--) {
+      const a = this.at(i - 1);
+      const b = this.at(i);
       if (timeMs >= a.timeMs) {
         const t = (timeMs - a.timeMs) / (b.timeMs - a.timeMs);
         return {
@@ -93,13 +99,43 @@ export class TransformBuffer {
   }
 
   clear(): void {
-    this.samples.length = 0;
+    this.first = 0;
+    this.count = 0;
   }
 
-  private append(sample: Sample): void {
-    this.samples.push(sample);
-    if (this.samples.length > this.capacity) this.samples.shift();
+  /** The `i`-th sample, oldest first (0 ≤ i < count). */
+  private at(i: number): Sample {
+    return this.ring[(this.first + i) % this.capacity] as Sample;
   }
+
+  /** The slot of a new newest sample: a fresh one until the ring is full, then the oldest. */
+  private append(): Sample {
+    if (this.count < this.capacity) {
+      const index = (this.first + this.count) % this.capacity;
+      this.count++;
+      let slot = this.ring[index];
+      if (!slot) {
+        slot = { timeMs: 0, position: { x: 0, y: 0, z: 0 }, rotation: { x: 0, y: 0, z: 0, w: 1 } };
+        this.ring[index] = slot;
+      }
+      return slot;
+    }
+    const slot = this.ring[this.first] as Sample;
+    this.first = (this.first + 1) % this.capacity;
+    return slot;
+  }
+}
+
+/** Copies a transform into a sample (values, not references: the caller's objects change later). */
+function set(s: Sample, timeMs: number, position: Vec3, rotation: Quat): void {
+  s.timeMs = timeMs;
+  s.position.x = position.x;
+  s.position.y = position.y;
+  s.position.z = position.z;
+  s.rotation.x = rotation.x;
+  s.rotation.y = rotation.y;
+  s.rotation.z = rotation.z;
+  s.rotation.w = rotation.w;
 }
 
 function copy(s: Sample): Transform {
