@@ -272,6 +272,16 @@ describe('world page (3D)', { skip }, () => {
     await page.keyboard.press('Enter');
     assert.deepEqual(await heard, { text: 'hello world' });
 
+    // The page names a sender by its avatar's tag: wait until the listener's avatar reached it (its
+    // spawn comes with a tick, a MESSAGE at once).
+    await waitForScene(
+      page,
+      (owner) =>
+        ((window as unknown as WorldWindow).__plexusWorld.avatars() as DrawnAvatar[]).some(
+          (a) => a.owner === owner,
+        ),
+      pg.clientId,
+    );
     const hostile = '<img src=x onerror="window.__pwned=1">';
     pg.send('chat', { text: hostile });
     await page.waitForFunction(
