@@ -41,6 +41,12 @@ function nlerp(
   return { x: x / len, y: y / len, z: z / len, w: w / len };
 }
 
+/** Component `k` of the samples at `a` and `b` of a ring, interpolated at `t`. */
+function lerpAt(ring: Float64Array, a: number, b: number, k: number, t: number): number {
+  const from = ring[a + k] as number;
+  return from + ((ring[b + k] as number) - from) * t;
+}
+
 /** Numbers per sample in a buffer's ring: time, position x y z, rotation x y z w. */
 const STRIDE = 8;
 
@@ -109,10 +115,8 @@ export class TransformBuffer {
       const aMs = ring[a] as number;
       if (timeMs >= aMs) {
         const t = (timeMs - aMs) / ((ring[b] as number) - aMs);
-        const at = (k: number) =>
-          (ring[a + k] as number) + ((ring[b + k] as number) - (ring[a + k] as number)) * t;
         return {
-          position: { x: at(1), y: at(2), z: at(3) },
+          position: { x: lerpAt(ring, a, b, 1, t), y: lerpAt(ring, a, b, 2, t), z: lerpAt(ring, a, b, 3, t) },
           rotation: nlerp(
             ring[a + 4] as number,
             ring[a + 5] as number,

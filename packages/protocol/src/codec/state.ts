@@ -94,13 +94,6 @@ const HEAD_FIELDS = [
 /** The largest packed head: an id delta below 2^32, times 4, plus 3. */
 const HEAD_MAX = 2 ** 34 - 1;
 
-/** The packed head form of a fields mask: its index in {@link HEAD_FIELDS}, or 0. */
-function headForm(mask: number): number {
-  if (mask === (UpdateFields.POSITION_XZ | UpdateFields.YAW)) return 1;
-  if (mask === UpdateFields.POSITION_XZ) return 2;
-  return mask === UpdateFields.YAW ? 3 : 0;
-}
-
 // ---------------------------------------------------------------- writers
 
 function zigzag(v: number): number {
@@ -190,7 +183,8 @@ export function writeChunk(
       (u.props ? UpdateFields.PROPS : 0) |
       (u.owner !== undefined ? UpdateFields.OWNER : 0);
     if (layout === ChunkLayout.PACKED) {
-      const form = headForm(mask);
+      // The form naming the fields, or 0 (a fields byte follows); a mask of 0 has the fields byte too.
+      const form = Math.max(0, HEAD_FIELDS.indexOf(mask as (typeof HEAD_FIELDS)[number]));
       w.varuint((u.id - prev) * 4 + form, HEAD_MAX);
       if (form === 0) w.u8(mask);
     } else {

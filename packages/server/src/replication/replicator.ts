@@ -584,7 +584,8 @@ export class Replicator {
    */
   private assemble(keyframe: boolean, layout: ChunkLayout, fresh = false): Uint8Array {
     const { prefix, suffix, chunks } = this;
-    for (const cell of chunks) this.encodeChunks(cell, layout);
+    // The newest layout's chunks were encoded in `update`; an older one's on its first frame.
+    if (layout !== NEWEST) for (const cell of chunks) this.encodeChunks(cell, layout);
     const source = (this.chunkWriters[layout] as ByteWriter).written();
     prefix.reset();
     writeStateHeader(prefix, this.tick, keyframe, layout);
