@@ -19,8 +19,8 @@ import { type RawSocket, rawConnect, withTimeout } from './raw-socket.ts';
 // Protocol v3's move acknowledgements (docs/protocol.md §5.10) on the wire, against real processes:
 // a v3 client learns its version from WELCOME, gets MOVE_ACK for its applied moves and the refused
 // one named; a v2 client on the same server gets neither. Then the STATE layouts of v3, v4 (compact
-// updates) and v5 (packed heads) side by side in one playground (§4, "STATE").
-describe('protocol versions on the wire: move acknowledgements (v3), compact updates (v4), packed heads (v5)', () => {
+// updates), v5 (packed heads) and v6 (packed motion) side by side in one playground (§4, "STATE").
+describe('protocol versions on the wire: move acknowledgements (v3), compact updates (v4), packed heads (v5), packed motion (v6)', () => {
   let stack: Stack;
   before(async () => {
     stack = await startStack({ servers: 1 });
@@ -155,15 +155,16 @@ describe('protocol versions on the wire: move acknowledgements (v3), compact upd
     v3.sock.ws.close();
   });
 
-  test('protocol v4 and v5: compact updates reach both, packed heads only v5; a v3 client gets the v3 layout', async () => {
-    const mover = await join(5, 'Mona');
-    assert.equal(mover.welcome.protocolVersion, 5);
+  test('protocol v4 to v6: compact updates reach all three, packed heads v5 and v6, packed motion only v6; a v3 client gets the v3 layout', async () => {
+    const mover = await join(6, 'Mona');
+    assert.equal(mover.welcome.protocolVersion, 6);
+    const v6 = await join(6, 'Ada');
     const v5 = await join(5, 'Eve');
     const v4 = await join(4, 'Ida');
     const v3 = await join(3, 'Tom');
     const id = mover.welcome.welcome.selfId;
     const { x, y, z } = mover.self.position;
-    const from = [v5, v4, v3].map((s) => s.sock.frames.length);
+    const from = [v6, v5, v4, v3].map((s) => s.sock.frames.length);
     // Walking and turning on level ground for longer than the update window (4 ticks).
     for (let i = 1; i <= 12; i++) {
       const half = i / 20;
@@ -190,7 +191,7 @@ describe('protocol versions on the wire: move acknowledgements (v3), compact upd
     };
     await withTimeout(
       (async () => {
-        for (const [k, s] of [v5, v4, v3].entries()) {
+        for (const [k, s] of [v6, v5, v4, v3].entries()) {
           const at = (u: { position?: { x: number }; positionXZ?: { x: number } }) =>
             Math.abs((u.position?.x ?? u.positionXZ?.x ?? 0) - last.x) < 0.001;
           while (!updatesOf(s.sock, from[k] as number).some(at)) await new Promise((r) => setTimeout(r, 20));
@@ -199,11 +200,11 @@ describe('protocol versions on the wire: move acknowledgements (v3), compact upd
       5000,
       'the last move at every client',
     );
-    const [at5, at4, at3] = [v5, v4, v3].map((s, k) => updatesOf(s.sock, from[k] as number));
-    for (const at of [at5, at4]) {
+    const [at6, at5, at4, at3] = [v6, v5, v4, v3].map((s, k) => updatesOf(s.sock, from[k] as number));
+    for (const at of [at6, at5, at4]) {
       assert.ok(
         at?.some((u) => u.positionXZ),
-        'y left out once the v4 or v5 client holds it',
+        'y left out once the v4, v5 or v6 client holds it',
       );
       const lastXZ = at?.findLast((u) => u.positionXZ)?.positionXZ;
       assert.ok(lastXZ && Math.abs(lastXZ.x - last.x) < 0.001 && Math.abs(lastXZ.z - last.z) < 0.001);
@@ -214,11 +215,13 @@ describe('protocol versions on the wire: move acknowledgements (v3), compact upd
       'a v3 session never sees the compact fields',
     );
     assert.ok(at3?.every((u) => u.position && u.position.y === y));
-    const packed = (s: RawSocket, start: number) =>
-      states(s, start).map(({ raw }) => (flagsOf(raw) & StateFlags.PACKED_HEADS) !== 0);
-    const [p5, p4, p3] = [v5, v4, v3].map((s, k) => packed(s.sock, from[k] as number));
-    assert.ok(p5?.length && p5.every(Boolean), 'every STATE of a v5 session has packed heads');
-    assert.ok(p4?.length && p3?.length && !p4.some(Boolean) && !p3.some(Boolean), 'never those of v4 and v3');
-    for (const s of [mover, v5, v4, v3]) s.sock.ws.close();
+    const layoutFlags = StateFlags.PACKED_HEADS | StateFlags.PACKED_MOTION;
+    const flagSets = (s: RawSocket, start: number) =>
+      new Set(states(s, start).map(({ raw }) => flagsOf(raw) & layoutFlags));
+    const [f6, f5, f4, f3] = [v6, v5, v4, v3].map((s, k) => [...flagSets(s.sock, from[k] as number)]);
+    assert.deepEqual(f6, [layoutFlags], 'every STATE of a v6 session has packed heads and packed motion');
+    assert.deepEqual(f5, [StateFlags.PACKED_HEADS], 'every STATE of a v5 session has packed heads alone');
+    assert.deepEqual([f4, f3], [[0], [0]], 'never those of v4 and v3');
+    for (const s of [mover, v6, v5, v4, v3]) s.sock.ws.close();
   });
 });

@@ -38,6 +38,12 @@ export const StateFlags = {
    * its fields in one varuint (docs/protocol.md §4, "STATE"). Sent to version-5 sessions only.
    */
   PACKED_HEADS: 0x02,
+  /**
+   * Version 6, always with PACKED_HEADS: an update of head form 1 (walking and turning) carries
+   * its x and z offsets and a 12-bit yaw in five bytes (docs/protocol.md §4, "STATE"). Sent to
+   * version-6 sessions only.
+   */
+  PACKED_MOTION: 0x04,
 } as const;
 
 /** Bits of an entity update's field mask. */

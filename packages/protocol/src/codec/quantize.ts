@@ -2,7 +2,8 @@ import type { Quat, Vec3 } from '../types.ts';
 
 /**
  * How STATE quantises what it carries (docs/protocol.md §4, "STATE"): positions to the
- * millimetre, rotations as 32-bit "smallest three", turns about +y as a 16-bit yaw.
+ * millimetre, rotations as 32-bit "smallest three", turns about +y as a 16-bit yaw (12 bits in a
+ * version-6 packed motion).
  */
 
 /** Positions travel as integer millimetres: the quantisation error is at most 0.5 mm per axis. */
@@ -13,7 +14,12 @@ export const ROTATION_COMPONENT_BITS = 10;
 const ROT_MAX = 511;
 const SQRT2 = Math.SQRT2;
 /** Steps of a full turn in a YAW field (u16): 0.0055° each. */
-const YAW_STEPS = 65536;
+export const YAW_STEPS = 65536;
+/**
+ * Steps of a full turn in a packed motion's yaw (12 bits): 0.088° each, below what a viewer can
+ * tell apart on an avatar's facing, and what lets offsets and yaw share five bytes.
+ */
+export const MOTION_YAW_STEPS = 4096;
 /**
  * Largest |x| and |z| of a rotation sent as a YAW: far below the 0.002 error of a packed rotation,
  * so a yaw loses nothing the smallest-three form would keep.
@@ -100,15 +106,15 @@ export function isYaw(q: Quat): boolean {
   return Math.abs(q.x) < YAW_TOLERANCE && Math.abs(q.z) < YAW_TOLERANCE;
 }
 
-/** The angle of a turn about +y as a u16: `round(angle / 2π × 65536) mod 65536`. */
-export function packYaw(q: Quat): number {
-  // q and −q give angles 2π apart: the same step once taken mod 65536.
-  const steps = Math.round(((2 * Math.atan2(q.y, q.w)) / (2 * Math.PI)) * YAW_STEPS);
-  return ((steps % YAW_STEPS) + YAW_STEPS) % YAW_STEPS;
+/** The angle of a turn about +y in `steps` per turn: `round(angle / 2π × steps) mod steps`. */
+export function packYaw(q: Quat, steps: number = YAW_STEPS): number {
+  // q and −q give angles 2π apart: the same step once taken mod `steps`.
+  const v = Math.round(((2 * Math.atan2(q.y, q.w)) / (2 * Math.PI)) * steps);
+  return ((v % steps) + steps) % steps;
 }
 
-/** The inverse of {@link packYaw}: (0, sin(a/2), 0, cos(a/2)) with a = v × 2π / 65536. */
-export function unpackYaw(v: number): Quat {
-  const half = (v / YAW_STEPS) * Math.PI;
+/** The inverse of {@link packYaw}: (0, sin(a/2), 0, cos(a/2)) with a = v × 2π / steps. */
+export function unpackYaw(v: number, steps: number = YAW_STEPS): Quat {
+  const half = (v / steps) * Math.PI;
   return { x: 0, y: Math.sin(half), z: 0, w: Math.cos(half) };
 }

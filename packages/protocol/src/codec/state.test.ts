@@ -10,6 +10,7 @@ import {
   type EntityUpdate,
   encodeState,
   isYaw,
+  MOTION_YAW_STEPS,
   packRotation,
   packYaw,
   quantizePosition,
@@ -186,7 +187,7 @@ const COMPACT_EXAMPLE =
   '     04 11 dd5d c81a fd7c  0000' +
   ' 00';
 
-/** The frame of the version-4 and version-5 examples, in `layout`. */
+/** The frame of the version-4, -5 and -6 examples, in `layout`. */
 function exampleFrame(layout: ChunkLayout): Uint8Array {
   const w = new ByteWriter();
   writeStateHeader(w, 301, false, layout);
@@ -236,39 +237,106 @@ test("golden bytes, version 5: an update's id delta and usual fields in one byte
   assert.deepEqual(decodeState(bytes(PACKED_EXAMPLE)), decodeState(bytes(COMPACT_EXAMPLE)));
 });
 
+// The version-6 example of docs/protocol.md §4 ("STATE"): the version-5 frame with packed motion.
+// Entity 3's offsets (2500, 750) mm and yaw 1024 (a quarter turn) take five bytes after its head.
+const MOTION_EXAMPLE =
+  '82 ad02 06' + ' 00' + ' 01  10 0f 02' + '     0d c4a9bb0840' + '     08 11 dd5d c81a fd7c  0000' + ' 00';
+
+test('golden bytes, version 6: a walking, turning update in six bytes', () => {
+  assert.equal(hex(exampleFrame(ChunkLayout.PACKED_MOTION)), hex(bytes(MOTION_EXAMPLE)));
+  // A quarter turn is a whole number of steps in both yaw forms: the decoded frames are equal.
+  assert.deepEqual(decodeState(bytes(MOTION_EXAMPLE)), decodeState(bytes(PACKED_EXAMPLE)));
+});
+
+/** A frame of one chunk at (0, 0) holding `updates` in `layout`. */
+function chunkFrame(layout: ChunkLayout, updates: EntityUpdate[], keepsY: (u: EntityUpdate) => boolean) {
+  const w = new ByteWriter();
+  writeStateHeader(w, 1, false, layout);
+  w.varuint(0).varuint(1);
+  writeChunk(w, 0, 0, updates, layout, { keepsY });
+  writeRemoves(w, []);
+  return w.finish();
+}
+
+/**
+ * A chunk's worth of random updates, ids ascending and at most `maxId` (now and then close to it),
+ * offsets mostly within the ±8.192 m a packed motion holds and sometimes beyond.
+ */
+function randomUpdates(round: number, maxId: number): EntityUpdate[] {
+  const updates: EntityUpdate[] = [];
+  let id = rand() < 0.1 ? maxId - 400 : Math.floor(rand() * 5000);
+  for (let n = Math.floor(rand() * 12); n > 0; n--) {
+    id += 1 + Math.floor(rand() * (rand() < 0.2 ? 100_000 : 40));
+    if (id > maxId) break;
+    const u: EntityUpdate = { id };
+    const turn = rand() * 7;
+    const reach = rand() < 0.8 ? 16.38 : 24;
+    if (rand() < 0.7)
+      u.position = { x: (rand() - 0.5) * reach, y: rand() < 0.5 ? 0 : rand() * 3, z: (rand() - 0.5) * reach };
+    if (rand() < 0.7) {
+      u.rotation =
+        rand() < 0.8
+          ? { x: 0, y: Math.sin(turn / 2), z: 0, w: Math.cos(turn / 2) }
+          : { x: 0.5, y: 0.5, z: 0.5, w: 0.5 };
+    }
+    if (rand() < 0.1) u.props = { n: round };
+    if (rand() < 0.1) u.owner = Math.floor(rand() * 100);
+    updates.push(u);
+  }
+  return updates;
+}
+
+const someKeepY = (u: EntityUpdate) => u.id % 3 !== 0;
+
+test('packed motion decodes like the version-5 layout, its yaw to the 4096th of a turn', () => {
+  let motionBytes = 0;
+  let packedBytes = 0;
+  for (let round = 0; round < 300; round++) {
+    const updates = randomUpdates(round, 0xffffffff);
+    const motion = chunkFrame(ChunkLayout.PACKED_MOTION, updates, someKeepY);
+    const packed = chunkFrame(ChunkLayout.PACKED, updates, someKeepY);
+    const expected = decodeState(packed);
+    for (const [i, u] of expected.updates.entries()) {
+      const xz = u.positionXZ;
+      const inReach = xz !== undefined && Math.abs(xz.x) < 8.192 && Math.abs(xz.z) < 8.192;
+      const form1 =
+        inReach && u.rotation !== undefined && isYaw(u.rotation) && !u.props && u.owner === undefined;
+      const source = updates[i] as EntityUpdate;
+      if (form1) u.rotation = unpackYaw(packYaw(source.rotation as Quat, MOTION_YAW_STEPS), MOTION_YAW_STEPS);
+    }
+    assert.deepEqual(decodeState(motion), expected);
+    motionBytes += motion.length;
+    packedBytes += packed.length;
+  }
+  assert.ok(motionBytes < packedBytes, `${motionBytes} vs ${packedBytes} bytes`);
+});
+
+test('packed motion offsets: the edges of ±8192 mm are exact, beyond them the update takes form 0', () => {
+  const yaw = { x: 0, y: 0, z: 0, w: 1 };
+  const edge = [
+    { id: 1, position: { x: -8.192, y: 0, z: 8.191 }, rotation: yaw },
+    { id: 2, position: { x: 8.191, y: 0, z: -8.192 }, rotation: yaw },
+  ];
+  const f = chunkFrame(ChunkLayout.PACKED_MOTION, edge, () => true);
+  // Header 3, counts 2, chunk head 3, two updates of 6.
+  assert.equal(f.length, 3 + 2 + 3 + 12 + 1);
+  assert.deepEqual(
+    decodeState(f).updates.map((u) => u.positionXZ),
+    edge.map((u) => ({ x: u.position.x, z: u.position.z })),
+  );
+  const beyond = [{ id: 1, position: { x: 8.192, y: 0, z: 0 }, rotation: yaw }];
+  const g = chunkFrame(ChunkLayout.PACKED_MOTION, beyond, () => true);
+  assert.equal(g[8], 4, 'form 0 behind an id delta of 1');
+  assert.deepEqual(decodeState(g).updates[0]?.positionXZ, { x: 8.192, z: 0 });
+});
+
 test('packed heads decode to the same updates as the version-4 layout, whatever the fields and ids', () => {
   let packedBytes = 0;
   let compactBytes = 0;
   for (let round = 0; round < 300; round++) {
-    const updates: EntityUpdate[] = [];
     // Ids below 2^31: the version-4 layout's zigzag deltas go no further (packed heads reach 2^32 − 1).
-    let id = rand() < 0.1 ? 2 ** 31 - 60 : Math.floor(rand() * 5000);
-    for (let n = Math.floor(rand() * 12); n > 0; n--) {
-      id += 1 + Math.floor(rand() * (rand() < 0.2 ? 100_000 : 40));
-      if (id >= 2 ** 31) break;
-      const u: EntityUpdate = { id };
-      const turn = rand() * 7;
-      if (rand() < 0.7)
-        u.position = { x: rand() * 16 - 8, y: rand() < 0.5 ? 0 : rand() * 3, z: rand() * 16 - 8 };
-      if (rand() < 0.7) {
-        u.rotation =
-          rand() < 0.8
-            ? { x: 0, y: Math.sin(turn / 2), z: 0, w: Math.cos(turn / 2) }
-            : { x: 0.5, y: 0.5, z: 0.5, w: 0.5 };
-      }
-      if (rand() < 0.1) u.props = { n: round };
-      if (rand() < 0.1) u.owner = Math.floor(rand() * 100);
-      updates.push(u);
-    }
-    const keepsY = { keepsY: (u: { id: number }) => u.id % 3 !== 0 };
-    const frame = (layout: ChunkLayout) => {
-      const w = new ByteWriter();
-      writeStateHeader(w, round, false, layout);
-      w.varuint(0).varuint(1);
-      writeChunk(w, 0, 0, updates, layout, keepsY);
-      writeRemoves(w, []);
-      return w.finish();
-    };
+    const updates = randomUpdates(round, 2 ** 31 - 1);
+    const frame = (layout: ChunkLayout) => chunkFrame(layout, updates, someKeepY);
     const packed = frame(ChunkLayout.PACKED);
     const compact = frame(ChunkLayout.COMPACT);
     assert.deepEqual(decodeState(packed), decodeState(compact));
@@ -292,6 +360,9 @@ test('malformed packed heads throw DecodeError', () => {
     '82 01 02 00 01 00 00 01 05 00', // form 1 (x, z, yaw) truncated
     '82 01 02 00 01 00 00 02 fcffffff3f 04 00', // id beyond 2^32 − 1
     '82 01 02 00 01 00 00 01 00 40 00', // unknown update field bit behind form 0
+    '82 01 04 00 01 00 00 01 05 0000000000 00', // PACKED_MOTION without PACKED_HEADS
+    '82 01 06 00 01 00 00 01 05 00000000', // a packed motion truncated
+    '82 01 06 00 01 00 00 02 fcffffff3f 04 0000000000 00', // id beyond 2^32 − 1 in a packed motion
   ]) {
     assert.throws(() => decodeServerFrame(bytes(c)), DecodeError, c);
   }
@@ -309,6 +380,15 @@ test('yaws: any turn about +y round-trips within 0.003°; other rotations keep t
     maxDeg = Math.max(maxDeg, (2 * Math.acos(Math.min(1, dot)) * 180) / Math.PI);
   }
   assert.ok(maxDeg <= 0.003, `yaw error ${maxDeg}°`);
+  let motionDeg = 0;
+  for (let i = 0; i < 20_000; i++) {
+    const angle = (rand() * 2 - 1) * 4 * Math.PI;
+    const q = { x: 0, y: Math.sin(angle / 2), z: 0, w: Math.cos(angle / 2) };
+    const u = unpackYaw(packYaw(q, MOTION_YAW_STEPS), MOTION_YAW_STEPS);
+    const dot = Math.abs(q.y * u.y + q.w * u.w);
+    motionDeg = Math.max(motionDeg, (2 * Math.acos(Math.min(1, dot)) * 180) / Math.PI);
+  }
+  assert.ok(motionDeg <= 0.045, `packed motion yaw error ${motionDeg}°`);
   const tilted = { x: 0.1, y: 0.5, z: 0, w: Math.sqrt(1 - 0.26) };
   assert.equal(isYaw(tilted), false);
   const w = new ByteWriter();

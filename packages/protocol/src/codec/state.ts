@@ -1,6 +1,6 @@
 import { ServerOp, StateFlags, UpdateFields } from '../opcodes.ts';
 import type { EntityState, Props, Quat, Vec3 } from '../types.ts';
-import { COMPACT_UPDATES_VERSION, PACKED_HEADS_VERSION } from '../version.ts';
+import { COMPACT_UPDATES_VERSION, PACKED_HEADS_VERSION, PACKED_MOTION_VERSION } from '../version.ts';
 import { type ByteReader, DecodeError } from './byte-reader.ts';
 import { ByteWriter } from './byte-writer.ts';
 import { parseJsonObject } from './json.ts';
@@ -8,6 +8,7 @@ import { WireLimits } from './limits.ts';
 import {
   dequantizeCoord,
   isYaw,
+  MOTION_YAW_STEPS,
   POSITION_UNITS_PER_M,
   packRotation,
   packYaw,
@@ -19,7 +20,7 @@ import {
 export * from './quantize.ts';
 
 /**
- * The STATE frame of protocol versions 2–5 (docs/protocol.md §4, "STATE"):
+ * The STATE frame of protocol versions 2–6 (docs/protocol.md §4, "STATE"):
  *
  * ```
  * u8 0x82, varuint tick, u8 flags,
@@ -68,15 +69,17 @@ const ALL_FIELDS =
  * How a CHUNK's updates are laid out (docs/protocol.md §4, "STATE"): versions 2–3 send every
  * position whole and every rotation packed; version 4 adds the compact fields (YAW, POSITION_XZ);
  * version 5 also starts each update with a packed head (its id delta and, for the usual
- * combinations, its fields in one varuint). A frame's chunks all have its session's layout.
+ * combinations, its fields in one varuint); version 6 also packs a walking, turning update's
+ * offsets and yaw into five bytes. A frame's chunks all have its session's layout.
  */
-export const ChunkLayout = { WHOLE: 0, COMPACT: 1, PACKED: 2 } as const;
+export const ChunkLayout = { WHOLE: 0, COMPACT: 1, PACKED: 2, PACKED_MOTION: 3 } as const;
 export type ChunkLayout = (typeof ChunkLayout)[keyof typeof ChunkLayout];
 /** How many layouts there are (they number 0…CHUNK_LAYOUTS − 1). */
-export const CHUNK_LAYOUTS = 3;
+export const CHUNK_LAYOUTS = 4;
 
 /** The layout of a session of `protocolVersion`. */
 export function chunkLayoutFor(protocolVersion: number): ChunkLayout {
+  if (protocolVersion >= PACKED_MOTION_VERSION) return ChunkLayout.PACKED_MOTION;
   if (protocolVersion >= PACKED_HEADS_VERSION) return ChunkLayout.PACKED;
   return protocolVersion >= COMPACT_UPDATES_VERSION ? ChunkLayout.COMPACT : ChunkLayout.WHOLE;
 }
@@ -93,6 +96,31 @@ const HEAD_FIELDS = [
 ] as const;
 /** The largest packed head: an id delta below 2^32, times 4, plus 3. */
 const HEAD_MAX = 2 ** 34 - 1;
+/** The head form that, in the packed-motion layout (version 6), is followed by a packed motion. */
+const MOTION_FORM = 1;
+/**
+ * A packed motion's offsets are 14-bit, stored + 8192: −8192…8191 mm, which holds every offset
+ * within a cell of up to 16 m (its origin is the cell's centre). Farther offsets take form 0.
+ */
+const MOTION_BIAS = 8192;
+
+function motionFits(dx: number, dz: number): boolean {
+  return dx >= -MOTION_BIAS && dx < MOTION_BIAS && dz >= -MOTION_BIAS && dz < MOTION_BIAS;
+}
+
+/**
+ * A packed motion: the 40-bit little-endian integer `(dx + 8192) | (dz + 8192) << 14 | yaw << 28`,
+ * yaw in {@link MOTION_YAW_STEPS} steps per turn.
+ */
+function writeMotion(w: ByteWriter, dx: number, dz: number, yaw: number): void {
+  const x = dx + MOTION_BIAS;
+  const z = dz + MOTION_BIAS;
+  w.u8(x & 0xff)
+    .u8((x >>> 8) | ((z & 0x03) << 6))
+    .u8((z >>> 2) & 0xff)
+    .u8((z >>> 10) | ((yaw & 0x0f) << 4))
+    .u8(yaw >>> 4);
+}
 
 // ---------------------------------------------------------------- writers
 
@@ -116,7 +144,10 @@ function writeU32(w: ByteWriter, v: number): void {
     .u8((v >>> 24) & 0xff);
 }
 
-/** The frame header: opcode, tick, flags (PACKED_HEADS when its chunks have the version-5 layout). */
+/**
+ * The frame header: opcode, tick, flags (PACKED_HEADS when its chunks have the version-5 or -6
+ * layout, PACKED_MOTION too for version 6).
+ */
 export function writeStateHeader(
   w: ByteWriter,
   tick: number,
@@ -125,7 +156,11 @@ export function writeStateHeader(
 ): void {
   w.u8(ServerOp.STATE)
     .varuint(tick)
-    .u8((keyframe ? StateFlags.KEYFRAME : 0) | (layout === ChunkLayout.PACKED ? StateFlags.PACKED_HEADS : 0));
+    .u8(
+      (keyframe ? StateFlags.KEYFRAME : 0) |
+        (layout >= ChunkLayout.PACKED ? StateFlags.PACKED_HEADS : 0) |
+        (layout === ChunkLayout.PACKED_MOTION ? StateFlags.PACKED_MOTION : 0),
+    );
 }
 
 /** One SPAWN record: the entity's whole state, position in absolute millimetres. */
@@ -154,10 +189,12 @@ export interface CompactChunk {
  * rotation as a little-endian u32 ({@link packRotation}), props as JSON, owner as a varuint.
  * In the compact layouts (versions 4 and 5) a rotation about +y alone goes as a u16 YAW, and a
  * position whose y `compact` says the recipients hold as its x and z offsets (POSITION_XZ). In the
- * packed layout (version 5) the id delta and fields are one varuint head, `idDelta × 4 + form`,
- * with no fields byte when `form` (1–3) names them ({@link HEAD_FIELDS}).
+ * packed layouts (versions 5 and 6) the id delta and fields are one varuint head,
+ * `idDelta × 4 + form`, with no fields byte when `form` (1–3) names them ({@link HEAD_FIELDS}). In
+ * the packed-motion layout (version 6) form 1 is followed by a packed motion ({@link writeMotion})
+ * instead of its two offsets and u16 yaw; an update whose offsets do not fit takes form 0.
  * Updates are written in the order given: ascending ids make the smallest deltas, and the packed
- * layout requires them (its deltas are unsigned).
+ * layouts require them (their deltas are unsigned).
  */
 export function writeChunk(
   w: ByteWriter,
@@ -174,6 +211,7 @@ export function writeChunk(
   const ox = originXm * POSITION_UNITS_PER_M;
   const oz = originZm * POSITION_UNITS_PER_M;
   const compactFields = layout !== ChunkLayout.WHOLE;
+  const packedHeads = layout >= ChunkLayout.PACKED;
   for (const u of updates) {
     const xz = compactFields && u.position !== undefined && compact?.keepsY(u) === true;
     const yaw = compactFields && u.rotation !== undefined && isYaw(u.rotation);
@@ -182,9 +220,20 @@ export function writeChunk(
       (u.rotation ? (yaw ? UpdateFields.YAW : UpdateFields.ROTATION) : 0) |
       (u.props ? UpdateFields.PROPS : 0) |
       (u.owner !== undefined ? UpdateFields.OWNER : 0);
-    if (layout === ChunkLayout.PACKED) {
+    if (packedHeads) {
       // The form naming the fields, or 0 (a fields byte follows); a mask of 0 has the fields byte too.
-      const form = Math.max(0, HEAD_FIELDS.indexOf(mask as (typeof HEAD_FIELDS)[number]));
+      let form = Math.max(0, HEAD_FIELDS.indexOf(mask as (typeof HEAD_FIELDS)[number]));
+      if (form === MOTION_FORM && layout === ChunkLayout.PACKED_MOTION) {
+        const dx = quantizeCoord((u.position as Vec3).x) - ox;
+        const dz = quantizeCoord((u.position as Vec3).z) - oz;
+        if (motionFits(dx, dz)) {
+          w.varuint((u.id - prev) * 4 + form, HEAD_MAX);
+          writeMotion(w, dx, dz, packYaw(u.rotation as Quat, MOTION_YAW_STEPS));
+          prev = u.id;
+          continue;
+        }
+        form = 0;
+      }
       w.varuint((u.id - prev) * 4 + form, HEAD_MAX);
       if (form === 0) w.u8(mask);
     } else {
@@ -246,11 +295,29 @@ function readU32(r: ByteReader): number {
   return r.u8() + r.u8() * 0x100 + r.u8() * 0x10000 + r.u8() * 0x1000000;
 }
 
+/** The update of a packed motion ({@link writeMotion}) of entity `id` in the chunk at (ox, oz) mm. */
+function readMotion(r: ByteReader, id: number, ox: number, oz: number): EntityUpdate {
+  const b0 = r.u8();
+  const b1 = r.u8();
+  const b2 = r.u8();
+  const b3 = r.u8();
+  const b4 = r.u8();
+  const dx = (b0 | ((b1 & 0x3f) << 8)) - MOTION_BIAS;
+  const dz = ((b1 >>> 6) | (b2 << 2) | ((b3 & 0x0f) << 10)) - MOTION_BIAS;
+  return {
+    id,
+    positionXZ: { x: dequantizeCoord(ox + dx), z: dequantizeCoord(oz + dz) },
+    rotation: unpackYaw((b3 >>> 4) | (b4 << 4), MOTION_YAW_STEPS),
+  };
+}
+
 /** Reads a STATE payload (after the opcode); chunks are flattened into `updates` in wire order. */
 export function readState(r: ByteReader): StateFrame {
   const tick = r.varuint();
   const flags = r.u8();
   const packed = (flags & StateFlags.PACKED_HEADS) !== 0;
+  const motion = (flags & StateFlags.PACKED_MOTION) !== 0;
+  if (motion && !packed) throw new DecodeError('PACKED_MOTION without PACKED_HEADS');
   const spawns: EntityState[] = [];
   for (let n = r.varuint(); n > 0; n--) {
     const id = r.varuint();
@@ -282,6 +349,11 @@ export function readState(r: ByteReader): StateFrame {
         const head = r.varuint(HEAD_MAX);
         const form = head % 4;
         id += (head - form) / 4;
+        if (motion && form === MOTION_FORM) {
+          if (id > 0xffffffff) throw new DecodeError('entity id out of range');
+          updates.push(readMotion(r, id, ox, oz));
+          continue;
+        }
         mask = form === 0 ? r.u8() : (HEAD_FIELDS[form] as number);
       } else {
         id += readVarint(r);

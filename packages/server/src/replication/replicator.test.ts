@@ -7,6 +7,7 @@ import {
   type EntityUpdate,
   type ErrorName,
   encodeState,
+  type Quat,
   ServerOp,
   type StateFrame,
 } from '@plexus/protocol';
@@ -390,14 +391,19 @@ test('a quiet tick sends nothing; a client that missed removals still gets them'
   );
 });
 
-test('version 5, 4 and 3 clients in one dense room: one shared frame per layout, y only while it is news', () => {
+test('version 6, 5, 4 and 3 clients in one dense room: one shared frame per layout, y only while it is news', () => {
   const pg = new Playground('p');
   const rep = new Replicator(pg, OPTIONS);
-  const avatars = Array.from({ length: 21 }, (_, i) =>
+  const avatars = Array.from({ length: 24 }, (_, i) =>
     spawnAt(pg, i + 1, (i % 5) * 4, Math.floor(i / 5) * 4),
   );
-  // Client i speaks version 5, 4, 3 for i mod 3 = 0, 1, 2.
-  const layouts = [ChunkLayout.PACKED, ChunkLayout.COMPACT, ChunkLayout.WHOLE] as const;
+  // Client i speaks version 6, 5, 4, 3 for i mod 4 = 0, 1, 2, 3.
+  const layouts = [
+    ChunkLayout.PACKED_MOTION,
+    ChunkLayout.PACKED,
+    ChunkLayout.COMPACT,
+    ChunkLayout.WHOLE,
+  ] as const;
   const yaw = (a: number) => ({ x: 0, y: Math.sin(a / 2), z: 0, w: Math.cos(a / 2) });
   const walk = (tick: number, y: number) => {
     for (const id of avatars) {
@@ -405,37 +411,56 @@ test('version 5, 4 and 3 clients in one dense room: one shared frame per layout,
       pg.setTransform(id, { x: e.position.x + 0.1, y, z: e.position.z }, yaw(tick / 10));
     }
     rep.update(tick);
-    const frames = avatars.map((id, i) => rep.frameFor(i + 1, id, tick === 1, layouts[i % 3] as ChunkLayout));
-    const of = (k: number) => new Set(frames.filter((_, i) => i % 3 === k));
-    return { packed: of(0), compact: of(1), whole: of(2) };
+    const frames = avatars.map((id, i) => rep.frameFor(i + 1, id, tick === 1, layouts[i % 4] as ChunkLayout));
+    const of = (k: number) => new Set(frames.filter((_, i) => i % 4 === k));
+    return { motion: of(0), packed: of(1), compact: of(2), whole: of(3) };
   };
   walk(1, 0);
   walk(2, 0);
   const steady = walk(3, 0);
-  assert.equal(steady.packed.size, 1, 'the version 5 clients share one frame');
-  assert.equal(steady.compact.size, 1, 'the version 4 clients share another');
-  assert.equal(steady.whole.size, 1, 'the version 3 clients share a third');
+  assert.equal(steady.motion.size, 1, 'the version 6 clients share one frame');
+  assert.equal(steady.packed.size, 1, 'the version 5 clients share another');
+  assert.equal(steady.compact.size, 1, 'the version 4 clients share a third');
+  assert.equal(steady.whole.size, 1, 'the version 3 clients share a fourth');
+  const [motion] = steady.motion as Set<Uint8Array>;
   const [packed] = steady.packed as Set<Uint8Array>;
   const [compact] = steady.compact as Set<Uint8Array>;
   const [whole] = steady.whole as Set<Uint8Array>;
   assert.ok(
-    packed && compact && whole && compact.length < whole.length * 0.8 && packed.length < compact.length * 0.9,
-    `${packed?.length} vs ${compact?.length} vs ${whole?.length} bytes`,
+    motion &&
+      packed &&
+      compact &&
+      whole &&
+      compact.length < whole.length * 0.8 &&
+      packed.length < compact.length * 0.9 &&
+      motion.length < packed.length * 0.9,
+    `${motion?.length} vs ${packed?.length} vs ${compact?.length} vs ${whole?.length} bytes`,
   );
   const compactUpdates = decodeState(compact as Uint8Array).updates;
   assert.deepEqual(decodeState(packed as Uint8Array).updates, compactUpdates, 'packed heads, same updates');
+  const motionUpdates = decodeState(motion as Uint8Array).updates;
+  assert.deepEqual(
+    motionUpdates.map((u) => [u.id, u.positionXZ]),
+    compactUpdates.map((u) => [u.id, u.positionXZ]),
+    'packed motion, same ids and offsets',
+  );
+  for (const [i, u] of motionUpdates.entries()) {
+    const r = compactUpdates[i]?.rotation as Quat;
+    const dot = Math.abs((u.rotation as Quat).y * r.y + (u.rotation as Quat).w * r.w);
+    assert.ok(2 * Math.acos(Math.min(1, dot)) < (0.045 * Math.PI) / 180, 'its yaw within a 4096th of a turn');
+  }
   for (const u of compactUpdates) {
     assert.equal(u.position, undefined, 'y did not change since these clients got it: x and z only');
     assert.ok(u.positionXZ && u.rotation);
   }
   // Everyone steps up: this tick's frame carries y again, the next one (everyone got it) not.
   const up = walk(4, 0.5);
-  for (const frames of [up.packed, up.compact]) {
+  for (const frames of [up.motion, up.packed, up.compact]) {
     const [upFrame] = frames as Set<Uint8Array>;
     for (const u of decodeState(upFrame as Uint8Array).updates) assert.equal(u.position?.y, 0.5);
   }
   const next = walk(5, 0.5);
-  for (const frames of [next.packed, next.compact]) {
+  for (const frames of [next.motion, next.packed, next.compact]) {
     const [after] = frames as Set<Uint8Array>;
     for (const u of decodeState(after as Uint8Array).updates) assert.ok(u.positionXZ && !u.position);
   }

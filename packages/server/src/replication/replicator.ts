@@ -68,7 +68,7 @@ const NO_CHANGES = { spawns: [], updates: [], removes: [] } as const;
  * The layout of the newest protocol version, which most clients speak: encoded for every changed
  * cell at every tick. The others are encoded for a cell on a tick where a client of theirs needs it.
  */
-const NEWEST = ChunkLayout.PACKED;
+const NEWEST = ChunkLayout.PACKED_MOTION;
 
 function knows(v: ClientView, index: number): boolean {
   const w = index >>> 5;

@@ -17,7 +17,12 @@ import { Replicator } from './replicator.ts';
 
 const ID = { x: 0, y: 0, z: 0, w: 1 };
 const WINDOW = 4;
-const LAYOUTS = [ChunkLayout.PACKED, ChunkLayout.COMPACT, ChunkLayout.WHOLE] as const;
+const LAYOUTS = [
+  ChunkLayout.PACKED_MOTION,
+  ChunkLayout.PACKED,
+  ChunkLayout.COMPACT,
+  ChunkLayout.WHOLE,
+] as const;
 const RATES = { radiusM: 100, hysteresisM: 10, cellSizeM: 16, fullRateM: 20, farPeriodTicks: WINDOW };
 
 function decodeState(bytes: Uint8Array): StateFrame {
@@ -142,11 +147,12 @@ function walkAndCheck(area: number): { checked: number; sharedFrames: number } {
   for (let i = 1; i <= 80; i++) avatars.push(spawnAt(pg, i, (rand() - 0.5) * area, (rand() - 0.5) * area));
   const clients = avatars
     .slice(0, 12)
-    // Clients speak protocol versions 5, 4 and 3 in turn (packed, compact and whole chunks).
+    // Clients speak protocol versions 6, 5, 4 and 3 in turn (packed motion, packed heads, compact
+    // and whole chunks).
     .map((avatarId, i) => ({
       clientId: i + 1,
       avatarId,
-      layout: LAYOUTS[i % 3] as ChunkLayout,
+      layout: LAYOUTS[i % LAYOUTS.length] as ChunkLayout,
       mirror: new Mirror(),
     }));
   /** Each entity's state after every tick, to tell how old a client's copy is. */

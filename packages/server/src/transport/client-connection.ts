@@ -234,7 +234,7 @@ export class ClientConnection implements MemberLink {
     if (!SUPPORTED_PROTOCOL_VERSIONS.includes(protocolVersion)) {
       return {
         name: 'PROTOCOL_UNSUPPORTED_VERSION',
-        message: `This server speaks protocol versions ${SUPPORTED_PROTOCOL_VERSIONS.join(' and ')}, not ${protocolVersion}`,
+        message: `This server speaks protocol versions ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}, not ${protocolVersion}`,
       };
     }
     this.protocolVersion = protocolVersion;
