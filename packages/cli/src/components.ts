@@ -1,7 +1,4 @@
-import { loadBackendConfig, startBackend } from '@plexus/backend';
-import { loadBalancerConfig, startBalancer } from '@plexus/balancer';
 import { createLogger, installShutdown } from '@plexus/kit';
-import { loadServerConfig, startServer } from '@plexus/server';
 
 export type ComponentName = 'backend' | 'balancer' | 'server';
 
@@ -15,6 +12,9 @@ interface Handle {
 /**
  * Runs one component in this process, as production does: config from file/env/flags, one root
  * logger, graceful shutdown on SIGINT/SIGTERM. A bad config is thrown as ConfigError by the loader.
+ * Only the component's own package is loaded: the balancer's Kubernetes client and the backend's
+ * storage would otherwise be about 30 MB of a dedicated server's live heap, which every major GC
+ * marks (docs/operations.md, "Memory of a dedicated server").
  */
 export async function runComponent(
   name: ComponentName,
@@ -27,18 +27,21 @@ export async function runComponent(
   let shutdownTimeoutMs: number | undefined;
   switch (name) {
     case 'backend': {
+      const { loadBackendConfig, startBackend } = await import('@plexus/backend');
       const config = loadBackendConfig(env, flags);
       logger = createLogger({ component: 'backend', level: config.logLevel });
       handle = await startBackend(config, { logger });
       break;
     }
     case 'balancer': {
+      const { loadBalancerConfig, startBalancer } = await import('@plexus/balancer');
       const config = loadBalancerConfig(env, flags);
       logger = createLogger({ component: 'balancer', level: config.logLevel });
       handle = await startBalancer(config, { logger });
       break;
     }
     case 'server': {
+      const { loadServerConfig, startServer } = await import('@plexus/server');
       const config = loadServerConfig(env, flags);
       logger = createLogger({ component: 'server', level: config.logLevel });
       const l = logger;

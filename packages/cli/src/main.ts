@@ -1,9 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { ConfigError } from '@plexus/kit';
-import { runBotsCommand } from './bots-command.ts';
 import { type ComponentName, runComponent } from './components.ts';
-import { runDevCluster } from './dev-cluster.ts';
 import { loadDevClusterConfig } from './dev-config.ts';
 import { ensureServerNodeFlags } from './server-node-flags.ts';
 
@@ -26,7 +24,8 @@ Options (components):
 Every option can also come from the environment: see docs/config.md.`;
 
 async function main(argv: string[]): Promise<number> {
-  if (argv[0] === 'bots') return runBotsCommand(argv.slice(1));
+  // Each command loads only what it runs (components.ts says why).
+  if (argv[0] === 'bots') return (await import('./bots-command.ts')).runBotsCommand(argv.slice(1));
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -50,7 +49,7 @@ async function main(argv: string[]): Promise<number> {
 
   switch (command) {
     case 'dev':
-      await runDevCluster(loadDevClusterConfig(env), env);
+      await (await import('./dev-cluster.ts')).runDevCluster(loadDevClusterConfig(env), env);
       return -1;
     case 'server':
       ensureServerNodeFlags();

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { hasSemiSpaceFlag } from './server-node-flags.ts';
+import { missingServerFlags } from './server-node-flags.ts';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 
@@ -38,14 +38,19 @@ async function serverCommandLine(env: Record<string, string>): Promise<string[]>
   }
 }
 
-test('plexus server runs with a 2 MB young generation by default, in the same process', async () => {
+test('plexus server runs with 8 MB semi-spaces and an exposed GC by default, in the same process', async () => {
   const argv = await serverCommandLine({});
-  assert.ok(argv.includes('--max-semi-space-size=8'), argv.join(' '));
+  assert.ok(argv.includes('--max-semi-space-size=8') && argv.includes('--expose-gc'), argv.join(' '));
 });
 
-test("an operator's own semi-space size is kept", async () => {
+test("an operator's own semi-space size is kept; the flags it lacks are added", async () => {
   const argv = await serverCommandLine({ NODE_OPTIONS: '--max-semi-space-size=4' });
   assert.ok(!argv.includes('--max-semi-space-size=8'), argv.join(' '));
-  assert.equal(hasSemiSpaceFlag(['--max-semi-space-size', '4'], undefined), true);
-  assert.equal(hasSemiSpaceFlag(['--max-old-space-size=512'], '--inspect'), false);
+  assert.ok(argv.includes('--expose-gc'), argv.join(' '));
+  assert.deepEqual(missingServerFlags(['--max-semi-space-size', '4'], undefined), ['--expose-gc']);
+  assert.deepEqual(missingServerFlags(['--max-old-space-size=512'], '--inspect'), [
+    '--max-semi-space-size=8',
+    '--expose-gc',
+  ]);
+  assert.deepEqual(missingServerFlags(['--expose-gc'], '--max-semi-space-size=16'), []);
 });

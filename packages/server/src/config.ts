@@ -63,6 +63,15 @@ const schema = z.object({
   resumeGraceMs: cfg.int(15_000, 0, 3_600_000),
   /** On drain, clients told to move get this long to go before they are closed with 1001. */
   drainTimeoutMs: cfg.int(10_000, 0, 600_000),
+  /**
+   * Resident memory grown by this much (MiB) since the last reclaim calls for a memory-reducing GC
+   * once the server is quiet (docs/operations.md, "Memory of a dedicated server"); 0: never.
+   */
+  reclaimGrowthMb: cfg.int(16, 0, 1_048_576),
+  /** Quiet seconds in a row (event loop busy under 8 %) before such a reclaim. */
+  reclaimQuietS: cfg.int(5, 1, 3_600),
+  /** Fewest seconds between two reclaims. */
+  reclaimMinIntervalS: cfg.int(60, 1, 86_400),
   /** Modules default-exporting a PlaygroundType (paths relative to the working directory, or packages). */
   playgroundTypes: z
     .union([z.array(z.string().min(1)), z.string()])
@@ -137,6 +146,9 @@ export const SERVER_ENV = {
   checkpointMs: 'PLEXUS_CHECKPOINT_MS',
   resumeGraceMs: 'PLEXUS_DS_RESUME_GRACE_MS',
   drainTimeoutMs: 'PLEXUS_DS_DRAIN_TIMEOUT_MS',
+  reclaimGrowthMb: 'PLEXUS_DS_RECLAIM_GROWTH_MB',
+  reclaimQuietS: 'PLEXUS_DS_RECLAIM_QUIET_S',
+  reclaimMinIntervalS: 'PLEXUS_DS_RECLAIM_MIN_INTERVAL_S',
   playgroundTypes: 'PLEXUS_DS_PLAYGROUND_TYPES',
   playgroundTypeMap: 'PLEXUS_DS_PLAYGROUND_TYPE_MAP',
   defaultPlaygroundType: 'PLEXUS_DS_DEFAULT_PLAYGROUND_TYPE',

@@ -50,6 +50,11 @@ export function createServerMetrics(gauges: Gauges) {
       buckets: [0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 20, 30, 60],
       registers,
     }),
+    memoryReclaims: new Counter({
+      name: 'plexus_ds_memory_reclaims_total',
+      help: 'Memory-reducing GCs run while the server was quiet, after resident memory grew',
+      registers,
+    }),
     bytesSent: new Counter({
       name: 'plexus_ds_bytes_sent_total',
       help: 'Bytes of binary frames sent to clients',

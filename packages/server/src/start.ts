@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createHttpServer, type Logger } from '@plexus/kit';
 import { CONTROL_PROTOCOL_VERSION, type ErrorName, type LoadMessage } from '@plexus/protocol';
-import { AgonesLifecycle } from './agones/agones-lifecycle.ts';
 import { AnalyticsBuffer } from './analytics/analytics-buffer.ts';
 import type { ServerConfig } from './config.ts';
 import { Checkpointer } from './continuity/checkpointer.ts';
@@ -12,6 +11,7 @@ import { BalancerLinks } from './control/balancer-links.ts';
 import { ReplayCache } from './control/replay-cache.ts';
 import { TicketVerifier } from './control/ticket-verifier.ts';
 import { EventRelay } from './events/event-relay.ts';
+import { startIdleReclaim } from './memory/idle-reclaim.ts';
 import { createServerMetrics } from './metrics.ts';
 import { PlayerSync } from './players/player-sync.ts';
 import { PrefetchedRecords } from './players/prefetched-records.ts';
@@ -102,8 +102,9 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   const hostPart = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${hostPart}:${port}`;
   // Under Agones the GameServer says who and where this server is (docs/deploy.md).
+  // Its SDK (gRPC, protobuf: ~7 MB of heap) is loaded only under Agones.
   const agones = config.agones
-    ? await AgonesLifecycle.connect({
+    ? await (await import('./agones/agones-lifecycle.ts')).AgonesLifecycle.connect({
         logger,
         intervalMs: config.agonesHealthIntervalMs,
         tickStallMs: config.agonesTickStallMs,
@@ -321,6 +322,15 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     lastTickAtMs: () => lastTickAtMs,
     now,
   });
+  const reclaim = startIdleReclaim(
+    {
+      growthBytes: config.reclaimGrowthMb * 2 ** 20,
+      quietS: config.reclaimQuietS,
+      minIntervalS: config.reclaimMinIntervalS,
+    },
+    log,
+    () => metrics.memoryReclaims.inc(),
+  );
 
   const drain = (): Promise<void> => {
     draining ??= (async () => {
@@ -346,6 +356,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       gateway.stopAccepting();
       await gateway.close();
       loop.stop();
+      reclaim?.stop();
       services.checkpointer.stop();
       services.playerSync.stop();
       services.analytics.stop();
