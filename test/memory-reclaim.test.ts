@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type Playground, PlexusClient } from '@plexus/client';
-import { type Stack, startStack, waitFor } from '@plexus/testkit';
+import { crowdServerEnv, type Stack, startStack, waitFor } from '@plexus/testkit';
 
 // The dedicated server gives a burst's memory back once it is quiet (docs/operations.md, "Memory of
 // a dedicated server"), on a real `plexus server` process: after a burst of joins and a quiet
@@ -23,9 +23,7 @@ describe('memory reclaim when quiet', () => {
     stack = await startStack({
       servers: 1,
       serverEnv: () => ({
-        PLEXUS_DS_CAPACITY: String(CLIENTS + 10),
-        PLEXUS_DS_MAX_SOCKETS_PER_ADDRESS: '1000',
-        PLEXUS_DS_MAX_PENDING_HANDSHAKES_PER_ADDRESS: '1000',
+        ...crowdServerEnv(CLIENTS),
         // Small enough for a test's burst; one quiet second; no minimum interval to wait out.
         PLEXUS_DS_RECLAIM_GROWTH_MB: '1',
         PLEXUS_DS_RECLAIM_QUIET_S: '1',

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type Playground, PlexusClient } from '@plexus/client';
 import type { Vec3 } from '@plexus/protocol';
-import { type Stack, startStack, waitFor } from '@plexus/testkit';
+import { crowdServerEnv, type Stack, startStack, waitFor } from '@plexus/testkit';
 
 // Replication correctness at a few hundred clients, end to end: real processes, the SDK, one
 // playground spread over an area much larger than the interest radius. Not a speed test.
@@ -21,9 +21,7 @@ describe('replication at scale', () => {
     stack = await startStack({
       servers: 1,
       serverEnv: () => ({
-        PLEXUS_DS_CAPACITY: String(CLIENTS + 10),
-        PLEXUS_DS_MAX_SOCKETS_PER_ADDRESS: '1000',
-        PLEXUS_DS_MAX_PENDING_HANDSHAKES_PER_ADDRESS: '1000',
+        ...crowdServerEnv(CLIENTS),
         // Let the bots jump straight to their spread-out starting points.
         PLEXUS_DS_MAX_SPEED_MPS: '2000',
         PLEXUS_DS_INTEREST_RADIUS_M: String(RADIUS_M),

@@ -15,5 +15,5 @@ export {
 } from './postgres.ts';
 export { type ComponentProcess, startComponent } from './process.ts';
 export { RedisNotInstalledError, type RedisServer, startRedis } from './redis.ts';
-export { registeredServerIds, type Stack, type StackOptions, startStack } from './stack.ts';
+export { crowdServerEnv, registeredServerIds, type Stack, type StackOptions, startStack } from './stack.ts';
 export { waitFor } from './wait.ts';

@@ -135,3 +135,15 @@ export async function registeredServerIds(balancerUrl: string): Promise<string[]
   const body = (await res.json()) as { data: { servers: { serverId: string }[] } | null };
   return body.data?.servers.map((s) => s.serverId) ?? [];
 }
+
+/**
+ * Dedicated-server settings for a test that joins `clients` clients from this one process: they
+ * all come from 127.0.0.1, so the per-address limits must admit them.
+ */
+export function crowdServerEnv(clients: number): Record<string, string> {
+  return {
+    PLEXUS_DS_CAPACITY: String(clients + 10),
+    PLEXUS_DS_MAX_SOCKETS_PER_ADDRESS: '1000',
+    PLEXUS_DS_MAX_PENDING_HANDSHAKES_PER_ADDRESS: '1000',
+  };
+}
