@@ -68,7 +68,7 @@ const schema = z.object({
    * once the server is quiet (docs/operations.md, "Memory of a dedicated server"); 0: never.
    */
   reclaimGrowthMb: cfg.int(16, 0, 1_048_576),
-  /** Quiet seconds in a row (event loop busy under 8 %) before such a reclaim. */
+  /** Quiet seconds in a row (event loop busy under 25 % of the time) before such a reclaim. */
   reclaimQuietS: cfg.int(5, 1, 3_600),
   /** Fewest seconds between two reclaims. */
   reclaimMinIntervalS: cfg.int(60, 1, 86_400),
