@@ -1,13 +1,13 @@
 // `npm run bench:replication`: Plexus vs Colyseus 0.18 on the same machine, Node and run.
 // Flags: --n 100,200,400 --seconds 10 --workload W1,W2 --systems plexus,colyseus [--idle 1000]
-//        [--settle 3] [--observers 16] [--bot-procs 1] [--no-write]
+//        [--idle-steady 20] [--settle 3] [--observers 16] [--bot-procs 1] [--no-write]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { writeDocSection } from '../doc-sections.ts';
 import { cpuSecondsOf, hasTaskset, rssOf } from './proc.ts';
-import { replicationDoc } from './report.ts';
+import { type IdleResult, replicationDoc } from './report.ts';
 import { botLimited, holds, measureStep, type StepResult, startBots } from './run-step.ts';
 import { COLYSEUS_DIR, type SystemName, startColyseus, startPlexus, type Workload } from './systems.ts';
 
@@ -19,6 +19,7 @@ const { values } = parseArgs({
     workload: { type: 'string', default: 'W1,W2' },
     systems: { type: 'string', default: 'plexus,colyseus' },
     idle: { type: 'string', default: '1000' },
+    'idle-steady': { type: 'string', default: '20' },
     observers: { type: 'string', default: '16' },
     'bot-procs': { type: 'string', default: '1' },
     'no-write': { type: 'boolean', default: false },
@@ -30,6 +31,8 @@ const systems = values.systems.split(',') as SystemName[];
 const seconds = Number(values.seconds);
 const settleS = Number(values.settle);
 const idleN = Number(values.idle);
+const idleSteadyS = Number(values['idle-steady']);
+if (!(idleSteadyS > 0)) throw new Error('--idle-steady must be a number of seconds > 0');
 const observers = Number(values.observers);
 const botProcs = Number(values['bot-procs']);
 if (!Number.isInteger(botProcs) || botProcs < 1) throw new Error('--bot-procs must be a whole number ≥ 1');
@@ -85,9 +88,7 @@ for (const workload of workloads) {
 }
 
 // Idle: 1,000 connected Plexus clients standing still, and memory per connected client.
-let idle:
-  | { n: number; cpuPct: number; bytesPerClientPerSec: number; rssBaseMiB: number; rssMiB: number }
-  | undefined;
+let idle: IdleResult | undefined;
 if (idleN > 0 && systems.includes('plexus')) {
   log(`\n== idle plexus: ${idleN} clients standing still`);
   const sut = await startPlexus('idle', 1, cores);
@@ -99,9 +100,17 @@ if (idleN > 0 && systems.includes('plexus')) {
     const baseCpu = ((cpuSecondsOf(sut.pid) - c0) / 3) * 100;
     const rssBaseMiB = rssOf(sut.pid) / 2 ** 20;
     const r = await measureStep(sut, bots, 'idle', idleN, { seconds, settleS, observers, cores, log });
+    // The first window still holds the joins' aftermath (their garbage, the one idle reclaim); the
+    // steady window after it is what a server of idle clients costs for as long as they stay.
+    const s0 = cpuSecondsOf(sut.pid);
+    await new Promise((r) => setTimeout(r, idleSteadyS * 1000));
+    const steadyCpuPct = ((cpuSecondsOf(sut.pid) - s0) / idleSteadyS) * 100;
+    log(`   idle steady (the next ${idleSteadyS} s): cpu ${steadyCpuPct.toFixed(1)}%`);
     idle = {
       n: idleN,
       cpuPct: r.cpuPct,
+      steadyCpuPct,
+      steadyS: idleSteadyS,
       bytesPerClientPerSec: r.bytesPerClientPerSec,
       rssBaseMiB,
       rssMiB: r.rssMiB,

@@ -1,10 +1,21 @@
 import { botLimited, holds, type StepResult } from './run-step.ts';
 
+/** The idle step: N clients standing still, and the server's memory with none and with them. */
+export interface IdleResult {
+  n: number;
+  /** Over the step's window, which begins once the joins settled. */
+  cpuPct: number;
+  /** Over the `steadyS` seconds right after that window. */
+  steadyCpuPct: number;
+  steadyS: number;
+  bytesPerClientPerSec: number;
+  rssBaseMiB: number;
+  rssMiB: number;
+}
+
 export interface ReportInput {
   results: StepResult[];
-  idle:
-    | { n: number; cpuPct: number; bytesPerClientPerSec: number; rssBaseMiB: number; rssMiB: number }
-    | undefined;
+  idle: IdleResult | undefined;
   machine: string;
   node: string;
   commit: string;
@@ -141,7 +152,9 @@ position (matched within 1 cm), both in the same bot process.
     const perClientKiB = ((i.idle.rssMiB - i.idle.rssBaseMiB) * 1024) / i.idle.n;
     out.push(`### Idle and memory (Plexus)
 
-- ${i.idle.n} connected clients standing still: server CPU ${f(i.idle.cpuPct)} % of a core,
+- ${i.idle.n} connected clients standing still: server CPU ${f(i.idle.steadyCpuPct)} % of a core
+  (steady: the ${f(i.idle.steadyS, 0)} s after the window; ${f(i.idle.cpuPct)} % over the window, which
+  begins once the joins settled and still holds their aftermath),
   ${f(i.idle.bytesPerClientPerSec, 0)} bytes per client per second.
 - Memory: RSS ${f(i.idle.rssBaseMiB)} MiB with no client, ${f(i.idle.rssMiB)} MiB with ${i.idle.n} idle
   clients: ${f(perClientKiB)} KiB per connected client; RSS slope over the W2 steps:
