@@ -213,6 +213,9 @@ export function writeChunk(
   const compactFields = layout !== ChunkLayout.WHOLE;
   const packedHeads = layout >= ChunkLayout.PACKED;
   for (const u of updates) {
+    // Quantised once: the packed motion and, when its offsets do not fit, form 0 both use them.
+    const dx = u.position ? quantizeCoord(u.position.x) - ox : 0;
+    const dz = u.position ? quantizeCoord(u.position.z) - oz : 0;
     const xz = compactFields && u.position !== undefined && compact?.keepsY(u) === true;
     const yaw = compactFields && u.rotation !== undefined && isYaw(u.rotation);
     const mask =
@@ -224,8 +227,6 @@ export function writeChunk(
       // The form naming the fields, or 0 (a fields byte follows); a mask of 0 has the fields byte too.
       let form = Math.max(0, HEAD_FIELDS.indexOf(mask as (typeof HEAD_FIELDS)[number]));
       if (form === MOTION_FORM && layout === ChunkLayout.PACKED_MOTION) {
-        const dx = quantizeCoord((u.position as Vec3).x) - ox;
-        const dz = quantizeCoord((u.position as Vec3).z) - oz;
         if (motionFits(dx, dz)) {
           w.varuint((u.id - prev) * 4 + form, HEAD_MAX);
           writeMotion(w, dx, dz, packYaw(u.rotation as Quat, MOTION_YAW_STEPS));
@@ -242,9 +243,9 @@ export function writeChunk(
     }
     prev = u.id;
     if (u.position) {
-      writeVarint(w, quantizeCoord(u.position.x) - ox);
+      writeVarint(w, dx);
       if (!xz) writeVarint(w, quantizeCoord(u.position.y));
-      writeVarint(w, quantizeCoord(u.position.z) - oz);
+      writeVarint(w, dz);
     }
     if (u.rotation) {
       if (yaw) {
@@ -344,22 +345,19 @@ export function readState(r: ByteReader): StateFrame {
     const oz = readVarint(r) * POSITION_UNITS_PER_M;
     let id = 0;
     for (let n = r.varuint(); n > 0; n--) {
-      let mask: number;
+      // A packed head's form names the fields (0: a fields byte follows); unpacked, the byte always does.
+      let form = 0;
       if (packed) {
         const head = r.varuint(HEAD_MAX);
-        const form = head % 4;
+        form = head % 4;
         id += (head - form) / 4;
-        if (motion && form === MOTION_FORM) {
-          if (id > 0xffffffff) throw new DecodeError('entity id out of range');
-          updates.push(readMotion(r, id, ox, oz));
-          continue;
-        }
-        mask = form === 0 ? r.u8() : (HEAD_FIELDS[form] as number);
-      } else {
-        id += readVarint(r);
-        mask = r.u8();
-      }
+      } else id += readVarint(r);
       if (id < 0 || id > 0xffffffff) throw new DecodeError('entity id out of range');
+      if (motion && form === MOTION_FORM) {
+        updates.push(readMotion(r, id, ox, oz));
+        continue;
+      }
+      const mask = form === 0 ? r.u8() : (HEAD_FIELDS[form] as number);
       const u: EntityUpdate = { id };
       if (mask & ~ALL_FIELDS) throw new DecodeError('unknown update field bits');
       if (mask & UpdateFields.POSITION && mask & UpdateFields.POSITION_XZ) {
