@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createLogger } from '@plexus/kit';
-import { decodeServerFrame, ServerOp } from '@plexus/protocol';
+import { ClientOp, decodeServerFrame, ServerOp, type Vec3 } from '@plexus/protocol';
 import { ReplayCache } from '../control/replay-cache.ts';
 import type { VerifiedTicket } from '../control/ticket-verifier.ts';
 import { createServerMetrics } from '../metrics.ts';
@@ -80,6 +80,18 @@ function setup(overrides: Partial<ConstructorParameters<typeof PlaygroundHost>[0
     ...overrides,
   });
   return { host, redeemed, advance: (ms: number) => (now += ms) };
+}
+
+/** A member's MOVE of one of its entities, as its connection hands it to the host. */
+function move(host: PlaygroundHost, link: MemberLink, entityId: number, position: Vec3, seq?: number) {
+  const rotation = { x: 0, y: 0, z: 0, w: 1 };
+  host.input(link, {
+    op: ClientOp.MOVE,
+    entityId,
+    position,
+    rotation,
+    ...(seq !== undefined ? { seq } : {}),
+  });
 }
 
 const kinds = (sent: Uint8Array[]) =>
@@ -233,8 +245,14 @@ test('a backed-up client skips deltas, gets a keyframe when drained, and is drop
   host.tick();
   assert.deepEqual(kinds(a.conn.sent), ['key'], 'a keyframe once drained');
 
+  // Its buffer grows while the room is calm (nothing sent, nothing changed): a tick within the
+  // second after the last one that visited the members leaves them alone, the next one notices.
   a.conn.bufferedAmount = 5000;
   host.tick();
+  assert.equal(host.member(1)?.stuckSince, null, 'a calm tick does not visit the members');
+  advance(1000);
+  host.tick();
+  assert.notEqual(host.member(1)?.stuckSince, null, 'noticed within a second');
   advance(5001);
   host.tick();
   assert.deepEqual(a.conn.refused, ['PROTOCOL_SLOW_CONSUMER']);
@@ -249,9 +267,11 @@ test('queued moves are applied at the tick, and an empty playground is removed a
   const b = fakeConn(2);
   await host.admit(b.bind(host), ticket(2));
   host.tick();
-  // The member's input queue (a validated MOVE lands here).
+  host.tick();
+  // A calm room (the tick above changed nothing): the MOVE still lands at the next tick.
   const member = host.member(conn.clientId) as Member;
-  member.moves.put(member.avatarId, { x: 1, y: 2, z: 3 }, { x: 0, y: 0, z: 0, w: 1 }, undefined);
+  move(host, conn, member.avatarId, { x: 1, y: 2, z: 3 });
+  assert.equal(member.moves.size, 1, 'queued until the tick');
   host.tick();
   const f = decodeServerFrame(b.conn.sent.at(-1) as Uint8Array);
   assert.ok(f.op === ServerOp.STATE);
@@ -273,14 +293,31 @@ test("a v3 member's MOVE_ACK leaves in the same write as its tick's STATE", asyn
   const conn = a.bind(host);
   await host.admit(conn, ticket(1));
   host.tick();
+  host.tick();
   const member = host.member(conn.clientId) as Member;
-  member.moves.put(member.avatarId, { x: 1, y: 0, z: 1 }, { x: 0, y: 0, z: 0, w: 1 }, 7);
+  move(host, conn, member.avatarId, { x: 1, y: 0, z: 1 }, 7);
   const before = a.conn.sent.length;
   host.tick();
   assert.deepEqual(kinds(a.conn.sent.slice(before)), ['delta', ServerOp.MOVE_ACK]);
   const trailer = a.conn.trailers.at(-1);
   assert.ok(trailer, 'the MOVE_ACK rode on the STATE write');
   assert.deepEqual(decodeServerFrame(trailer), { op: ServerOp.MOVE_ACK, lastAppliedSeq: 7, refused: [] });
+
+  // A calm room again; a refused MOVE changes nothing in the world, yet its MOVE_ACK goes out.
+  host.tick();
+  const calmFrom = a.conn.sent.length;
+  move(host, conn, member.avatarId, { x: 900, y: 0, z: 1 }, 8);
+  host.tick();
+  const acks = a.conn.sent
+    .slice(calmFrom)
+    .map((b) => decodeServerFrame(b))
+    .filter((f) => f.op === ServerOp.MOVE_ACK);
+  assert.equal(acks.length, 1);
+  assert.ok(acks[0]?.op === ServerOp.MOVE_ACK);
+  assert.deepEqual(
+    acks[0].refused.map((r) => r.seq),
+    [8],
+  );
 });
 
 test("a playground type's interest radius overrides the server default", async () => {

@@ -405,7 +405,9 @@ export class PlaygroundHost {
   /** A playground frame from a member's connection. */
   input(link: MemberLink, frame: PlaygroundFrame): void {
     const seated = this.byClient.get(link.clientId);
-    if (seated?.member.link === link) seated.member.input(frame);
+    if (seated?.member.link !== link) return;
+    seated.room.inputSerial++;
+    seated.member.input(frame);
   }
 
   /** The connected member with this client id. */

@@ -83,6 +83,8 @@ export function openRoom(playgroundId: string, o: RoomFactoryOptions): Room {
       savedAtMs: o.now(),
     },
     metaRevision: 0,
+    inputSerial: 0,
+    calm: null,
     saving: false,
     onMemberGone: null,
   };

@@ -75,10 +75,22 @@ export interface Room {
   checkpoint: CheckpointState;
   /** Bumped by changes a checkpoint carries beyond entities (presences, player data). */
   metaRevision: number;
+  /** Bumped by every playground frame a member sends (room-tick.ts: a calm room's ticks skip members). */
+  inputSerial: number;
+  /** The last tick that went over every member and left none owed anything, or null (room-tick.ts). */
+  calm: CalmMark | null;
   /** A players.save of this room is in flight. */
   saving: boolean;
   /** Called whenever a member leaves (drain waits for the room to empty). */
   onMemberGone: (() => void) | null;
+}
+
+/** A room's state when a tick last went over every member and left each with nothing owed. */
+export interface CalmMark {
+  inputSerial: number;
+  metaRevision: number;
+  /** Monotonic ms of that tick. */
+  atMs: number;
 }
 
 /** What the host asks of the cluster (control RPCs through the balancers; start.ts wires them). */

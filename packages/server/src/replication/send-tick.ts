@@ -32,6 +32,8 @@ export interface SendTickResult {
   bytes: number;
   frames: number;
   skips: number;
+  /** Every client is welcomed, owed no keyframe, not over the buffer limit, and got its MOVE_ACK. */
+  settled: boolean;
 }
 
 /**
@@ -47,7 +49,7 @@ export function sendTick(
   now: number,
   options: SendTickOptions,
 ): SendTickResult {
-  const result: SendTickResult = { bytes: 0, frames: 0, skips: 0 };
+  const result: SendTickResult = { bytes: 0, frames: 0, skips: 0, settled: true };
   const quiet = replicator.quiet;
   let refused: ReplicaClient[] | null = null;
   for (const conn of members) {
@@ -76,6 +78,7 @@ export function sendTick(
     conn.sendMoveAck();
   }
   if (refused) for (const conn of refused) conn.refuse('PROTOCOL_SLOW_CONSUMER');
+  result.settled = result.skips === 0 && refused === null;
   return result;
 }
 
