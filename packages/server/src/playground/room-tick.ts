@@ -25,8 +25,8 @@ const CALM_RECHECK_MS = 1000;
  * A calm room — no member sent a frame, joined or left since a tick that left every member with
  * nothing owed — has no queued move to land; and when the replicator then finds nothing changed, no
  * member has anything to get, so the tick does not visit them (1,000 idle clients: two walks over
- * the members 20 times a second, a fifth of the idle server's CPU, docs/benchmarks.md). Once a
- * second the walk happens anyway, to notice buffers grown since.
+ * the members 20 times a second were the idle server's first frame in perf, docs/benchmarks.md).
+ * Once a second the walk happens anyway, to notice buffers grown since.
  */
 export function tickRoom(
   room: Room,
