@@ -84,7 +84,7 @@ export function openRoom(playgroundId: string, o: RoomFactoryOptions): Room {
     },
     metaRevision: 0,
     inputSerial: 0,
-    calm: null,
+    calm: { settled: false, inputSerial: 0, metaRevision: 0, atMs: 0 },
     saving: false,
     onMemberGone: null,
   };

@@ -37,7 +37,7 @@ export function tickRoom(
 ): void {
   const { playground, calm } = room;
   const still =
-    calm !== null &&
+    calm.settled &&
     calm.inputSerial === room.inputSerial &&
     calm.metaRevision === room.metaRevision &&
     now - calm.atMs < CALM_RECHECK_MS;
@@ -52,9 +52,10 @@ export function tickRoom(
   const sent = sendTick(playground.id, room.members.values(), room.replicator, now, options);
   if (sent.skips > 0) options.metrics.backpressureSkips.inc(sent.skips);
   options.stats?.add(sent.bytes, sent.skips);
-  room.calm = sent.settled
-    ? { inputSerial: room.inputSerial, metaRevision: room.metaRevision, atMs: now }
-    : null;
+  calm.settled = sent.settled;
+  calm.inputSerial = room.inputSerial;
+  calm.metaRevision = room.metaRevision;
+  calm.atMs = now;
 }
 
 /**

@@ -77,16 +77,18 @@ export interface Room {
   metaRevision: number;
   /** Bumped by every playground frame a member sends (room-tick.ts: a calm room's ticks skip members). */
   inputSerial: number;
-  /** The last tick that went over every member and left none owed anything, or null (room-tick.ts). */
-  calm: CalmMark | null;
+  /** What the last tick that went over every member found (room-tick.ts), updated in place. */
+  calm: CalmMark;
   /** A players.save of this room is in flight. */
   saving: boolean;
   /** Called whenever a member leaves (drain waits for the room to empty). */
   onMemberGone: (() => void) | null;
 }
 
-/** A room's state when a tick last went over every member and left each with nothing owed. */
+/** A room's state when a tick last went over every member. */
 export interface CalmMark {
+  /** That tick left every member with nothing owed (sendTick's `settled`). */
+  settled: boolean;
   inputSerial: number;
   metaRevision: number;
   /** Monotonic ms of that tick. */
